@@ -1,0 +1,159 @@
+//! The HTTP application: routes, middleware, and the server's life cycle.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use poem::http::StatusCode;
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::middleware::SetHeader;
+use poem::web::{Data, Json};
+use poem::{get, handler, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server};
+
+use crate::config::Config;
+use crate::graphql;
+use crate::service::{Gatehouse, State};
+
+/// How long in-flight requests get to finish at shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Builds every route over the service.
+pub fn routes(state: State) -> impl Endpoint {
+    let schema = graphql::schema(state.clone());
+    Route::new()
+        .at(
+            "/graphql",
+            get(graphql::http::graphiql).post(graphql::http::post),
+        )
+        .at("/schema.graphql", get(graphql::http::sdl))
+        .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz))
+        .data(state)
+        .data(schema)
+        .with(SetHeader::new().overriding("x-content-type-options", "nosniff"))
+        .around(log_request)
+}
+
+/// One log line per request: method, path (never the query string, which
+/// could carry secrets), status and latency.
+async fn log_request<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let result = next.get_response(req).await;
+    let status = result.status();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if status.is_server_error() {
+        tracing::warn!(%method, %path, status = status.as_u16(), latency_ms, "request");
+    } else {
+        tracing::info!(%method, %path, status = status.as_u16(), latency_ms, "request");
+    }
+    Ok(result)
+}
+
+/// The process is up.
+#[handler]
+fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// The database answers.
+#[handler]
+async fn readyz(Data(state): Data<&State>) -> Response {
+    if state.db.ping().await {
+        Json(serde_json::json!({ "status": "ready" })).into_response()
+    } else {
+        Json(serde_json::json!({ "status": "unavailable", "code": "SERVICE_UNAVAILABLE" }))
+            .with_status(StatusCode::SERVICE_UNAVAILABLE)
+            .into_response()
+    }
+}
+
+/// A started (bound, migrated) server, not yet serving.
+pub struct Application {
+    acceptor: TcpAcceptor,
+    addr: SocketAddr,
+    state: State,
+}
+
+impl Application {
+    /// Opens the database, migrates, loads keys and binds `config.addr`
+    /// (port 0 picks a free port, as the tests do).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let addr = config.addr;
+        let state = Gatehouse::start(config).await?;
+        let acceptor = TcpListener::bind(addr)
+            .into_acceptor()
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .context("the listener has no address")?;
+        Ok(Self {
+            acceptor,
+            addr,
+            state,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The service behind the server (for the CLI and tests).
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
+        let purge = tokio::spawn(purge_expired_tokens(self.state.clone()));
+        let state = self.state.clone();
+        let result = Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(routes(self.state), shutdown, Some(SHUTDOWN_GRACE))
+            .await;
+        purge.abort();
+        state.db.close().await;
+        result
+    }
+}
+
+/// Deletes refresh tokens a day after they expired, once an hour.
+async fn purge_expired_tokens(state: State) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match crate::db::refresh_tokens::purge_expired(&state.db, crate::now() - 86_400).await {
+            Ok(n) if n > 0 => tracing::info!(deleted = n, "purged expired refresh tokens"),
+            Ok(_) => {}
+            Err(e) => e.log(),
+        }
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

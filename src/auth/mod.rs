@@ -1,0 +1,8 @@
+//! Credentials: password hashing, access and refresh tokens, signing keys,
+//! and reading the caller's token from a request.
+
+pub mod header;
+pub mod keys;
+pub mod password;
+pub mod refresh;
+pub mod tokens;

@@ -1,0 +1,327 @@
+//! Access tokens: PASETO v4.public (Ed25519), key id in the footer, purpose
+//! bound by an implicit assertion.
+
+use pasetors::footer::Footer;
+use pasetors::keys::AsymmetricPublicKey;
+use pasetors::token::UntrustedToken;
+use pasetors::version4::{PublicToken, V4};
+use pasetors::Public;
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::auth::keys::{KeyRing, SigningKey};
+use crate::error::{Error, Result};
+
+/// Bound into every access token's signature (PASETO implicit assertion), so
+/// a token minted for another purpose or service never verifies as one.
+const ACCESS_PURPOSE: &[u8] = b"gatehouse:access-token:v1";
+
+/// Longest token we will look at; ours are about 400 bytes.
+const MAX_TOKEN_LEN: usize = 2048;
+
+/// The claims of an access token, with times as Unix seconds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessClaims {
+    pub user_id: i64,
+    pub username: String,
+    pub issued_at: i64,
+    pub not_before: i64,
+    pub expires_at: i64,
+    /// When the login that started this chain of tokens happened.
+    pub orig_iat: i64,
+    pub jti: String,
+    /// The user's token version at issue; bumped by revoke-all.
+    pub version: i64,
+}
+
+/// The wire form: PASETO's registered claims are RFC 3339 strings.
+#[derive(Serialize, Deserialize)]
+struct WireClaims {
+    sub: String,
+    username: String,
+    iat: String,
+    nbf: String,
+    exp: String,
+    jti: String,
+    #[serde(rename = "origIat")]
+    orig_iat: i64,
+    ver: i64,
+}
+
+impl AccessClaims {
+    /// The claims as clients see them (`payload`): integer Unix times, as
+    /// django-graphql-jwt returns them.
+    pub fn payload(&self) -> serde_json::Value {
+        serde_json::json!({
+            "username": self.username,
+            "sub": self.user_id.to_string(),
+            "exp": self.expires_at,
+            "origIat": self.orig_iat,
+            "iat": self.issued_at,
+        })
+    }
+}
+
+/// Signs an access token with the current key.
+pub fn sign(key: &SigningKey, claims: &AccessClaims) -> Result<String> {
+    let wire = WireClaims {
+        sub: claims.user_id.to_string(),
+        username: claims.username.clone(),
+        iat: rfc3339(claims.issued_at)?,
+        nbf: rfc3339(claims.not_before)?,
+        exp: rfc3339(claims.expires_at)?,
+        jti: claims.jti.clone(),
+        orig_iat: claims.orig_iat,
+        ver: claims.version,
+    };
+    let message = serde_json::to_vec(&wire).map_err(Error::internal)?;
+    PublicToken::sign(
+        &key.secret,
+        &message,
+        Some(&key.footer),
+        Some(ACCESS_PURPOSE),
+    )
+    .map_err(|e| Error::internal(anyhow::anyhow!("signing failed: {e:?}")))
+}
+
+/// Verifies an access token's signature, key and times. Does not check the
+/// user (active, not revoked): the service layer does, with the database.
+pub async fn verify(keys: &KeyRing, token: &str, now: i64) -> Result<AccessClaims> {
+    let (untrusted, kid) = parse_untrusted(token)?;
+    let public = keys
+        .verifying(&kid)
+        .await?
+        .ok_or(Error::TokenInvalid("unknown or retired signing key"))?;
+    verify_with(&public, &untrusted, now)
+}
+
+/// Splits a token and reads the key id from its (not yet trusted) footer.
+fn parse_untrusted(token: &str) -> Result<(UntrustedToken<Public, V4>, String)> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(Error::TokenInvalid("malformed token"));
+    }
+    if !token.starts_with(PublicToken::HEADER) {
+        return Err(if token.starts_with("v") && token.contains('.') {
+            Error::TokenInvalid("unsupported token version or purpose")
+        } else {
+            Error::TokenInvalid("malformed token")
+        });
+    }
+    let untrusted = UntrustedToken::<Public, V4>::try_from(token)
+        .map_err(|_| Error::TokenInvalid("malformed token"))?;
+    let mut footer = Footer::new();
+    footer
+        .parse_bytes(untrusted.untrusted_footer())
+        .map_err(|_| Error::TokenInvalid("malformed footer"))?;
+    let kid = footer
+        .get_claim("kid")
+        .and_then(|v| v.as_str())
+        .ok_or(Error::TokenInvalid("no key id"))?
+        .to_owned();
+    Ok((untrusted, kid))
+}
+
+fn verify_with(
+    public: &AsymmetricPublicKey<V4>,
+    untrusted: &UntrustedToken<Public, V4>,
+    now: i64,
+) -> Result<AccessClaims> {
+    // The footer is covered by the signature, so a changed footer fails here.
+    let trusted = PublicToken::verify(public, untrusted, None, Some(ACCESS_PURPOSE))
+        .map_err(|_| Error::TokenInvalid("bad signature"))?;
+    let wire: WireClaims = serde_json::from_str(trusted.payload())
+        .map_err(|_| Error::TokenInvalid("malformed claims"))?;
+    let claims = AccessClaims {
+        user_id: wire
+            .sub
+            .parse()
+            .map_err(|_| Error::TokenInvalid("malformed claims"))?,
+        username: wire.username,
+        issued_at: unix(&wire.iat)?,
+        not_before: unix(&wire.nbf)?,
+        expires_at: unix(&wire.exp)?,
+        orig_iat: wire.orig_iat,
+        jti: wire.jti,
+        version: wire.ver,
+    };
+    if claims.not_before > now {
+        return Err(Error::TokenInvalid("not yet valid"));
+    }
+    if claims.expires_at <= now {
+        return Err(Error::TokenExpired);
+    }
+    Ok(claims)
+}
+
+fn rfc3339(unix: i64) -> Result<String> {
+    OffsetDateTime::from_unix_timestamp(unix)
+        .map_err(Error::internal)?
+        .format(&Rfc3339)
+        .map_err(Error::internal)
+}
+
+fn unix(s: &str) -> Result<i64> {
+    OffsetDateTime::parse(s, &Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .map_err(|_| Error::TokenInvalid("malformed claims"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+    use pasetors::keys::{AsymmetricKeyPair, Generate};
+
+    struct Fixture {
+        key: SigningKey,
+        public: AsymmetricPublicKey<V4>,
+    }
+
+    fn fixture() -> Fixture {
+        let kp = AsymmetricKeyPair::<V4>::generate().unwrap();
+        let kid = crate::auth::keys::kid_of(&kp.public);
+        Fixture {
+            key: SigningKey {
+                footer: format!("{{\"kid\":\"{kid}\"}}").into_bytes(),
+                kid,
+                secret: kp.secret,
+            },
+            public: kp.public,
+        }
+    }
+
+    fn claims(now: i64) -> AccessClaims {
+        AccessClaims {
+            user_id: 7,
+            username: "alice".into(),
+            issued_at: now,
+            not_before: now,
+            expires_at: now + 300,
+            orig_iat: now,
+            jti: "j1".into(),
+            version: 0,
+        }
+    }
+
+    fn check(f: &Fixture, token: &str, now: i64) -> Result<AccessClaims> {
+        let (untrusted, kid) = parse_untrusted(token)?;
+        assert_eq!(kid, f.key.kid);
+        verify_with(&f.public, &untrusted, now)
+    }
+
+    fn code(r: Result<AccessClaims>) -> &'static str {
+        r.err().map(|e| e.code()).unwrap_or("OK")
+    }
+
+    #[test]
+    fn a_signed_token_verifies_to_the_same_claims() {
+        let f = fixture();
+        let c = claims(1_800_000_000);
+        let t = sign(&f.key, &c).unwrap();
+        assert!(t.starts_with("v4.public."));
+        assert_eq!(check(&f, &t, 1_800_000_010).unwrap(), c);
+    }
+
+    #[test]
+    fn the_payload_has_integer_times_and_the_username() {
+        let p = claims(1_800_000_000).payload();
+        assert_eq!(p["username"], "alice");
+        assert_eq!(p["exp"], 1_800_000_300i64);
+        assert_eq!(p["origIat"], 1_800_000_000i64);
+    }
+
+    #[test]
+    fn an_expired_token_is_token_expired() {
+        let f = fixture();
+        let t = sign(&f.key, &claims(1_800_000_000)).unwrap();
+        assert_eq!(code(check(&f, &t, 1_800_000_300)), "TOKEN_EXPIRED");
+    }
+
+    #[test]
+    fn a_token_not_yet_valid_is_refused() {
+        let f = fixture();
+        let mut c = claims(1_800_000_000);
+        c.not_before += 100;
+        let t = sign(&f.key, &c).unwrap();
+        assert_eq!(code(check(&f, &t, 1_800_000_010)), "TOKEN_INVALID");
+    }
+
+    #[test]
+    fn a_tampered_payload_is_refused() {
+        let f = fixture();
+        let t = sign(&f.key, &claims(1_800_000_000)).unwrap();
+        let parts: Vec<&str> = t.split('.').collect();
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let mut body = b64.decode(parts[2]).unwrap();
+        let at = body.windows(5).position(|w| w == b"alice").unwrap();
+        body[at] = b'm';
+        let forged = format!("v4.public.{}.{}", b64.encode(&body), parts[3]);
+        assert_eq!(code(check(&f, &forged, 1_800_000_010)), "TOKEN_INVALID");
+    }
+
+    #[test]
+    fn a_changed_footer_is_refused() {
+        let f = fixture();
+        let t = sign(&f.key, &claims(1_800_000_000)).unwrap();
+        let parts: Vec<&str> = t.split('.').collect();
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let footer = format!("{{\"kid\":\"{}\",\"x\":\"1\"}}", f.key.kid);
+        let forged = format!("v4.public.{}.{}", parts[2], b64.encode(footer));
+        assert_eq!(code(check(&f, &forged, 1_800_000_010)), "TOKEN_INVALID");
+    }
+
+    #[test]
+    fn a_token_signed_for_another_purpose_is_refused() {
+        let f = fixture();
+        let msg = br#"{"sub":"7","username":"alice","iat":"2027-01-15T08:00:00Z","nbf":"2027-01-15T08:00:00Z","exp":"2099-01-01T00:00:00Z","jti":"x","origIat":0,"ver":0}"#;
+        let t =
+            PublicToken::sign(&f.key.secret, msg, Some(&f.key.footer), Some(b"refresh")).unwrap();
+        assert_eq!(code(check(&f, &t, 1_800_000_010)), "TOKEN_INVALID");
+        let t = PublicToken::sign(&f.key.secret, msg, Some(&f.key.footer), None).unwrap();
+        assert_eq!(code(check(&f, &t, 1_800_000_010)), "TOKEN_INVALID");
+    }
+
+    #[test]
+    fn a_token_signed_by_another_key_is_refused() {
+        let f = fixture();
+        let other = fixture();
+        let t = sign(&other.key, &claims(1_800_000_000)).unwrap();
+        let (untrusted, _) = parse_untrusted(&t).unwrap();
+        assert_eq!(
+            code(verify_with(&f.public, &untrusted, 1_800_000_010)),
+            "TOKEN_INVALID"
+        );
+    }
+
+    #[test]
+    fn other_versions_purposes_and_garbage_are_refused_before_any_crypto() {
+        for t in [
+            "",
+            "garbage",
+            "v2.public.abc",
+            "v3.public.abc.def",
+            "v4.local.abc",
+            "v4.public.",
+            "v4.public.!!!",
+            "ghr_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        ] {
+            assert_eq!(
+                parse_untrusted(t).err().map(|e| e.code()),
+                Some("TOKEN_INVALID"),
+                "{t:?}"
+            );
+        }
+        assert!(parse_untrusted(&format!("v4.public.{}", "A".repeat(5000))).is_err());
+    }
+
+    #[test]
+    fn a_token_without_a_key_id_is_refused() {
+        let f = fixture();
+        let t = PublicToken::sign(&f.key.secret, b"{}", None, Some(ACCESS_PURPOSE)).unwrap();
+        assert_eq!(
+            parse_untrusted(&t).err().map(|e| e.code()),
+            Some("TOKEN_INVALID")
+        );
+    }
+}

@@ -1,0 +1,62 @@
+//! The `signing_keys` table: Ed25519 key pairs for access tokens.
+
+use crate::db::Db;
+use crate::error::Result;
+use crate::with_pool;
+
+#[derive(sqlx::FromRow)]
+pub struct KeyRow {
+    pub seq: i64,
+    pub kid: String,
+    pub secret_key: Vec<u8>,
+    pub public_key: Vec<u8>,
+    pub created_at: i64,
+    pub retired_at: Option<i64>,
+}
+
+impl std::fmt::Debug for KeyRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRow")
+            .field("seq", &self.seq)
+            .field("kid", &self.kid)
+            .field("retired_at", &self.retired_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every key, oldest first.
+pub async fn all(db: &Db) -> Result<Vec<KeyRow>> {
+    Ok(with_pool!(db, write, |p| {
+        sqlx::query_as::<_, KeyRow>(
+        "SELECT seq, kid, secret_key, public_key, created_at, retired_at FROM signing_keys ORDER BY seq"
+    )
+    .fetch_all(p)
+    .await
+    })?)
+}
+
+/// Inserts a key as generation `seq` unless that generation exists already:
+/// when several processes start at once exactly one key wins, and the others
+/// read it back.
+pub async fn insert_generation(
+    db: &Db,
+    seq: i64,
+    kid: &str,
+    secret_key: &[u8],
+    public_key: &[u8],
+    now: i64,
+) -> Result<bool> {
+    let inserted = with_pool!(db, write, |p| sqlx::query(
+        "INSERT INTO signing_keys (seq, kid, secret_key, public_key, created_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (seq) DO NOTHING"
+    )
+    .bind(seq)
+    .bind(kid)
+    .bind(secret_key)
+    .bind(public_key)
+    .bind(now)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(inserted == 1)
+}

@@ -1,0 +1,151 @@
+//! Database access: one pool type over SQLite (default) or PostgreSQL.
+//!
+//! `sqlx::Any` cannot carry what we need, so `Db` is an enum and each query
+//! is written once in SQL that both databases accept (`$1` placeholders,
+//! `RETURNING`, `ON CONFLICT`) and compiled for each pool by `with_pool!`.
+
+pub mod keys;
+pub mod refresh_tokens;
+pub mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::config::Config;
+
+/// The SQLite pools: one connection writes (SQLite has a single writer, and a
+/// queue in front of it beats SQLITE_BUSY retries), several read (WAL).
+#[derive(Clone, Debug)]
+pub struct SqlitePools {
+    pub read: SqlitePool,
+    pub write: SqlitePool,
+}
+
+/// A handle on the database, cheap to clone.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePools),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$p` bound to the right pool (`read` or `write`) of `$db`.
+/// The body is compiled once per database.
+#[macro_export]
+macro_rules! with_pool {
+    ($db:expr, $kind:ident, |$p:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite(pools) => {
+                let $p = &pools.$kind;
+                $body
+            }
+            $crate::db::Db::Postgres(pool) => {
+                let $p = pool;
+                $body
+            }
+        }
+    };
+}
+
+impl Db {
+    /// Opens the database named by `config.database_url` (creating a SQLite
+    /// file if needed). Does not migrate.
+    pub async fn connect(config: &Config) -> anyhow::Result<Self> {
+        let url = config.database_url.as_str();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(config.db_max_connections)
+                .acquire_timeout(config.db_acquire_timeout)
+                .connect_lazy(url)
+                .context("invalid PostgreSQL URL")?;
+            return Ok(Db::Postgres(pool));
+        }
+        if !url.starts_with("sqlite:") {
+            anyhow::bail!(
+                "DATABASE_URL must start with sqlite:// or postgres:// (got a URL with another scheme)"
+            );
+        }
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            anyhow::bail!("in-memory SQLite is not supported: every acknowledged write must be kept; use a file");
+        }
+        let opts = SqliteConnectOptions::from_str(url)
+            .context("invalid SQLite URL")?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(if config.sqlite_synchronous_full {
+                SqliteSynchronous::Full
+            } else {
+                SqliteSynchronous::Normal
+            })
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let path = opts.get_filename().display().to_string();
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(config.db_acquire_timeout)
+            .connect_with(opts.clone())
+            .await
+            .with_context(|| format!("cannot open the SQLite database at {path}"))?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(config.db_max_connections)
+            .acquire_timeout(config.db_acquire_timeout)
+            .connect_with(opts.create_if_missing(false))
+            .await
+            .with_context(|| format!("cannot open the SQLite database at {path}"))?;
+        Ok(Db::Sqlite(SqlitePools { read, write }))
+    }
+
+    /// Applies pending migrations. Safe to run twice, and (on PostgreSQL,
+    /// which takes an advisory lock) from several processes at once.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self {
+            Db::Sqlite(p) => sqlx::migrate!("migrations/sqlite")
+                .run(&p.write)
+                .await
+                .context("migrating the SQLite database")?,
+            Db::Postgres(p) => sqlx::migrate!("migrations/postgres")
+                .run(p)
+                .await
+                .context("migrating the PostgreSQL database")?,
+        }
+        Ok(())
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        with_pool!(self, read, |p| sqlx::query("SELECT 1")
+            .execute(p)
+            .await
+            .is_ok())
+    }
+
+    /// Closes every connection (at shutdown).
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(p) => {
+                p.read.close().await;
+                p.write.close().await;
+            }
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// Which unique constraint a database error violated, if any.
+pub(crate) fn unique_violation(e: &sqlx::Error) -> Option<String> {
+    let db = e.as_database_error()?;
+    if !db.is_unique_violation() {
+        return None;
+    }
+    // PostgreSQL names the index; SQLite names the columns in the message.
+    Some(
+        db.constraint()
+            .map(str::to_owned)
+            .unwrap_or_else(|| db.message().to_owned()),
+    )
+}

@@ -1,0 +1,203 @@
+//! The `users` table.
+
+use crate::db::{unique_violation, Db};
+use crate::error::{Error, Result};
+use crate::with_pool;
+
+/// A stored user. `password_hash` never leaves the service layer.
+#[derive(Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub password_hash: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub is_active: bool,
+    pub is_staff: bool,
+    pub is_superuser: bool,
+    pub date_joined: i64,
+    pub last_login: Option<i64>,
+    pub token_version: i64,
+}
+
+impl std::fmt::Debug for UserRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRow")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("is_active", &self.is_active)
+            .field("is_staff", &self.is_staff)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A user to create; names and email already validated.
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub is_staff: bool,
+    pub is_superuser: bool,
+    pub now: i64,
+}
+
+const COLUMNS: &str = "id, username, email, password_hash, first_name, last_name, is_active, \
+     is_staff, is_superuser, date_joined, last_login, token_version";
+
+/// The case-insensitive key a username or email is unique by.
+pub fn key(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+/// Maps a unique violation on `users` to the field it concerns.
+fn conflict(e: sqlx::Error) -> Error {
+    match unique_violation(&e) {
+        Some(c) if c.contains("email") => Error::Conflict { field: "email" },
+        Some(_) => Error::Conflict { field: "username" },
+        None => e.into(),
+    }
+}
+
+pub async fn insert(db: &Db, u: &NewUser<'_>) -> Result<UserRow> {
+    let sql = format!(
+        "INSERT INTO users (username, username_key, email, email_key, password_hash, \
+         is_staff, is_superuser, date_joined) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         RETURNING {COLUMNS}"
+    );
+    let email_key = (!u.email.is_empty()).then(|| key(u.email));
+    with_pool!(db, write, |p| sqlx::query_as::<_, UserRow>(&sql)
+        .bind(u.username)
+        .bind(key(u.username))
+        .bind(u.email)
+        .bind(email_key)
+        .bind(u.password_hash)
+        .bind(u.is_staff)
+        .bind(u.is_superuser)
+        .bind(u.now)
+        .fetch_one(p)
+        .await)
+    .map_err(conflict)
+}
+
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<UserRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+    Ok(with_pool!(db, read, |p| sqlx::query_as::<_, UserRow>(
+        &sql
+    )
+    .bind(id)
+    .fetch_optional(p)
+    .await)?)
+}
+
+/// Finds a user by username or, failing that, by email (both case-insensitive).
+pub async fn by_login(db: &Db, login: &str) -> Result<Option<UserRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM users WHERE username_key = $1 OR email_key = $1 \
+         ORDER BY CASE WHEN username_key = $1 THEN 0 ELSE 1 END LIMIT 1"
+    );
+    Ok(with_pool!(db, read, |p| sqlx::query_as::<_, UserRow>(
+        &sql
+    )
+    .bind(key(login))
+    .fetch_optional(p)
+    .await)?)
+}
+
+/// Users ordered by id.
+pub async fn list(db: &Db, offset: i64, limit: i64) -> Result<Vec<UserRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM users ORDER BY id LIMIT $1 OFFSET $2");
+    Ok(with_pool!(db, read, |p| sqlx::query_as::<_, UserRow>(
+        &sql
+    )
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(p)
+    .await)?)
+}
+
+/// Profile fields to change; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct ProfileChange<'a> {
+    pub email: Option<&'a str>,
+    pub first_name: Option<&'a str>,
+    pub last_name: Option<&'a str>,
+}
+
+pub async fn update_profile(db: &Db, id: i64, c: &ProfileChange<'_>) -> Result<UserRow> {
+    let sql = format!(
+        "UPDATE users SET \
+           email = COALESCE($2, email), \
+           email_key = CASE WHEN $2 IS NULL THEN email_key WHEN $2 = '' THEN NULL ELSE $3 END, \
+           first_name = COALESCE($4, first_name), \
+           last_name = COALESCE($5, last_name) \
+         WHERE id = $1 RETURNING {COLUMNS}"
+    );
+    with_pool!(db, write, |p| sqlx::query_as::<_, UserRow>(&sql)
+        .bind(id)
+        .bind(c.email)
+        .bind(c.email.map(key))
+        .bind(c.first_name)
+        .bind(c.last_name)
+        .fetch_optional(p)
+        .await)
+    .map_err(conflict)?
+    .ok_or(Error::TokenInvalid("the user no longer exists"))
+}
+
+/// Records a successful password login, replacing the hash when it was
+/// rehashed with current parameters.
+pub async fn record_login(db: &Db, id: i64, now: i64, new_hash: Option<&str>) -> Result<()> {
+    with_pool!(db, write, |p| {
+        sqlx::query(
+        "UPDATE users SET last_login = $2, password_hash = COALESCE($3, password_hash) WHERE id = $1"
+    )
+    .bind(id)
+    .bind(now)
+    .bind(new_hash)
+    .execute(p)
+    .await
+    .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// Sets a new password hash and ends every token issued so far.
+/// Returns the user with its new token version.
+pub async fn set_password(db: &Db, id: i64, hash: &str) -> Result<UserRow> {
+    let sql = format!(
+        "UPDATE users SET password_hash = $2, token_version = token_version + 1 \
+         WHERE id = $1 RETURNING {COLUMNS}"
+    );
+    with_pool!(db, write, |p| sqlx::query_as::<_, UserRow>(&sql)
+        .bind(id)
+        .bind(hash)
+        .fetch_optional(p)
+        .await)?
+    .ok_or(Error::TokenInvalid("the user no longer exists"))
+}
+
+/// Ends every access token issued so far to the user.
+pub async fn bump_token_version(db: &Db, id: i64) -> Result<()> {
+    with_pool!(db, write, |p| sqlx::query(
+        "UPDATE users SET token_version = token_version + 1 WHERE id = $1"
+    )
+    .bind(id)
+    .execute(p)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// Activates or deactivates a user; a deactivated user's tokens stop working.
+pub async fn set_active(db: &Db, id: i64, active: bool) -> Result<()> {
+    with_pool!(db, write, |p| sqlx::query(
+        "UPDATE users SET is_active = $2 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(active)
+    .execute(p)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}

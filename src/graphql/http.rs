@@ -1,0 +1,151 @@
+//! `POST /graphql` (JSON only, bounded body, one operation per request),
+//! `GET /graphql` (GraphiQL) and `GET /schema.graphql` (the SDL).
+
+use async_graphql::{ErrorExtensionValues, ServerError, Value};
+use poem::http::{header, StatusCode};
+use poem::web::{Data, Html};
+use poem::{handler, Body, IntoResponse, Request, Response};
+
+use super::{Schema, SDL};
+use crate::service::{Caller, State};
+
+/// One request-level error in GraphQL's response shape, with a status.
+fn request_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({
+        "data": null,
+        "errors": [{ "message": message, "extensions": { "code": code } }],
+    });
+    Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(body.to_string())
+}
+
+fn is_json(req: &Request) -> bool {
+    req.header(header::CONTENT_TYPE)
+        .and_then(|ct| ct.split(';').next())
+        .map(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+        .unwrap_or(false)
+}
+
+#[handler]
+pub async fn post(
+    req: &Request,
+    body: Body,
+    Data(state): Data<&State>,
+    Data(schema): Data<&Schema>,
+) -> Response {
+    // Only JSON: form and multipart posts could be sent cross-site by a
+    // plain HTML form (CSRF), and we accept no uploads.
+    if !is_json(req) {
+        return request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "Send the GraphQL request as JSON with `Content-Type: application/json`.",
+        );
+    }
+    let limit = state.config.max_body_bytes;
+    let bytes = match body.into_bytes_limit(limit).await {
+        Ok(b) => b,
+        Err(poem::error::ReadBodyError::PayloadTooLarge) => {
+            return request_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                &format!("The request body must be at most {limit} bytes."),
+            )
+        }
+        Err(_) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "The request body could not be read.",
+            )
+        }
+    };
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'[') {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            "BATCH_NOT_SUPPORTED",
+            "Batched requests are not supported: send one operation per request.",
+        );
+    }
+    let gql_request: async_graphql::Request = match serde_json::from_slice(&bytes) {
+        Ok(r) => r,
+        Err(e) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("The body is not a valid GraphQL request: {e}"),
+            )
+        }
+    };
+    let query = gql_request.query.clone();
+    let caller = Caller::from_header(
+        req.headers()
+            .get(header::AUTHORIZATION)
+            .map(|v| v.as_bytes()),
+    );
+    let mut response = schema.execute(gql_request.data(caller)).await;
+    if !response.errors.is_empty() {
+        let request_failed = response.data == Value::Null;
+        for error in &mut response.errors {
+            add_code(error, request_failed, &query);
+        }
+    }
+    let http = Response::builder()
+        .content_type("application/json")
+        .header(header::CACHE_CONTROL, "no-store");
+    match serde_json::to_vec(&response) {
+        Ok(body) => http.body(body),
+        Err(e) => {
+            tracing::error!(error = %e, "serializing a GraphQL response");
+            request_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "Internal server error.",
+            )
+        }
+    }
+}
+
+/// Gives every error a code: resolver errors carry theirs; the rest are
+/// syntax or validation errors found before execution.
+fn add_code(error: &mut ServerError, request_failed: bool, query: &str) {
+    let has_code = error
+        .extensions
+        .as_ref()
+        .is_some_and(|e| e.get("code").is_some());
+    if has_code {
+        return;
+    }
+    let code = if !request_failed || !error.path.is_empty() {
+        "INTERNAL"
+    } else if async_graphql::parser::parse_query(query).is_err() {
+        "GRAPHQL_PARSE_FAILED"
+    } else {
+        "GRAPHQL_VALIDATION_FAILED"
+    };
+    error
+        .extensions
+        .get_or_insert_with(ErrorExtensionValues::default)
+        .set("code", code);
+}
+
+/// GraphiQL, with the header editor for `Authorization`.
+#[handler]
+pub fn graphiql() -> impl IntoResponse {
+    Html(
+        async_graphql::http::GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("Gatehouse GraphiQL")
+            .finish(),
+    )
+}
+
+/// The schema, exactly as committed.
+#[handler]
+pub fn sdl() -> impl IntoResponse {
+    SDL.with_content_type("text/plain; charset=utf-8")
+}

@@ -1,0 +1,41 @@
+//! The GraphQL face: generated schema types, hand-written resolvers (one file
+//! per schema type), and the HTTP handler.
+
+pub mod generated;
+pub mod http;
+mod mutation;
+mod payloads;
+mod query;
+mod scalars;
+mod user;
+
+pub use generated::{Schema, SDL};
+pub use mutation::Mutation;
+pub use payloads::{
+    ChangePassword, CreateUser, ObtainJSONWebToken, Refresh, Revoke, RevokeAllTokens, UpdateMe,
+    UserCreate, Verify,
+};
+pub use query::Query;
+pub use scalars::{DateTime, GenericScalar};
+pub use user::User;
+
+use crate::error::Error;
+use crate::service::{Caller, Gatehouse, State};
+
+/// Builds the executable schema over the service.
+pub fn schema(state: State) -> Schema {
+    Schema::build(Query, Mutation, async_graphql::EmptySubscription)
+        .data(state)
+        .finish()
+}
+
+/// The service and the caller of the request being resolved.
+fn services<'a>(
+    ctx: &async_graphql::Context<'a>,
+) -> async_graphql::Result<(&'a Gatehouse, &'a Caller)> {
+    let missing =
+        |what: &str| Error::internal(anyhow::anyhow!("{what} missing from the GraphQL context"));
+    let gh = ctx.data::<State>().map_err(|_| missing("service state"))?;
+    let caller = ctx.data::<Caller>().map_err(|_| missing("caller"))?;
+    Ok((gh.as_ref(), caller))
+}

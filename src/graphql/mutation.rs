@@ -1,0 +1,148 @@
+//! Resolvers of `Mutation`: each one a thin call into the service layer.
+
+use async_graphql::{Context, Result};
+use secrecy::SecretString;
+
+use super::generated::MutationResolver;
+use super::payloads::{
+    ChangePassword, CreateUser, ObtainJSONWebToken, Refresh, Revoke, RevokeAllTokens, UpdateMe,
+    UserCreate, Verify,
+};
+use super::services;
+use crate::error::Error;
+
+/// The root mutation type.
+pub struct Mutation;
+
+impl MutationResolver for Mutation {
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        password: String,
+        email: String,
+    ) -> Result<Option<CreateUser>> {
+        let (gh, _) = services(ctx)?;
+        let user = gh
+            .sign_up(&username, &email, &SecretString::from(password), false)
+            .await?;
+        Ok(Some(CreateUser(user)))
+    }
+
+    async fn user_create(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        password: String,
+        email: String,
+    ) -> Result<Option<UserCreate>> {
+        let (gh, _) = services(ctx)?;
+        let user = gh
+            .sign_up(&username, &email, &SecretString::from(password), false)
+            .await?;
+        Ok(Some(UserCreate(user)))
+    }
+
+    async fn token_auth(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        password: String,
+    ) -> Result<Option<ObtainJSONWebToken>> {
+        let (gh, _) = services(ctx)?;
+        let issued = gh.login(&username, &SecretString::from(password)).await?;
+        Ok(Some(ObtainJSONWebToken(issued)))
+    }
+
+    async fn verify_token(
+        &self,
+        ctx: &Context<'_>,
+        token: Option<String>,
+    ) -> Result<Option<Verify>> {
+        let (gh, _) = services(ctx)?;
+        let token = token.ok_or_else(|| Error::bad_input("token", "A token is required."))?;
+        let me = gh.authenticate(&token).await?;
+        Ok(Some(Verify(me.claims)))
+    }
+
+    async fn refresh_token(
+        &self,
+        ctx: &Context<'_>,
+        token: Option<String>,
+        refresh_token: Option<String>,
+    ) -> Result<Option<Refresh>> {
+        let (gh, _) = services(ctx)?;
+        let issued = match (token, refresh_token) {
+            (Some(access), None) => gh.refresh_keep_alive(&access).await?,
+            (None, Some(refresh)) => gh.refresh_rotate(&refresh).await?,
+            (Some(_), Some(_)) => {
+                return Err(Error::bad_input(
+                    "refreshToken",
+                    "Give either `token` or `refreshToken`, not both.",
+                )
+                .into())
+            }
+            (None, None) => {
+                return Err(Error::bad_input(
+                    "refreshToken",
+                    "Give `token` (an access token) or `refreshToken` (a refresh token).",
+                )
+                .into())
+            }
+        };
+        Ok(Some(Refresh(issued)))
+    }
+
+    async fn revoke_token(
+        &self,
+        ctx: &Context<'_>,
+        refresh_token: String,
+    ) -> Result<Option<Revoke>> {
+        let (gh, _) = services(ctx)?;
+        Ok(Some(Revoke(gh.revoke_refresh(&refresh_token).await?)))
+    }
+
+    async fn update_me(
+        &self,
+        ctx: &Context<'_>,
+        email: Option<String>,
+        first_name: Option<String>,
+        last_name: Option<String>,
+    ) -> Result<Option<UpdateMe>> {
+        let (gh, caller) = services(ctx)?;
+        let me = caller.require(gh).await?;
+        let user = gh
+            .update_me(
+                me,
+                email.as_deref(),
+                first_name.as_deref(),
+                last_name.as_deref(),
+            )
+            .await?;
+        Ok(Some(UpdateMe(user)))
+    }
+
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        old_password: String,
+        new_password: String,
+    ) -> Result<Option<ChangePassword>> {
+        let (gh, caller) = services(ctx)?;
+        let me = caller.require(gh).await?;
+        let issued = gh
+            .change_password(
+                me,
+                &SecretString::from(old_password),
+                &SecretString::from(new_password),
+            )
+            .await?;
+        Ok(Some(ChangePassword(issued)))
+    }
+
+    async fn revoke_all_tokens(&self, ctx: &Context<'_>) -> Result<Option<RevokeAllTokens>> {
+        let (gh, caller) = services(ctx)?;
+        let me = caller.require(gh).await?;
+        Ok(Some(RevokeAllTokens(gh.revoke_all(me).await?)))
+    }
+}

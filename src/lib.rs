@@ -1,0 +1,19 @@
+//! Gatehouse: sign-up, login and token service for apps that speak GraphQL and REST.
+//!
+//! The binary (`src/main.rs`) is a thin CLI over this library, so the tests
+//! can build and run the same application in-process.
+
+pub mod app;
+pub mod auth;
+pub mod codegen;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod sdl_diff;
+pub mod service;
+
+/// The current time as Unix seconds.
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}

@@ -1,0 +1,128 @@
+//! The `gatehouse` command: parse arguments, set up logging, hand off to the library.
+
+use std::io::{IsTerminal as _, Read as _};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use secrecy::SecretString;
+
+use gatehouse::app::{shutdown_signal, Application};
+use gatehouse::config::Config;
+use gatehouse::db::Db;
+use gatehouse::service::Gatehouse;
+
+/// Gatehouse: sign-up, login and token service for GraphQL and REST.
+///
+/// Settings come from environment variables: DATABASE_URL (default
+/// sqlite://gatehouse.db), GATEHOUSE_ADDR (default 127.0.0.1:8000) and the
+/// others listed in the README. Log verbosity: RUST_LOG (default info).
+///
+/// Exit codes: 0 success, 1 runtime error (database, network), 2 invalid
+/// usage or configuration.
+#[derive(Parser)]
+#[command(name = "gatehouse", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default): GraphQL at /graphql, SDL at /schema.graphql.
+    Serve,
+    /// Apply database migrations and exit (the server also applies them at start).
+    Migrate,
+    /// Create a staff superuser. The password is read from standard input
+    /// when it is not a terminal, and prompted for (hidden) when it is.
+    CreateSuperuser {
+        /// The new user's login name.
+        #[arg(long)]
+        username: String,
+        /// The new user's email address.
+        #[arg(long)]
+        email: String,
+    },
+    /// Print the GraphQL schema (schema.graphql) and exit.
+    PrintSchema,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::PrintSchema) = cli.command {
+        print!("{}", gatehouse::graphql::SDL);
+        return ExitCode::SUCCESS;
+    }
+    init_logging();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("gatehouse: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("gatehouse: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gatehouse: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let app = Application::build(config).await?;
+            tracing::info!(addr = %app.addr(), "Gatehouse listening: GraphQL at http://{}/graphql", app.addr());
+            app.run_until(shutdown_signal()).await?;
+        }
+        Command::Migrate => {
+            let db = Db::connect(&config).await?;
+            db.migrate().await?;
+            db.close().await;
+            println!("migrations applied");
+        }
+        Command::CreateSuperuser { username, email } => {
+            let password = read_password()?;
+            let gh = Gatehouse::start(config).await?;
+            let user = gh
+                .sign_up(&username, &email, &password, true)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+            gh.db.close().await;
+            println!("superuser {} created (id {})", user.username, user.id);
+        }
+        Command::PrintSchema => print!("{}", gatehouse::graphql::SDL),
+    }
+    Ok(())
+}
+
+fn read_password() -> anyhow::Result<SecretString> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Password (again): ")?;
+        anyhow::ensure!(first == again, "the passwords do not match");
+        return Ok(SecretString::from(first));
+    }
+    let mut s = String::new();
+    stdin.lock().take(64 * 1024).read_to_string(&mut s)?;
+    let line = s.lines().next().unwrap_or("").to_owned();
+    Ok(SecretString::from(line))
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -1,0 +1,127 @@
+//! Accounts: sign-up, profile, password change, listing.
+
+use secrecy::{ExposeSecret as _, SecretString};
+
+use crate::db::refresh_tokens;
+use crate::db::users::{self, NewUser, ProfileChange, UserRow};
+use crate::error::{Error, Result};
+use crate::service::{validate, AuthUser, Gatehouse, Issued};
+
+/// Default and largest page of `users`.
+pub const DEFAULT_PAGE: i64 = 100;
+pub const MAX_PAGE: i64 = 1000;
+
+impl Gatehouse {
+    /// Creates an active user. Staff flags are for the CLI only.
+    pub async fn sign_up(
+        &self,
+        username: &str,
+        email: &str,
+        password: &SecretString,
+        staff: bool,
+    ) -> Result<UserRow> {
+        let username = username.trim();
+        let email = email.trim();
+        validate::username("username", username)?;
+        validate::email("email", email)?;
+        validate::password("password", password.expose_secret(), username, email)?;
+        let hash = self.hasher.hash(password).await?;
+        users::insert(
+            &self.db,
+            &NewUser {
+                username,
+                email,
+                password_hash: &hash,
+                is_staff: staff,
+                is_superuser: staff,
+                now: crate::now(),
+            },
+        )
+        .await
+    }
+
+    /// Changes the caller's email or names; `None` leaves a field unchanged.
+    pub async fn update_me(
+        &self,
+        me: &AuthUser,
+        email: Option<&str>,
+        first_name: Option<&str>,
+        last_name: Option<&str>,
+    ) -> Result<UserRow> {
+        let email = email.map(str::trim);
+        if let Some(e) = email {
+            validate::email("email", e)?;
+        }
+        if let Some(n) = first_name {
+            validate::name("firstName", n)?;
+        }
+        if let Some(n) = last_name {
+            validate::name("lastName", n)?;
+        }
+        users::update_profile(
+            &self.db,
+            me.user.id,
+            &ProfileChange {
+                email,
+                first_name,
+                last_name,
+            },
+        )
+        .await
+    }
+
+    /// Changes the caller's password, ends every other session, and returns
+    /// a new session for this one.
+    pub async fn change_password(
+        &self,
+        me: &AuthUser,
+        old: &SecretString,
+        new: &SecretString,
+    ) -> Result<Issued> {
+        let verdict = self
+            .hasher
+            .verify(old, Some(&me.user.password_hash))
+            .await?;
+        if verdict == crate::auth::password::Verdict::Mismatch {
+            return Err(Error::bad_input(
+                "oldPassword",
+                "Your old password was entered incorrectly.",
+            ));
+        }
+        validate::password(
+            "newPassword",
+            new.expose_secret(),
+            &me.user.username,
+            &me.user.email,
+        )?;
+        let hash = self.hasher.hash(new).await?;
+        let user = users::set_password(&self.db, me.user.id, &hash).await?;
+        let now = crate::now();
+        refresh_tokens::revoke_user(&self.db, user.id, now).await?;
+        self.issue_new_session(user, now).await
+    }
+
+    /// A page of users, oldest first. Staff only.
+    pub async fn list_users(
+        &self,
+        me: &AuthUser,
+        offset: Option<i64>,
+        limit: Option<i64>,
+    ) -> Result<Vec<UserRow>> {
+        if !me.is_staff() {
+            return Err(Error::Forbidden);
+        }
+        let offset = offset.unwrap_or(0);
+        if offset < 0 {
+            return Err(Error::bad_input("offset", "offset must not be negative."));
+        }
+        let limit = limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(Error::bad_input(
+                "limit",
+                format!("limit must be between 1 and {MAX_PAGE}."),
+            ));
+        }
+        users::list(&self.db, offset, limit).await
+    }
+}

@@ -1,0 +1,91 @@
+//! Who is calling: the token from the request, checked only when an
+//! operation needs it (a bad token never blocks a public operation).
+
+use tokio::sync::OnceCell;
+
+use crate::auth::header::{self, Credentials};
+use crate::auth::tokens::AccessClaims;
+use crate::db::users::UserRow;
+use crate::error::{Error, Result};
+use crate::service::Gatehouse;
+
+/// An authenticated caller: the token's claims and the user as stored now.
+#[derive(Clone, Debug)]
+pub struct AuthUser {
+    pub user: UserRow,
+    pub claims: AccessClaims,
+}
+
+impl AuthUser {
+    pub fn is_staff(&self) -> bool {
+        self.user.is_staff || self.user.is_superuser
+    }
+}
+
+enum Presented {
+    None,
+    Token(String),
+    Malformed,
+}
+
+/// The caller of one request. Cheap to build; the token is verified at most
+/// once, on first use.
+pub struct Caller {
+    presented: Presented,
+    resolved: OnceCell<AuthUser>,
+}
+
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = match self.presented {
+            Presented::None => "none",
+            Presented::Token(_) => "token(<redacted>)",
+            Presented::Malformed => "malformed",
+        };
+        f.debug_struct("Caller").field("presented", &p).finish()
+    }
+}
+
+impl Caller {
+    /// From the raw `Authorization` header value, if any.
+    pub fn from_header(value: Option<&[u8]>) -> Self {
+        let presented = match header::parse(value) {
+            Credentials::None => Presented::None,
+            Credentials::Token(t) => Presented::Token(t.to_owned()),
+            Credentials::Malformed => Presented::Malformed,
+        };
+        Self {
+            presented,
+            resolved: OnceCell::new(),
+        }
+    }
+
+    /// Whether any credentials were presented.
+    pub fn presented_token(&self) -> bool {
+        !matches!(self.presented, Presented::None)
+    }
+
+    /// The authenticated caller, or why there is none.
+    pub async fn require(&self, gh: &Gatehouse) -> Result<&AuthUser> {
+        let token = match &self.presented {
+            Presented::None => return Err(Error::Unauthenticated),
+            Presented::Malformed => {
+                return Err(Error::TokenInvalid("malformed Authorization header"))
+            }
+            Presented::Token(t) => t,
+        };
+        self.resolved
+            .get_or_try_init(|| gh.authenticate(token))
+            .await
+    }
+
+    /// The authenticated caller, who must be staff.
+    pub async fn require_staff(&self, gh: &Gatehouse) -> Result<&AuthUser> {
+        let me = self.require(gh).await?;
+        if me.is_staff() {
+            Ok(me)
+        } else {
+            Err(Error::Forbidden)
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! The service functions both faces (GraphQL and REST) call: every rule
+//! (password policy, who may refresh, staff-only listing) lives here once.
+
+pub mod accounts;
+pub mod caller;
+pub mod sessions;
+pub mod validate;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use crate::auth::keys::KeyRing;
+use crate::auth::password::Hasher;
+use crate::config::Config;
+use crate::db::Db;
+
+pub use caller::{AuthUser, Caller};
+pub use sessions::Issued;
+
+/// The running service: database, password hasher, signing keys, settings.
+pub struct Gatehouse {
+    pub db: Db,
+    pub hasher: Hasher,
+    pub keys: KeyRing,
+    pub config: Config,
+}
+
+/// Shared handle on the service.
+pub type State = Arc<Gatehouse>;
+
+impl Gatehouse {
+    /// Opens and migrates the database and loads (or creates) signing keys.
+    pub async fn start(config: Config) -> anyhow::Result<State> {
+        let db = Db::connect(&config).await?;
+        db.migrate().await?;
+        let keys = KeyRing::load_or_create(&db)
+            .await
+            .context("loading signing keys")?;
+        let hasher = Hasher::new(config.argon2, config.hash_concurrency)?;
+        Ok(Arc::new(Self {
+            db,
+            hasher,
+            keys,
+            config,
+        }))
+    }
+}

@@ -1,0 +1,233 @@
+//! Logins and tokens: password login, refresh (rotation and keep-alive),
+//! verification, revocation.
+
+use secrecy::SecretString;
+
+use crate::auth::password::Verdict;
+use crate::auth::refresh;
+use crate::auth::tokens::{self, AccessClaims};
+use crate::db::refresh_tokens::{self, NewRefresh};
+use crate::db::users::{self, UserRow};
+use crate::error::{Error, Result};
+use crate::service::validate::MAX_PASSWORD_BYTES;
+use crate::service::{AuthUser, Gatehouse};
+
+/// Tokens handed to a client.
+pub struct Issued {
+    pub user: UserRow,
+    pub token: String,
+    pub claims: AccessClaims,
+    /// Absent in keep-alive mode, which issues no refresh token.
+    pub refresh_token: Option<String>,
+    /// Absolute Unix time at which refreshing stops working.
+    pub refresh_expires_at: i64,
+}
+
+impl std::fmt::Debug for Issued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issued")
+            .field("user", &self.user)
+            .field("refresh_expires_at", &self.refresh_expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gatehouse {
+    fn access_ttl(&self) -> i64 {
+        self.config.access_token_ttl.as_secs() as i64
+    }
+
+    fn refresh_ttl(&self) -> i64 {
+        self.config.refresh_token_ttl.as_secs() as i64
+    }
+
+    /// Signs an access token for `user`, never living past `not_after`.
+    fn access_token(
+        &self,
+        user: &UserRow,
+        orig_iat: i64,
+        now: i64,
+        not_after: i64,
+    ) -> Result<(String, AccessClaims)> {
+        let claims = AccessClaims {
+            user_id: user.id,
+            username: user.username.clone(),
+            issued_at: now,
+            not_before: now,
+            expires_at: (now + self.access_ttl()).min(not_after),
+            orig_iat,
+            jti: refresh::family_id()?,
+            version: user.token_version,
+        };
+        let token = tokens::sign(&self.keys.signing(), &claims)?;
+        Ok((token, claims))
+    }
+
+    /// A fresh access token and a refresh token starting a new family.
+    pub(crate) async fn issue_new_session(&self, user: UserRow, now: i64) -> Result<Issued> {
+        let refresh_expires_at = now + self.refresh_ttl();
+        let (token, claims) = self.access_token(&user, now, now, i64::MAX)?;
+        let (refresh_token, hash) = refresh::generate()?;
+        let family = refresh::family_id()?;
+        refresh_tokens::insert(
+            &self.db,
+            &NewRefresh {
+                token_hash: &hash,
+                family_id: &family,
+                user_id: user.id,
+                issued_at: now,
+                expires_at: refresh_expires_at,
+            },
+        )
+        .await?;
+        Ok(Issued {
+            user,
+            token,
+            claims,
+            refresh_token: Some(refresh_token),
+            refresh_expires_at,
+        })
+    }
+
+    /// Password login by username or email. Every failure (unknown user,
+    /// wrong password, inactive account) is the same INVALID_CREDENTIALS after
+    /// the same work.
+    pub async fn login(&self, login: &str, password: &SecretString) -> Result<Issued> {
+        use secrecy::ExposeSecret as _;
+        if password.expose_secret().len() > MAX_PASSWORD_BYTES || login.len() > 1024 {
+            return Err(Error::InvalidCredentials);
+        }
+        let user = users::by_login(&self.db, login).await?;
+        let verdict = self
+            .hasher
+            .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
+            .await?;
+        let user = match (user, verdict) {
+            (Some(u), Verdict::Match | Verdict::MatchRehashed(_)) if !u.is_active => {
+                return Err(Error::InvalidCredentials)
+            }
+            (Some(u), Verdict::Match) => (u, None),
+            (Some(u), Verdict::MatchRehashed(h)) => (u, Some(h)),
+            _ => return Err(Error::InvalidCredentials),
+        };
+        let now = crate::now();
+        let (mut user, rehashed) = user;
+        users::record_login(&self.db, user.id, now, rehashed.as_deref()).await?;
+        user.last_login = Some(now);
+        self.issue_new_session(user, now).await
+    }
+
+    /// Checks an access token and the user behind it: active, and the token
+    /// not revoked by a later revoke-all or password change.
+    pub async fn authenticate(&self, token: &str) -> Result<AuthUser> {
+        let claims = tokens::verify(&self.keys, token, crate::now()).await?;
+        let user = users::by_id(&self.db, claims.user_id)
+            .await?
+            .ok_or(Error::TokenInvalid("the user no longer exists"))?;
+        if !user.is_active {
+            return Err(Error::TokenInvalid("the user is inactive"));
+        }
+        if user.token_version != claims.version {
+            return Err(Error::TokenInvalid("the token has been revoked"));
+        }
+        Ok(AuthUser { user, claims })
+    }
+
+    /// Keep-alive refresh with an access token: a new access token with the
+    /// same `origIat`; the window never extends past `origIat` + refresh lifetime.
+    pub async fn refresh_keep_alive(&self, token: &str) -> Result<Issued> {
+        let me = self.authenticate(token).await?;
+        let now = crate::now();
+        let window_end = me.claims.orig_iat.saturating_add(self.refresh_ttl());
+        if window_end <= now {
+            return Err(Error::TokenExpired);
+        }
+        let (token, claims) = self.access_token(&me.user, me.claims.orig_iat, now, window_end)?;
+        Ok(Issued {
+            user: me.user,
+            token,
+            claims,
+            refresh_token: None,
+            refresh_expires_at: window_end,
+        })
+    }
+
+    /// Rotates a refresh token: the one given becomes used and a new pair is
+    /// returned. Presenting a used token again revokes its whole family.
+    pub async fn refresh_rotate(&self, presented: &str) -> Result<Issued> {
+        if !refresh::looks_valid(presented) {
+            return Err(Error::TokenInvalid("malformed refresh token"));
+        }
+        let now = crate::now();
+        let old_hash = refresh::hash(presented);
+        let (new_token, new_hash) = refresh::generate()?;
+        let refresh_expires_at = now + self.refresh_ttl();
+        let rotated =
+            refresh_tokens::rotate(&self.db, &old_hash, now, &new_hash, refresh_expires_at).await?;
+        let Some(row) = rotated else {
+            return Err(self.refresh_failure(&old_hash, now).await);
+        };
+        let user = match users::by_id(&self.db, row.user_id).await? {
+            Some(u) if u.is_active => u,
+            _ => {
+                refresh_tokens::revoke_family(&self.db, &row.family_id, now).await?;
+                return Err(Error::TokenInvalid("the user is inactive"));
+            }
+        };
+        let (token, claims) = self.access_token(&user, now, now, i64::MAX)?;
+        Ok(Issued {
+            user,
+            token,
+            claims,
+            refresh_token: Some(new_token),
+            refresh_expires_at,
+        })
+    }
+
+    /// Why a refresh token could not be rotated; revokes the family on reuse.
+    async fn refresh_failure(&self, hash: &[u8], now: i64) -> Error {
+        let row = match refresh_tokens::by_hash(&self.db, hash).await {
+            Ok(Some(row)) => row,
+            Ok(None) => return Error::TokenInvalid("unknown refresh token"),
+            Err(e) => return e,
+        };
+        if row.used_at.is_some() {
+            tracing::warn!(
+                user_id = row.user_id,
+                "refresh token reuse detected; revoking its family"
+            );
+            if let Err(e) = refresh_tokens::revoke_family(&self.db, &row.family_id, now).await {
+                return e;
+            }
+            return Error::TokenReused;
+        }
+        if row.revoked_at.is_some() {
+            return Error::TokenInvalid("the refresh token has been revoked");
+        }
+        if row.expires_at <= now {
+            return Error::TokenExpired;
+        }
+        Error::TokenInvalid("the refresh token is not usable")
+    }
+
+    /// Revokes a refresh token's family. Returns the time of revocation.
+    pub async fn revoke_refresh(&self, presented: &str) -> Result<i64> {
+        if !refresh::looks_valid(presented) {
+            return Err(Error::TokenInvalid("malformed refresh token"));
+        }
+        let now = crate::now();
+        let row = refresh_tokens::by_hash(&self.db, &refresh::hash(presented))
+            .await?
+            .ok_or(Error::TokenInvalid("unknown refresh token"))?;
+        refresh_tokens::revoke_family(&self.db, &row.family_id, now).await?;
+        Ok(now)
+    }
+
+    /// Logs the caller out everywhere: every access and refresh token ends.
+    pub async fn revoke_all(&self, me: &AuthUser) -> Result<i64> {
+        let now = crate::now();
+        users::bump_token_version(&self.db, me.user.id).await?;
+        refresh_tokens::revoke_user(&self.db, me.user.id, now).await?;
+        Ok(now)
+    }
+}
