@@ -61,7 +61,8 @@ fn healthz() -> Json<serde_json::Value> {
 /// The database answers.
 #[handler]
 async fn readyz(Data(state): Data<&State>) -> Response {
-    if state.db.ping().await {
+    let answered = tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await;
+    if answered == Ok(true) {
         Json(serde_json::json!({ "status": "ready" })).into_response()
     } else {
         Json(serde_json::json!({ "status": "unavailable", "code": "SERVICE_UNAVAILABLE" }))

@@ -1,0 +1,12 @@
+//! PostgreSQL-only suites: several server processes on one database, and a
+//! database outage under load. They start the real `gatehouse` binary.
+//!
+//! Skipped (with a note on stderr) unless `GATEHOUSE_TEST_DATABASE_URL`
+//! names a PostgreSQL server where the user may create databases, e.g.
+//! `postgres://gatehouse:gatehouse@127.0.0.1:5432/postgres`. The outage test
+//! also needs `GATEHOUSE_TEST_PG_CTL`, a command that takes `stop` or `start`
+//! (e.g. `pg_ctlcluster 15 main`); `.ci/run` sets both.
+
+mod multi_instance;
+mod outage;
+mod support;
