@@ -30,6 +30,31 @@ pub struct Config {
     /// `GATEHOUSE_SQLITE_SYNCHRONOUS`: `normal` (default; survives a process
     /// crash) or `full` (also survives power loss, slower writes).
     pub sqlite_synchronous_full: bool,
+    /// `GATEHOUSE_GRAPHQL_MAX_DEPTH`, `_MAX_FIELDS`, `_MAX_ALIASES`,
+    /// `_MAX_PASSWORD_CHECKS`: limits on one GraphQL request.
+    pub graphql_limits: GraphqlLimits,
+}
+
+/// Limits on one GraphQL operation (introspection is exempt).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GraphqlLimits {
+    pub max_depth: usize,
+    pub max_fields: usize,
+    pub max_aliases: usize,
+    /// Password-checking fields per request (`tokenAuth`, sign-up,
+    /// `changePassword`): each costs an argon2 hash.
+    pub max_password_checks: usize,
+}
+
+impl Default for GraphqlLimits {
+    fn default() -> Self {
+        Self {
+            max_depth: 12,
+            max_fields: 200,
+            max_aliases: 30,
+            max_password_checks: 1,
+        }
+    }
 }
 
 /// Cost parameters of argon2id password hashing.
@@ -66,6 +91,7 @@ impl Default for Config {
             db_max_connections: 8,
             db_acquire_timeout: Duration::from_secs(3),
             sqlite_synchronous_full: false,
+            graphql_limits: GraphqlLimits::default(),
         }
     }
 }
@@ -186,6 +212,32 @@ impl Config {
                 600_000,
             )?),
             sqlite_synchronous_full,
+            graphql_limits: GraphqlLimits {
+                max_depth: num(
+                    "GATEHOUSE_GRAPHQL_MAX_DEPTH",
+                    d.graphql_limits.max_depth as u64,
+                    1,
+                    1000,
+                )? as usize,
+                max_fields: num(
+                    "GATEHOUSE_GRAPHQL_MAX_FIELDS",
+                    d.graphql_limits.max_fields as u64,
+                    1,
+                    100_000,
+                )? as usize,
+                max_aliases: num(
+                    "GATEHOUSE_GRAPHQL_MAX_ALIASES",
+                    d.graphql_limits.max_aliases as u64,
+                    0,
+                    10_000,
+                )? as usize,
+                max_password_checks: num(
+                    "GATEHOUSE_GRAPHQL_MAX_PASSWORD_CHECKS",
+                    d.graphql_limits.max_password_checks as u64,
+                    1,
+                    100,
+                )? as usize,
+            },
         })
     }
 }

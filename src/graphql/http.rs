@@ -6,7 +6,7 @@ use poem::http::{header, StatusCode};
 use poem::web::{Data, Html};
 use poem::{handler, Body, IntoResponse, Request, Response};
 
-use super::{Schema, SDL};
+use super::{limits, Schema, SDL};
 use crate::service::{Caller, State};
 
 /// One request-level error in GraphQL's response shape, with a status.
@@ -71,7 +71,7 @@ pub async fn post(
             "Batched requests are not supported: send one operation per request.",
         );
     }
-    let gql_request: async_graphql::Request = match serde_json::from_slice(&bytes) {
+    let mut gql_request: async_graphql::Request = match serde_json::from_slice(&bytes) {
         Ok(r) => r,
         Err(e) => {
             return request_error(
@@ -81,7 +81,17 @@ pub async fn post(
             )
         }
     };
-    let query = gql_request.query.clone();
+    // Parsed once here; execution reuses the parsed document.
+    let operation = gql_request.operation_name.clone();
+    let parsed = match gql_request.parsed_query() {
+        Ok(doc) => {
+            if let Err(e) = limits::check(doc, operation.as_deref(), &state.config.graphql_limits) {
+                return request_error(StatusCode::OK, e.code, &e.message);
+            }
+            true
+        }
+        Err(_) => false,
+    };
     let caller = Caller::from_header(
         req.headers()
             .get(header::AUTHORIZATION)
@@ -91,7 +101,7 @@ pub async fn post(
     if !response.errors.is_empty() {
         let request_failed = response.data == Value::Null;
         for error in &mut response.errors {
-            add_code(error, request_failed, &query);
+            add_code(error, request_failed, parsed);
         }
     }
     let http = Response::builder()
@@ -112,7 +122,7 @@ pub async fn post(
 
 /// Gives every error a code: resolver errors carry theirs; the rest are
 /// syntax or validation errors found before execution.
-fn add_code(error: &mut ServerError, request_failed: bool, query: &str) {
+fn add_code(error: &mut ServerError, request_failed: bool, parsed: bool) {
     let has_code = error
         .extensions
         .as_ref()
@@ -122,7 +132,7 @@ fn add_code(error: &mut ServerError, request_failed: bool, query: &str) {
     }
     let code = if !request_failed || !error.path.is_empty() {
         "INTERNAL"
-    } else if async_graphql::parser::parse_query(query).is_err() {
+    } else if !parsed {
         "GRAPHQL_PARSE_FAILED"
     } else {
         "GRAPHQL_VALIDATION_FAILED"

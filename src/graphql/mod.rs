@@ -3,6 +3,7 @@
 
 pub mod generated;
 pub mod http;
+pub mod limits;
 mod mutation;
 mod payloads;
 mod query;
