@@ -31,7 +31,7 @@ pub fn parse(value: Option<&[u8]>) -> Credentials<'_> {
         return Credentials::Malformed;
     };
     let s = s.trim();
-    let Some((scheme, rest)) = s.split_once(|c: char| c == ' ' || c == '\t') else {
+    let Some((scheme, rest)) = s.split_once([' ', '\t']) else {
         return Credentials::Malformed;
     };
     let token = rest.trim();

@@ -80,6 +80,34 @@ pub async fn insert(db: &Db, u: &NewUser<'_>) -> Result<UserRow> {
     .map_err(conflict)
 }
 
+/// Which of a new username or email is already another user's login under
+/// the other kind (a username equal to someone's email, or an email equal
+/// to someone's username). Either would let one account shadow another at
+/// login, which accepts both.
+pub async fn login_name_clash(
+    db: &Db,
+    username: Option<&str>,
+    email: Option<&str>,
+    except_id: Option<i64>,
+) -> Result<Option<&'static str>> {
+    let clash: Option<bool> = with_pool!(db, write, |p| sqlx::query_scalar(
+        "SELECT email_key = $1 FROM users \
+         WHERE (email_key = $1 OR username_key = $2) AND id <> $3 LIMIT 1"
+    )
+    .bind(username.map(key))
+    .bind(email.map(key))
+    .bind(except_id.unwrap_or(-1))
+    .fetch_optional(p)
+    .await)?;
+    Ok(clash.map(|username_clashes| {
+        if username_clashes {
+            "username"
+        } else {
+            "email"
+        }
+    }))
+}
+
 pub async fn by_id(db: &Db, id: i64) -> Result<Option<UserRow>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
     Ok(with_pool!(db, read, |p| sqlx::query_as::<_, UserRow>(

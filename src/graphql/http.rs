@@ -71,7 +71,7 @@ pub async fn post(
             "Batched requests are not supported: send one operation per request.",
         );
     }
-    let mut gql_request: async_graphql::Request = match serde_json::from_slice(&bytes) {
+    let mut gql_request: async_graphql::Request = match parse_request(&bytes) {
         Ok(r) => r,
         Err(e) => {
             return request_error(
@@ -118,6 +118,16 @@ pub async fn post(
             )
         }
     }
+}
+
+/// A GraphQL-over-HTTP request body: an object with a string `query`
+/// (async-graphql would default a missing one to the empty document).
+fn parse_request(bytes: &[u8]) -> Result<async_graphql::Request, String> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    if !value.get("query").is_some_and(serde_json::Value::is_string) {
+        return Err("`query` must be a string".into());
+    }
+    serde_json::from_value(value).map_err(|e| e.to_string())
 }
 
 /// Gives every error a code: resolver errors carry theirs; the rest are

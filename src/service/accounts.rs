@@ -25,6 +25,11 @@ impl Gatehouse {
         validate::username("username", username)?;
         validate::email("email", email)?;
         validate::password("password", password.expose_secret(), username, email)?;
+        if let Some(field) =
+            users::login_name_clash(&self.db, Some(username), Some(email), None).await?
+        {
+            return Err(Error::Conflict { field });
+        }
         let hash = self.hasher.hash(password).await?;
         users::insert(
             &self.db,
@@ -51,6 +56,12 @@ impl Gatehouse {
         let email = email.map(str::trim);
         if let Some(e) = email {
             validate::email("email", e)?;
+            if users::login_name_clash(&self.db, None, Some(e), Some(me.user.id))
+                .await?
+                .is_some()
+            {
+                return Err(Error::Conflict { field: "email" });
+            }
         }
         if let Some(n) = first_name {
             validate::name("firstName", n)?;

@@ -6,7 +6,9 @@ use crate::support::{admin_url, code, fresh_database, Server, SERIAL};
 
 #[tokio::test]
 async fn two_instances_share_keys_accept_each_others_tokens_and_see_revocations_at_once() {
-    let Some(admin) = admin_url("multi_instance") else { return };
+    let Some(admin) = admin_url("multi_instance") else {
+        return;
+    };
     let _serial = SERIAL.lock().await;
     let url = fresh_database(&admin).await;
 
@@ -25,11 +27,16 @@ async fn two_instances_share_keys_accept_each_others_tokens_and_see_revocations_
 
     assert!(a.sign_up("alice").await["data"]["createUser"]["user"]["id"].is_string());
     let (token_b, refresh_b) = b.login("alice").await;
-    let me = a.graphql("{ me { username } }", Some(&token_b)).await.unwrap();
+    let me = a
+        .graphql("{ me { username } }", Some(&token_b))
+        .await
+        .unwrap();
     assert_eq!(me["data"]["me"]["username"], "alice", "{me}");
 
     // A refresh token rotated on A is used on B.
-    let rotate = |rt: &str| format!(r#"mutation {{ refreshToken(refreshToken: "{rt}") {{ token refreshToken }} }}"#);
+    let rotate = |rt: &str| {
+        format!(r#"mutation {{ refreshToken(refreshToken: "{rt}") {{ token refreshToken }} }}"#)
+    };
     let r = a.graphql(&rotate(&refresh_b), None).await.unwrap();
     assert!(r["data"]["refreshToken"]["token"].is_string(), "{r}");
     let again = b.graphql(&rotate(&refresh_b), None).await.unwrap();
@@ -38,16 +45,25 @@ async fn two_instances_share_keys_accept_each_others_tokens_and_see_revocations_
     // Revoke-all on A ends B's view of the session at once.
     let (token_a, _) = a.login("alice").await;
     let (token_b2, _) = b.login("alice").await;
-    let r = a.graphql("mutation { revokeAllTokens { revoked } }", Some(&token_a)).await.unwrap();
+    let r = a
+        .graphql("mutation { revokeAllTokens { revoked } }", Some(&token_a))
+        .await
+        .unwrap();
     assert!(r["data"]["revokeAllTokens"]["revoked"].is_number(), "{r}");
-    let me = b.graphql("{ me { username } }", Some(&token_b2)).await.unwrap();
+    let me = b
+        .graphql("{ me { username } }", Some(&token_b2))
+        .await
+        .unwrap();
     assert_eq!(code(&me), Some("TOKEN_INVALID"), "{me}");
 
     // A restart keeps the key: the old tokens of a fresh login still verify.
     let (token, _) = a.login("alice").await;
     drop(a);
     let a2 = Server::start(&url, &[]);
-    let me = a2.graphql("{ me { username } }", Some(&token)).await.unwrap();
+    let me = a2
+        .graphql("{ me { username } }", Some(&token))
+        .await
+        .unwrap();
     assert_eq!(me["data"]["me"]["username"], "alice", "{me}");
     let keys: i64 = sqlx::query_scalar("SELECT count(*) FROM signing_keys")
         .fetch_one(&pool)
@@ -58,7 +74,9 @@ async fn two_instances_share_keys_accept_each_others_tokens_and_see_revocations_
 
 #[tokio::test]
 async fn a_sign_up_race_across_instances_has_exactly_one_winner() {
-    let Some(admin) = admin_url("multi_instance") else { return };
+    let Some(admin) = admin_url("multi_instance") else {
+        return;
+    };
     let _serial = SERIAL.lock().await;
     let url = fresh_database(&admin).await;
     let a = Server::start(&url, &[]);
@@ -68,14 +86,22 @@ async fn a_sign_up_race_across_instances_has_exactly_one_winner() {
         server.sign_up("racer")
     });
     let results = join_all(attempts).await;
-    let won = results.iter().filter(|r| r["data"]["createUser"]["user"].is_object()).count();
-    let conflicts = results.iter().filter(|r| code(r) == Some("CONFLICT")).count();
+    let won = results
+        .iter()
+        .filter(|r| r["data"]["createUser"]["user"].is_object())
+        .count();
+    let conflicts = results
+        .iter()
+        .filter(|r| code(r) == Some("CONFLICT"))
+        .count();
     assert_eq!((won, conflicts), (1, 11), "{results:?}");
 }
 
 #[tokio::test]
 async fn one_refresh_token_presented_twice_at_once_yields_at_most_one_new_pair() {
-    let Some(admin) = admin_url("multi_instance") else { return };
+    let Some(admin) = admin_url("multi_instance") else {
+        return;
+    };
     let _serial = SERIAL.lock().await;
     let url = fresh_database(&admin).await;
     let a = Server::start(&url, &[]);
@@ -83,10 +109,15 @@ async fn one_refresh_token_presented_twice_at_once_yields_at_most_one_new_pair()
     a.sign_up("carol").await;
     for _ in 0..5 {
         let (_, rt) = a.login("carol").await;
-        let q = format!(r#"mutation {{ refreshToken(refreshToken: "{rt}") {{ token refreshToken }} }}"#);
+        let q = format!(
+            r#"mutation {{ refreshToken(refreshToken: "{rt}") {{ token refreshToken }} }}"#
+        );
         let (x, y) = tokio::join!(a.graphql(&q, None), b.graphql(&q, None));
         let (x, y) = (x.unwrap(), y.unwrap());
-        let ok = [&x, &y].iter().filter(|r| r["data"]["refreshToken"].is_object()).count();
+        let ok = [&x, &y]
+            .iter()
+            .filter(|r| r["data"]["refreshToken"].is_object())
+            .count();
         assert!(ok <= 1, "two new pairs from one refresh token: {x} {y}");
         for r in [&x, &y] {
             if !r["data"]["refreshToken"].is_object() {

@@ -46,7 +46,9 @@ async fn sign_ups(server: &Server, tally: &mut Tally, next: &mut usize, for_how_
 
 #[tokio::test]
 async fn while_postgres_is_down_requests_fail_fast_and_clearly_and_nothing_acknowledged_is_lost() {
-    let Some(admin) = admin_url("outage") else { return };
+    let Some(admin) = admin_url("outage") else {
+        return;
+    };
     if std::env::var("GATEHOUSE_TEST_PG_CTL").is_err() {
         let _ = std::io::Write::write_all(
             &mut std::io::stderr(),
@@ -62,7 +64,11 @@ async fn while_postgres_is_down_requests_fail_fast_and_clearly_and_nothing_ackno
 
     sign_ups(&server, &mut tally, &mut next, Duration::from_secs(2)).await;
     let before = tally.acknowledged.len();
-    assert!(before > 0, "no sign-up succeeded before the outage: {:?}", tally.other);
+    assert!(
+        before > 0,
+        "no sign-up succeeded before the outage: {:?}",
+        tally.other
+    );
 
     pg_ctl("stop");
     let outage = async {
@@ -77,8 +83,16 @@ async fn while_postgres_is_down_requests_fail_fast_and_clearly_and_nothing_ackno
     let (down, n, ready_while_down) = outage;
     next = n;
     tally.acknowledged.extend(down.acknowledged.iter().cloned());
-    assert!(down.unavailable > 0, "no SERVICE_UNAVAILABLE while down: {:?}", down.other);
-    assert!(down.other.is_empty(), "unclear errors while down: {:?}", down.other);
+    assert!(
+        down.unavailable > 0,
+        "no SERVICE_UNAVAILABLE while down: {:?}",
+        down.other
+    );
+    assert!(
+        down.other.is_empty(),
+        "unclear errors while down: {:?}",
+        down.other
+    );
     assert!(
         down.slowest < Duration::from_secs(5),
         "a request took {:?} while the database was down",
@@ -96,7 +110,11 @@ async fn while_postgres_is_down_requests_fail_fast_and_clearly_and_nothing_ackno
         if !t.acknowledged.is_empty() {
             break;
         }
-        assert!(Instant::now() < deadline, "no recovery after PostgreSQL came back: {:?}", t.other);
+        assert!(
+            Instant::now() < deadline,
+            "no recovery after PostgreSQL came back: {:?}",
+            t.other
+        );
     }
     assert_eq!(server.status("/readyz").await.unwrap(), 200);
     assert!(server.alive());

@@ -30,8 +30,13 @@ pub fn admin_url(suite: &str) -> Option<String> {
 pub async fn fresh_database(admin: &str) -> String {
     let mut raw = [0u8; 6];
     getrandom::getrandom(&mut raw).unwrap();
-    let name = format!("gh_test_{}", raw.iter().map(|b| format!("{b:02x}")).collect::<String>());
-    let pool = sqlx::PgPool::connect(admin).await.expect("connect to the admin database");
+    let name = format!(
+        "gh_test_{}",
+        raw.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    );
+    let pool = sqlx::PgPool::connect(admin)
+        .await
+        .expect("connect to the admin database");
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&pool)
         .await

@@ -1,0 +1,77 @@
+//! `verifyToken(token:)`: the claims of a good access token, the reason for a bad one.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn verify_token_returns_the_same_payload_as_token_auth() {
+    let app = spawn_app().await;
+    app.sign_up_default("alice").await;
+    let (token, _, payload) = app.login("alice", PASSWORD).await;
+    let body = app.verify_token(&token).await;
+    assert_no_errors(&body);
+    assert_eq!(body["data"]["verifyToken"]["payload"], payload);
+    assert_eq!(payload["username"], "alice");
+    assert!(
+        payload["exp"].is_i64() && payload["origIat"].is_i64(),
+        "{payload}"
+    );
+}
+
+#[tokio::test]
+async fn verify_token_needs_no_authorization_header_and_ignores_a_bad_one() {
+    let app = spawn_app().await;
+    app.sign_up_default("alice").await;
+    let (token, _, payload) = app.login("alice", PASSWORD).await;
+    let body = app
+        .graphql(VERIFY_TOKEN, json!({ "token": token }), Some("Basic xyz"))
+        .await;
+    assert_no_errors(&body);
+    assert_eq!(body["data"]["verifyToken"]["payload"], payload);
+}
+
+#[tokio::test]
+async fn verify_token_refuses_garbage_and_forged_tokens() {
+    let app = spawn_app().await;
+    app.sign_up_default("alice").await;
+    let (token, _, _) = app.login("alice", PASSWORD).await;
+    for bad in ["garbage".to_owned(), String::new(), forge_signature(&token)] {
+        let body = app.verify_token(&bad).await;
+        assert_error(&body, "verifyToken", "TOKEN_INVALID");
+    }
+}
+
+#[tokio::test]
+async fn verify_token_refuses_a_refresh_token() {
+    let app = spawn_app().await;
+    app.sign_up_default("alice").await;
+    let (_, refresh, _) = app.login("alice", PASSWORD).await;
+    let body = app.verify_token(&refresh).await;
+    assert_error(&body, "verifyToken", "TOKEN_INVALID");
+}
+
+#[tokio::test]
+async fn verify_token_reports_an_expired_token_as_token_expired() {
+    let app = spawn_app_with(|c| c.access_token_ttl = Duration::from_secs(1)).await;
+    app.sign_up_default("alice").await;
+    let (token, _, _) = app.login("alice", PASSWORD).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let body = app.verify_token(&token).await;
+    assert_error(&body, "verifyToken", "TOKEN_EXPIRED");
+}
+
+#[tokio::test]
+async fn verify_token_without_a_token_is_an_error() {
+    let app = spawn_app().await;
+    let body = app
+        .graphql(VERIFY_TOKEN, json!({ "token": null }), None)
+        .await;
+    assert!(
+        error_code(&body).is_some(),
+        "an error with a code: {body:#}"
+    );
+    assert!(body["data"]["verifyToken"].is_null(), "{body:#}");
+}
