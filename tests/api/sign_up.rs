@@ -300,3 +300,38 @@ async fn a_bad_authorization_header_does_not_block_sign_up() {
     assert_no_errors(&body);
     assert_eq!(body["data"]["createUser"]["user"]["username"], "bob");
 }
+
+#[tokio::test]
+async fn a_username_equal_to_another_users_email_is_refused_so_it_cannot_shadow_their_login() {
+    let app = spawn_app().await;
+    app.sign_up("victim", "victim@example.com", PASSWORD).await;
+    let body = app
+        .create_user("Victim@Example.com", "attacker@example.com", PASSWORD, None)
+        .await;
+    assert_field_error(&body, "createUser", "CONFLICT", "username");
+    // The victim still logs in with their email.
+    app.login("victim@example.com", PASSWORD).await;
+}
+
+#[tokio::test]
+async fn an_email_equal_to_another_users_username_is_refused() {
+    let app = spawn_app().await;
+    app.sign_up("bob@example.com", "bob.other@example.com", PASSWORD)
+        .await;
+    let body = app
+        .create_user("mallory", "BOB@example.com", PASSWORD, None)
+        .await;
+    assert_field_error(&body, "createUser", "CONFLICT", "email");
+    // Nor can an existing user change their email to it.
+    app.sign_up("mallory", "mallory@example.com", PASSWORD)
+        .await;
+    let (token, _, _) = app.login("mallory", PASSWORD).await;
+    let body = app
+        .graphql_as(
+            &token,
+            "mutation { updateMe(email: \"bob@example.com\") { user { email } } }",
+            json!({}),
+        )
+        .await;
+    assert_field_error(&body, "updateMe", "CONFLICT", "email");
+}
