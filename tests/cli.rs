@@ -1,0 +1,180 @@
+//! The `gatehouse` command line: subcommands, exit codes and messages.
+
+use std::io::Write as _;
+use std::process::{Command, Output, Stdio};
+
+fn gatehouse(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+    cmd.args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("GATEHOUSE_ADDR")
+        .env("GATEHOUSE_ARGON2_MEMORY_KIB", "1024")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run gatehouse");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("gatehouse exits")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn help_lists_every_subcommand_and_the_exit_codes() {
+    let out = gatehouse(&["--help"], &[], None);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for sub in ["serve", "migrate", "create-superuser", "print-schema"] {
+        assert!(help.contains(sub), "{sub} missing from:\n{help}");
+    }
+    assert!(help.contains("Exit codes"), "{help}");
+}
+
+#[test]
+fn an_unknown_subcommand_is_a_usage_error() {
+    let out = gatehouse(&["frobnicate"], &[], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("frobnicate"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn print_schema_prints_the_committed_schema() {
+    let out = gatehouse(&["print-schema"], &[], None);
+    assert!(out.status.success());
+    assert_eq!(
+        text(&out.stdout),
+        std::fs::read_to_string("schema.graphql").unwrap()
+    );
+}
+
+#[test]
+fn a_bad_address_names_the_setting_and_exits_2() {
+    let out = gatehouse(&["serve"], &[("GATEHOUSE_ADDR", "not-an-address")], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("GATEHOUSE_ADDR") && err.contains("not-an-address"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_port_in_use_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let url = format!("sqlite://{}/g.db", dir.path().display());
+    let out = gatehouse(
+        &["serve"],
+        &[("GATEHOUSE_ADDR", &addr), ("DATABASE_URL", &url)],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("cannot listen on") && err.contains(&addr),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unwritable_database_path_is_a_clear_error() {
+    let out = gatehouse(
+        &["migrate"],
+        &[("DATABASE_URL", "sqlite:///proc/no-such-dir/g.db")],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("cannot open the SQLite database at /proc/no-such-dir/g.db"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_database_scheme_is_a_clear_error() {
+    let out = gatehouse(
+        &["migrate"],
+        &[("DATABASE_URL", "mysql://localhost/x")],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("sqlite:// or postgres://"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn migrating_twice_is_harmless() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/g.db", dir.path().display());
+    for _ in 0..2 {
+        let out = gatehouse(&["migrate"], &[("DATABASE_URL", &url)], None);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+}
+
+#[test]
+fn create_superuser_reads_the_password_from_stdin_and_refuses_a_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/g.db", dir.path().display());
+    let args = [
+        "create-superuser",
+        "--username",
+        "root",
+        "--email",
+        "root@example.com",
+    ];
+    let password = "a long admin passphrase\n";
+    let out = gatehouse(&args, &[("DATABASE_URL", &url)], Some(password));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("superuser root created"));
+    // The password never appears in what the command prints.
+    assert!(!text(&out.stdout).contains("passphrase") && !text(&out.stderr).contains("passphrase"));
+
+    let again = gatehouse(&args, &[("DATABASE_URL", &url)], Some(password));
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        text(&again.stderr).contains("already exists"),
+        "{}",
+        text(&again.stderr)
+    );
+
+    let weak = gatehouse(
+        &[
+            "create-superuser",
+            "--username",
+            "r2",
+            "--email",
+            "r2@example.com",
+        ],
+        &[("DATABASE_URL", &url)],
+        Some("short\n"),
+    );
+    assert_eq!(weak.status.code(), Some(1));
+    assert!(
+        text(&weak.stderr).contains("at least 8"),
+        "{}",
+        text(&weak.stderr)
+    );
+}
