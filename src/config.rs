@@ -33,6 +33,9 @@ pub struct Config {
     /// `GATEHOUSE_GRAPHQL_MAX_DEPTH`, `_MAX_FIELDS`, `_MAX_ALIASES`,
     /// `_MAX_PASSWORD_CHECKS`: limits on one GraphQL request.
     pub graphql_limits: GraphqlLimits,
+    /// `GATEHOUSE_PASSWORD_MIN_SCORE`: minimum zxcvbn strength (0-4) of a
+    /// new password; 0 turns the estimate off (length rules still apply).
+    pub password_min_score: u8,
 }
 
 /// Limits on one GraphQL operation (introspection is exempt).
@@ -92,6 +95,7 @@ impl Default for Config {
             db_acquire_timeout: Duration::from_secs(3),
             sqlite_synchronous_full: false,
             graphql_limits: GraphqlLimits::default(),
+            password_min_score: 3,
         }
     }
 }
@@ -212,6 +216,12 @@ impl Config {
                 600_000,
             )?),
             sqlite_synchronous_full,
+            password_min_score: num(
+                "GATEHOUSE_PASSWORD_MIN_SCORE",
+                d.password_min_score.into(),
+                0,
+                4,
+            )? as u8,
             graphql_limits: GraphqlLimits {
                 max_depth: num(
                     "GATEHOUSE_GRAPHQL_MAX_DEPTH",

@@ -24,7 +24,16 @@ impl Gatehouse {
         let email = email.trim();
         validate::username("username", username)?;
         validate::email("email", email)?;
-        validate::password("password", password.expose_secret(), username, email)?;
+        validate::password(
+            "password",
+            password.expose_secret(),
+            &validate::PasswordContext {
+                username,
+                email,
+                names: &[],
+                min_score: self.config.password_min_score,
+            },
+        )?;
         if let Some(field) =
             users::login_name_clash(&self.db, Some(username), Some(email), None).await?
         {
@@ -102,8 +111,12 @@ impl Gatehouse {
         validate::password(
             "newPassword",
             new.expose_secret(),
-            &me.user.username,
-            &me.user.email,
+            &validate::PasswordContext {
+                username: &me.user.username,
+                email: &me.user.email,
+                names: &[&me.user.first_name, &me.user.last_name],
+                min_score: self.config.password_min_score,
+            },
         )?;
         let hash = self.hasher.hash(new).await?;
         let user = users::set_password(&self.db, me.user.id, &hash).await?;

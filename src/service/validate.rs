@@ -56,9 +56,25 @@ pub fn email(field: &'static str, s: &str) -> Result<()> {
     Ok(())
 }
 
-/// Password policy: length in characters and bytes, and not the username or
-/// email (compared case-insensitively).
-pub fn password(field: &'static str, pw: &str, username: &str, email: &str) -> Result<()> {
+/// Only this many characters are given to the strength estimator: its cost
+/// grows quickly with length, and a prefix this long that is strong makes
+/// the whole password strong.
+const MAX_ESTIMATED_CHARS: usize = 100;
+
+/// The password rules that depend on who is setting it.
+pub struct PasswordContext<'a> {
+    pub username: &'a str,
+    pub email: &'a str,
+    /// First and last names, when known.
+    pub names: &'a [&'a str],
+    /// Minimum zxcvbn score (0-4) a password must reach; 0 turns it off.
+    pub min_score: u8,
+}
+
+/// Password policy: length in characters and bytes, not the username or
+/// email (compared case-insensitively), and not guessable: the zxcvbn
+/// estimate, with the user's own names as context, must reach `min_score`.
+pub fn password(field: &'static str, pw: &str, ctx: &PasswordContext<'_>) -> Result<()> {
     if pw.chars().count() < MIN_PASSWORD_CHARS {
         return Err(Error::bad_input(
             field,
@@ -72,19 +88,47 @@ pub fn password(field: &'static str, pw: &str, username: &str, email: &str) -> R
         ));
     }
     let lower = pw.to_lowercase();
-    if lower == username.to_lowercase() {
+    if lower == ctx.username.to_lowercase() {
         return Err(Error::bad_input(
             field,
             "The password must not be the username.",
         ));
     }
-    if !email.is_empty() && lower == email.to_lowercase() {
+    if !ctx.email.is_empty() && lower == ctx.email.to_lowercase() {
         return Err(Error::bad_input(
             field,
             "The password must not be the email address.",
         ));
     }
-    Ok(())
+    strength(field, pw, ctx)
+}
+
+fn strength(field: &'static str, pw: &str, ctx: &PasswordContext<'_>) -> Result<()> {
+    if ctx.min_score == 0 {
+        return Ok(());
+    }
+    let sample: String = pw.chars().take(MAX_ESTIMATED_CHARS).collect();
+    let local_part = ctx.email.split('@').next().unwrap_or("");
+    let mut inputs = vec![ctx.username, ctx.email, local_part];
+    inputs.extend(ctx.names.iter().copied().filter(|n| !n.is_empty()));
+    let estimate = zxcvbn::zxcvbn(&sample, &inputs);
+    let score = u8::from(estimate.score());
+    if score >= ctx.min_score {
+        return Ok(());
+    }
+    let mut message = format!(
+        "The password is too easy to guess (strength {score} of 4, at least {} needed).",
+        ctx.min_score
+    );
+    if let Some(feedback) = estimate.feedback() {
+        if let Some(warning) = feedback.warning() {
+            message.push_str(&format!(" {warning}"));
+        }
+        for suggestion in feedback.suggestions() {
+            message.push_str(&format!(" {suggestion}"));
+        }
+    }
+    Err(Error::bad_input(field, message))
 }
 
 /// First and last names: free text, bounded, no control characters.
@@ -143,36 +187,86 @@ mod tests {
         }
     }
 
+    fn ctx<'a>(username: &'a str, email: &'a str) -> PasswordContext<'a> {
+        PasswordContext {
+            username,
+            email,
+            names: &[],
+            min_score: 0,
+        }
+    }
+
     #[test]
     fn passwords_must_be_long_enough_but_bounded() {
-        assert!(password("password", "12345678", "alice", "a@x.com").is_ok());
-        assert!(rule(password("password", "1234567", "alice", "a@x.com"))
+        let c = ctx("alice", "a@x.com");
+        assert!(password("password", "12345678", &c).is_ok());
+        assert!(rule(password("password", "1234567", &c))
             .unwrap()
             .contains("at least 8"));
-        assert!(
-            rule(password("password", &"x".repeat(1025), "alice", "a@x.com"))
-                .unwrap()
-                .contains("1024 bytes")
-        );
+        assert!(rule(password("password", &"x".repeat(1025), &c))
+            .unwrap()
+            .contains("1024 bytes"));
         // Eight characters but more bytes: the character count decides the minimum.
-        assert!(password("password", "éééééééé", "alice", "a@x.com").is_ok());
+        assert!(password("password", "éééééééé", &c).is_ok());
     }
 
     #[test]
     fn a_password_equal_to_the_username_or_email_is_refused() {
-        assert!(
-            rule(password("password", "AliceAlice", "alicealice", "a@x.com"))
-                .unwrap()
-                .contains("username")
-        );
-        assert!(rule(password(
+        let r = rule(password(
+            "password",
+            "AliceAlice",
+            &ctx("alicealice", "a@x.com"),
+        ));
+        assert!(r.unwrap().contains("username"));
+        let r = rule(password(
             "password",
             "alice@x.com",
-            "bob12345",
-            "Alice@X.com"
-        ))
-        .unwrap()
-        .contains("email"));
+            &ctx("bob12345", "Alice@X.com"),
+        ));
+        assert!(r.unwrap().contains("email"));
+    }
+
+    #[test]
+    fn guessable_passwords_are_refused_with_the_estimators_feedback() {
+        let strict = PasswordContext {
+            min_score: 3,
+            ..ctx("alice", "alice@example.com")
+        };
+        let msg = rule(password("password", "password", &strict)).unwrap();
+        assert!(
+            msg.contains("too easy to guess") && msg.contains("of 4"),
+            "{msg}"
+        );
+        assert!(password("password", "12345678", &strict).is_err());
+        assert!(password("password", "correct horse battery staple", &strict).is_ok());
+    }
+
+    #[test]
+    fn the_users_own_names_count_against_the_password() {
+        let names = ["Montgomery", "Fairweather"];
+        let strict = PasswordContext {
+            username: "montyfw",
+            email: "mf@example.com",
+            names: &names,
+            min_score: 3,
+        };
+        assert!(password("password", "MontgomeryFairweather", &strict).is_err());
+        let stranger = PasswordContext {
+            names: &[],
+            ..strict
+        };
+        assert!(password("password", "MontgomeryFairweather", &stranger).is_ok());
+    }
+
+    #[test]
+    fn a_long_password_is_estimated_quickly() {
+        let strict = PasswordContext {
+            min_score: 3,
+            ..ctx("alice", "alice@example.com")
+        };
+        let started = std::time::Instant::now();
+        assert!(password("password", &"ab".repeat(512), &strict).is_err());
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 
     #[test]
