@@ -13,6 +13,7 @@ use poem::{get, handler, Endpoint, EndpointExt, IntoResponse, Request, Response,
 
 use crate::config::Config;
 use crate::graphql;
+use crate::rest;
 use crate::service::{Gatehouse, State};
 
 /// How long in-flight requests get to finish at shutdown.
@@ -21,7 +22,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Builds every route over the service.
 pub fn routes(state: State) -> impl Endpoint {
     let schema = graphql::schema(state.clone());
-    Route::new()
+    rest::mount(Route::new(), state.config.max_body_bytes)
         .at(
             "/graphql",
             get(graphql::http::graphiql).post(graphql::http::post),
@@ -113,11 +114,13 @@ impl Application {
     /// Serves until `shutdown` completes, then lets in-flight requests finish.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
         let purge = tokio::spawn(purge_expired_tokens(self.state.clone()));
+        let reload = tokio::spawn(reload_keys(self.state.clone()));
         let state = self.state.clone();
         let result = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(routes(self.state), shutdown, Some(SHUTDOWN_GRACE))
             .await;
         purge.abort();
+        reload.abort();
         state.db.close().await;
         result
     }
@@ -132,6 +135,19 @@ async fn purge_expired_tokens(state: State) {
             Ok(n) if n > 0 => tracing::info!(deleted = n, "purged expired refresh tokens"),
             Ok(_) => {}
             Err(e) => e.log(),
+        }
+    }
+}
+
+/// Re-reads the signing keys now and then, so a key rotated by another
+/// process (`gatehouse keys rotate`) starts signing here too.
+async fn reload_keys(state: State) {
+    let mut tick = tokio::time::interval(state.config.key_reload_interval);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.keys.reload().await {
+            e.log();
         }
     }
 }

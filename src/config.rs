@@ -1,8 +1,10 @@
 //! Typed settings, read from `GATEHOUSE_*` environment variables and `DATABASE_URL`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 use std::time::Duration;
+
+use secrecy::SecretString;
 
 /// Everything the service can be configured with. Defaults suit a local,
 /// zero-setup run on an embedded SQLite file.
@@ -36,6 +38,46 @@ pub struct Config {
     /// `GATEHOUSE_PASSWORD_MIN_SCORE`: minimum zxcvbn strength (0-4) of a
     /// new password; 0 turns the estimate off (length rules still apply).
     pub password_min_score: u8,
+    /// `GATEHOUSE_SIGNING_KEY` (a PASERK `k4.secret.…` string) or
+    /// `GATEHOUSE_SIGNING_KEY_FILE` (a file holding one): sign with this key
+    /// instead of one stored in the database. Redacted in `Debug`.
+    pub signing_key: Option<SecretString>,
+    /// `GATEHOUSE_KEY_RELOAD_SECS`: how often the key ring is re-read, so a
+    /// key rotated by another process starts signing here.
+    pub key_reload_interval: Duration,
+    /// Login and sign-up throttling (`GATEHOUSE_LOGIN_*`, `GATEHOUSE_SIGNUP_*`).
+    pub throttle: ThrottleLimits,
+    /// `GATEHOUSE_TRUSTED_PROXIES`: comma-separated addresses of reverse
+    /// proxies whose `X-Forwarded-For` is believed. Empty: use the socket peer.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+/// Throttling limits; windows in seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThrottleLimits {
+    /// Failed logins per account per window.
+    pub login_failures_per_account: i64,
+    /// Failed logins per client address per window.
+    pub login_failures_per_address: i64,
+    /// Seconds in a login window.
+    pub login_window: i64,
+    /// Sign-up attempts per client address per window.
+    pub sign_ups_per_address: i64,
+    /// Seconds in a sign-up window.
+    pub sign_up_window: i64,
+}
+
+impl Default for ThrottleLimits {
+    /// In the spirit of OWASP ASVS 2.2.1: at most 40 failures an hour per account.
+    fn default() -> Self {
+        Self {
+            login_failures_per_account: 10,
+            login_failures_per_address: 100,
+            login_window: 15 * 60,
+            sign_ups_per_address: 20,
+            sign_up_window: 3600,
+        }
+    }
 }
 
 /// Limits on one GraphQL operation (introspection is exempt).
@@ -96,6 +138,10 @@ impl Default for Config {
             sqlite_synchronous_full: false,
             graphql_limits: GraphqlLimits::default(),
             password_min_score: 3,
+            signing_key: None,
+            key_reload_interval: Duration::from_secs(30),
+            throttle: ThrottleLimits::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -216,6 +262,50 @@ impl Config {
                 600_000,
             )?),
             sqlite_synchronous_full,
+            signing_key: signing_key(
+                get("GATEHOUSE_SIGNING_KEY"),
+                get("GATEHOUSE_SIGNING_KEY_FILE"),
+            )?,
+            key_reload_interval: secs("GATEHOUSE_KEY_RELOAD_SECS", d.key_reload_interval)?,
+            throttle: ThrottleLimits {
+                login_failures_per_account: num(
+                    "GATEHOUSE_LOGIN_MAX_FAILURES_PER_ACCOUNT",
+                    d.throttle.login_failures_per_account as u64,
+                    1,
+                    1_000_000,
+                )? as i64,
+                login_failures_per_address: num(
+                    "GATEHOUSE_LOGIN_MAX_FAILURES_PER_ADDRESS",
+                    d.throttle.login_failures_per_address as u64,
+                    1,
+                    1_000_000,
+                )? as i64,
+                login_window: secs(
+                    "GATEHOUSE_LOGIN_WINDOW_SECS",
+                    Duration::from_secs(d.throttle.login_window as u64),
+                )?
+                .as_secs() as i64,
+                sign_ups_per_address: num(
+                    "GATEHOUSE_SIGNUP_MAX_PER_ADDRESS",
+                    d.throttle.sign_ups_per_address as u64,
+                    1,
+                    1_000_000,
+                )? as i64,
+                sign_up_window: secs(
+                    "GATEHOUSE_SIGNUP_WINDOW_SECS",
+                    Duration::from_secs(d.throttle.sign_up_window as u64),
+                )?
+                .as_secs() as i64,
+            },
+            trusted_proxies: match get("GATEHOUSE_TRUSTED_PROXIES") {
+                None => Vec::new(),
+                Some(v) => v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| parse::<IpAddr>("GATEHOUSE_TRUSTED_PROXIES", s))
+                    .collect::<Result<_, _>>()?,
+            },
             password_min_score: num(
                 "GATEHOUSE_PASSWORD_MIN_SCORE",
                 d.password_min_score.into(),
@@ -249,6 +339,29 @@ impl Config {
                 )? as usize,
             },
         })
+    }
+}
+
+/// The deployment-supplied signing key, from the variable or the file.
+fn signing_key(
+    value: Option<String>,
+    file: Option<String>,
+) -> Result<Option<SecretString>, ConfigError> {
+    match (value, file) {
+        (Some(_), Some(_)) => Err(ConfigError {
+            name: "GATEHOUSE_SIGNING_KEY",
+            reason: "set either GATEHOUSE_SIGNING_KEY or GATEHOUSE_SIGNING_KEY_FILE, not both"
+                .into(),
+        }),
+        (Some(v), None) => Ok(Some(SecretString::from(v.trim().to_owned()))),
+        (None, Some(path)) => match std::fs::read_to_string(&path) {
+            Ok(v) => Ok(Some(SecretString::from(v.trim().to_owned()))),
+            Err(e) => Err(ConfigError {
+                name: "GATEHOUSE_SIGNING_KEY_FILE",
+                reason: format!("cannot read {path}: {e}"),
+            }),
+        },
+        (None, None) => Ok(None),
     }
 }
 

@@ -30,6 +30,8 @@ pub enum Error {
     TokenInvalid(&'static str),
     /// A used refresh token was presented again; its whole family is revoked.
     TokenReused,
+    /// Too many attempts: try again after this many seconds.
+    RateLimited { retry_after: i64 },
     /// The database did not answer in time.
     Unavailable,
     /// Anything else: logged in full, shown to the client as a generic message.
@@ -48,6 +50,7 @@ impl Error {
             Error::TokenExpired => "TOKEN_EXPIRED",
             Error::TokenInvalid(_) => "TOKEN_INVALID",
             Error::TokenReused => "TOKEN_REUSED",
+            Error::RateLimited { .. } => "RATE_LIMITED",
             Error::Unavailable => "SERVICE_UNAVAILABLE",
             Error::Internal(_) => "INTERNAL",
         }
@@ -69,6 +72,9 @@ impl Error {
                 "The refresh token was already used; every token of that login has been revoked."
                     .into()
             }
+            Error::RateLimited { retry_after } => {
+                format!("Too many attempts; try again in {retry_after} seconds.")
+            }
             Error::Unavailable => "The service is temporarily unavailable; try again.".into(),
             Error::Internal(_) => "Internal server error.".into(),
         }
@@ -78,6 +84,14 @@ impl Error {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             Error::BadUserInput { field, .. } | Error::Conflict { field } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// Seconds until a RATE_LIMITED caller may try again.
+    pub fn retry_after(&self) -> Option<i64> {
+        match self {
+            Error::RateLimited { retry_after } => Some(*retry_after),
             _ => None,
         }
     }
@@ -139,10 +153,14 @@ impl From<Error> for async_graphql::Error {
         e.log();
         let code = e.code();
         let field = e.field();
+        let retry_after = e.retry_after();
         async_graphql::Error::new(e.message()).extend_with(|_, ext| {
             ext.set("code", code);
             if let Some(field) = field {
                 ext.set("field", field);
+            }
+            if let Some(secs) = retry_after {
+                ext.set("retryAfter", secs);
             }
         })
     }

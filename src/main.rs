@@ -28,7 +28,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the server (the default): GraphQL at /graphql, SDL at /schema.graphql.
+    /// Run the server (the default): GraphQL at /graphql, REST at /api, Swagger UI at /docs.
     Serve,
     /// Apply database migrations and exit (the server also applies them at start).
     Migrate,
@@ -44,13 +44,22 @@ enum Command {
     },
     /// Print the GraphQL schema (schema.graphql) and exit.
     PrintSchema,
+    /// Print the REST API's OpenAPI document (openapi.json) and exit.
+    PrintOpenapi,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::PrintSchema) = cli.command {
-        print!("{}", gatehouse::graphql::SDL);
-        return ExitCode::SUCCESS;
+    match cli.command {
+        Some(Command::PrintSchema) => {
+            print!("{}", gatehouse::graphql::SDL);
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::PrintOpenapi) => {
+            print!("{}", gatehouse::rest::spec_json());
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
     }
     init_logging();
     let config = match Config::from_env() {
@@ -80,7 +89,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
             let app = Application::build(config).await?;
-            tracing::info!(addr = %app.addr(), "Gatehouse listening: GraphQL at http://{}/graphql", app.addr());
+            tracing::info!(addr = %app.addr(), "Gatehouse listening: GraphQL at http://{0}/graphql, REST at http://{0}/api, Swagger UI at http://{0}/docs", app.addr());
             app.run_until(shutdown_signal()).await?;
         }
         Command::Migrate => {
@@ -93,13 +102,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let password = read_password()?;
             let gh = Gatehouse::start(config).await?;
             let user = gh
-                .sign_up(&username, &email, &password, true)
+                .sign_up(&username, &email, &password, true, None)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
             gh.db.close().await;
             println!("superuser {} created (id {})", user.username, user.id);
         }
         Command::PrintSchema => print!("{}", gatehouse::graphql::SDL),
+        Command::PrintOpenapi => print!("{}", gatehouse::rest::spec_json()),
     }
     Ok(())
 }

@@ -1,5 +1,11 @@
 //! Signing keys for access tokens: Ed25519 pairs kept in the database, so a
-//! restart (or another instance) keeps issued tokens valid.
+//! restart (or another instance) keeps issued tokens valid; or one supplied
+//! by the deployment (environment or file), never stored.
+//!
+//! Rotation: `rotate` adds a generation; the newest non-retired key signs and
+//! every non-retired key verifies. `retire` ends a key. The in-memory ring is
+//! refreshed on an unknown key id and every few seconds; whether a token's key
+//! is retired is checked exactly, in the same query that loads the caller.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -29,46 +35,62 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
+impl SigningKey {
+    fn new(kid: String, secret: AsymmetricSecretKey<V4>) -> anyhow::Result<Self> {
+        let mut footer = Footer::new();
+        footer
+            .parse_string(&format!("{{\"kid\":\"{kid}\"}}"))
+            .context("building the token footer")?;
+        let footer = footer
+            .to_string()
+            .context("building the token footer")?
+            .into_bytes();
+        Ok(Self {
+            kid,
+            footer,
+            secret,
+        })
+    }
+}
+
+/// A key supplied by the deployment instead of the database.
+struct External {
+    signing: Arc<SigningKey>,
+    public: Arc<AsymmetricPublicKey<V4>>,
+}
+
 struct Keys {
     signing: Arc<SigningKey>,
     verifying: HashMap<String, Arc<AsymmetricPublicKey<V4>>>,
 }
 
-/// The keys in use: the newest non-retired key signs; every non-retired key
-/// verifies. Unknown key ids trigger a (throttled) reload, so a key added by
-/// another instance is picked up without a restart.
+/// The keys in use.
 pub struct KeyRing {
     db: Db,
+    external: Option<External>,
     keys: RwLock<Keys>,
     last_reload: Mutex<Instant>,
 }
 
-const RELOAD_INTERVAL: Duration = Duration::from_secs(1);
+/// Fewest seconds between two reloads caused by unknown key ids, so a flood
+/// of tokens with made-up ids cannot become a flood of queries.
+const MIN_RELOAD_GAP: Duration = Duration::from_secs(1);
 
 impl KeyRing {
-    /// Loads the keys, generating the first one if the database has none.
-    /// Safe when several processes start at once: one key wins.
-    pub async fn load_or_create(db: &Db) -> anyhow::Result<Self> {
+    /// Loads the keys, generating the first one if the database has none
+    /// (safe when several processes start at once: one key wins).
+    /// `external`, a PASERK `k4.secret.…` string, signs instead when given.
+    pub async fn load(db: &Db, external: Option<&str>) -> anyhow::Result<Self> {
+        let external = external.map(parse_external).transpose()?;
         let mut rows = db::keys::all(db).await.map_err(to_anyhow)?;
-        if !rows.iter().any(|r| r.retired_at.is_none()) {
-            let next = rows.last().map_or(1, |r| r.seq + 1);
-            let kp = AsymmetricKeyPair::<V4>::generate().context("generating a signing key")?;
-            let kid = kid_of(&kp.public);
-            db::keys::insert_generation(
-                db,
-                next,
-                &kid,
-                kp.secret.as_bytes(),
-                kp.public.as_bytes(),
-                crate::now(),
-            )
-            .await
-            .map_err(to_anyhow)?;
+        if external.is_none() && !rows.iter().any(|r| r.retired_at.is_none()) {
+            rotate(db).await?;
             rows = db::keys::all(db).await.map_err(to_anyhow)?;
         }
-        let keys = build(&rows)?;
+        let keys = build(&rows, external.as_ref())?;
         Ok(Self {
             db: db.clone(),
+            external,
             keys: RwLock::new(keys),
             last_reload: Mutex::new(Instant::now()),
         })
@@ -81,6 +103,11 @@ impl KeyRing {
             .unwrap_or_else(|e| e.into_inner())
             .signing
             .clone()
+    }
+
+    /// Whether `kid` is the deployment-supplied key (not in the database).
+    pub fn is_external(&self, kid: &str) -> bool {
+        self.external.as_ref().is_some_and(|e| e.signing.kid == kid)
     }
 
     /// The public key with this id, if it is known and not retired.
@@ -98,11 +125,23 @@ impl KeyRing {
     /// Re-reads the keys from the database.
     pub async fn reload(&self) -> Result<()> {
         let rows = db::keys::all(&self.db).await?;
-        match build(&rows) {
+        match build(&rows, self.external.as_ref()) {
             Ok(keys) => *self.keys.write().unwrap_or_else(|e| e.into_inner()) = keys,
             Err(e) => tracing::error!(error = ?e, "signing keys could not be reloaded"),
         }
         Ok(())
+    }
+
+    /// The public keys that verify tokens now, as (kid, PASERK `k4.public.…`).
+    pub fn public_keys(&self) -> Vec<(String, String)> {
+        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<(String, String)> = keys
+            .verifying
+            .iter()
+            .map(|(kid, pk)| (kid.clone(), paserk_public(pk)))
+            .collect();
+        out.sort();
+        out
     }
 
     fn lookup(&self, kid: &str) -> Option<Arc<AsymmetricPublicKey<V4>>> {
@@ -114,16 +153,63 @@ impl KeyRing {
             .cloned()
     }
 
-    /// At most one reload per interval, so a flood of tokens with made-up key
-    /// ids cannot turn into a flood of queries.
     fn may_reload(&self) -> bool {
         let mut last = self.last_reload.lock().unwrap_or_else(|e| e.into_inner());
-        if last.elapsed() < RELOAD_INTERVAL {
+        if last.elapsed() < MIN_RELOAD_GAP {
             return false;
         }
         *last = Instant::now();
         true
     }
+}
+
+/// Adds a new key generation; it signs from the next (re)load on. Returns its id.
+pub async fn rotate(db: &Db) -> anyhow::Result<String> {
+    // Another process may take the same generation number: try the next.
+    for _ in 0..5 {
+        let rows = db::keys::all(db).await.map_err(to_anyhow)?;
+        let next = rows.last().map_or(1, |r| r.seq + 1);
+        let kp = AsymmetricKeyPair::<V4>::generate().context("generating a signing key")?;
+        let kid = kid_of(&kp.public);
+        let inserted = db::keys::insert_generation(
+            db,
+            next,
+            &kid,
+            kp.secret.as_bytes(),
+            kp.public.as_bytes(),
+            crate::now(),
+        )
+        .await
+        .map_err(to_anyhow)?;
+        if inserted {
+            return Ok(kid);
+        }
+        if rows.is_empty() {
+            // Several first starts at once: the other one's key stands.
+            return Ok(String::new());
+        }
+    }
+    anyhow::bail!("could not add a key generation: too much contention")
+}
+
+/// Retires a key: tokens it signed stop verifying at once, everywhere.
+/// Refuses to retire the last active key (rotate first).
+pub async fn retire(db: &Db, kid: &str) -> anyhow::Result<()> {
+    let rows = db::keys::all(db).await.map_err(to_anyhow)?;
+    let active: Vec<_> = rows.iter().filter(|r| r.retired_at.is_none()).collect();
+    if !rows.iter().any(|r| r.kid == kid) {
+        anyhow::bail!("no key with id {kid}");
+    }
+    if !active.iter().any(|r| r.kid == kid) {
+        anyhow::bail!("key {kid} is already retired");
+    }
+    if active.len() == 1 {
+        anyhow::bail!("key {kid} is the only active key: run `gatehouse keys rotate` first");
+    }
+    db::keys::retire(db, kid, crate::now())
+        .await
+        .map_err(to_anyhow)?;
+    Ok(())
 }
 
 /// The PASERK id (`k4.pid.…`) of a public key.
@@ -134,34 +220,48 @@ pub fn kid_of(public: &AsymmetricPublicKey<V4>) -> String {
     s
 }
 
-fn build(rows: &[db::keys::KeyRow]) -> anyhow::Result<Keys> {
+/// The PASERK form (`k4.public.…`) of a public key.
+pub fn paserk_public(public: &AsymmetricPublicKey<V4>) -> String {
+    let mut s = String::new();
+    let _ = public.fmt(&mut s);
+    s
+}
+
+fn parse_external(paserk: &str) -> anyhow::Result<External> {
+    let secret = AsymmetricSecretKey::<V4>::try_from(paserk.trim()).map_err(|_| {
+        anyhow::anyhow!("the supplied signing key is not a PASERK k4.secret string")
+    })?;
+    let public = AsymmetricPublicKey::<V4>::try_from(&secret)
+        .map_err(|_| anyhow::anyhow!("the supplied signing key is malformed"))?;
+    let kid = kid_of(&public);
+    Ok(External {
+        signing: Arc::new(SigningKey::new(kid, secret)?),
+        public: Arc::new(public),
+    })
+}
+
+fn build(rows: &[db::keys::KeyRow], external: Option<&External>) -> anyhow::Result<Keys> {
     let mut verifying = HashMap::new();
-    let mut signing = None;
+    let mut newest = None;
     for row in rows.iter().filter(|r| r.retired_at.is_none()) {
         let public = AsymmetricPublicKey::<V4>::from(&row.public_key)
             .with_context(|| format!("stored public key {} is malformed", row.kid))?;
         verifying.insert(row.kid.clone(), Arc::new(public));
-        signing = Some(row);
+        newest = Some(row);
     }
-    let row = signing.context("no active signing key in the database")?;
-    let secret = AsymmetricSecretKey::<V4>::from(&row.secret_key)
-        .with_context(|| format!("stored secret key {} is malformed", row.kid))?;
-    let mut footer = Footer::new();
-    footer
-        .parse_string(&format!("{{\"kid\":\"{}\"}}", row.kid))
-        .context("building the token footer")?;
-    let footer = footer
-        .to_string()
-        .context("building the token footer")?
-        .into_bytes();
-    Ok(Keys {
-        signing: Arc::new(SigningKey {
-            kid: row.kid.clone(),
-            footer,
-            secret,
-        }),
-        verifying,
-    })
+    let signing = match (external, newest) {
+        (Some(e), _) => {
+            verifying.insert(e.signing.kid.clone(), e.public.clone());
+            e.signing.clone()
+        }
+        (None, Some(row)) => {
+            let secret = AsymmetricSecretKey::<V4>::from(&row.secret_key)
+                .with_context(|| format!("stored secret key {} is malformed", row.kid))?;
+            Arc::new(SigningKey::new(row.kid.clone(), secret)?)
+        }
+        (None, None) => anyhow::bail!("no active signing key in the database"),
+    };
+    Ok(Keys { signing, verifying })
 }
 
 fn to_anyhow(e: crate::error::Error) -> anyhow::Error {

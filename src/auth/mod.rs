@@ -1,6 +1,7 @@
 //! Credentials: password hashing, access and refresh tokens, signing keys,
 //! and reading the caller's token from a request.
 
+pub mod client;
 pub mod header;
 pub mod keys;
 pub mod password;

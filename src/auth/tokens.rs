@@ -1,7 +1,6 @@
 //! Access tokens: PASETO v4.public (Ed25519), key id in the footer, purpose
 //! bound by an implicit assertion.
 
-use pasetors::footer::Footer;
 use pasetors::keys::AsymmetricPublicKey;
 use pasetors::token::UntrustedToken;
 use pasetors::version4::{PublicToken, V4};
@@ -20,6 +19,9 @@ const ACCESS_PURPOSE: &[u8] = b"gatehouse:access-token:v1";
 /// Longest token we will look at; ours are about 400 bytes.
 const MAX_TOKEN_LEN: usize = 2048;
 
+/// Longest footer we will parse; ours (`{"kid":"k4.pid.…"}`) are about 60 bytes.
+const MAX_FOOTER_LEN: usize = 512;
+
 /// The claims of an access token, with times as Unix seconds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccessClaims {
@@ -33,6 +35,8 @@ pub struct AccessClaims {
     pub jti: String,
     /// The user's token version at issue; bumped by revoke-all.
     pub version: i64,
+    /// The id of the key that signed it (from the footer).
+    pub kid: String,
 }
 
 /// The wire form: PASETO's registered claims are RFC 3339 strings.
@@ -93,7 +97,7 @@ pub async fn verify(keys: &KeyRing, token: &str, now: i64) -> Result<AccessClaim
         .verifying(&kid)
         .await?
         .ok_or(Error::TokenInvalid("unknown or retired signing key"))?;
-    verify_with(&public, &untrusted, now)
+    verify_with(&public, &untrusted, kid, now)
 }
 
 /// Splits a token and reads the key id from its (not yet trusted) footer.
@@ -110,12 +114,18 @@ fn parse_untrusted(token: &str) -> Result<(UntrustedToken<Public, V4>, String)> 
     }
     let untrusted = UntrustedToken::<Public, V4>::try_from(token)
         .map_err(|_| Error::TokenInvalid("malformed token"))?;
-    let mut footer = Footer::new();
-    footer
-        .parse_bytes(untrusted.untrusted_footer())
-        .map_err(|_| Error::TokenInvalid("malformed footer"))?;
+    // Read with serde_json directly: pasetors' `Footer::parse_bytes` compiles
+    // a regex on every call, which was a third of the server's CPU on the
+    // authenticated path (BENCHMARKS.md). The length cap does the job of its
+    // key-count limit; serde_json bounds the nesting depth.
+    let footer = untrusted.untrusted_footer();
+    if footer.len() > MAX_FOOTER_LEN {
+        return Err(Error::TokenInvalid("malformed footer"));
+    }
+    let footer: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(footer).map_err(|_| Error::TokenInvalid("malformed footer"))?;
     let kid = footer
-        .get_claim("kid")
+        .get("kid")
         .and_then(|v| v.as_str())
         .ok_or(Error::TokenInvalid("no key id"))?
         .to_owned();
@@ -125,6 +135,7 @@ fn parse_untrusted(token: &str) -> Result<(UntrustedToken<Public, V4>, String)> 
 fn verify_with(
     public: &AsymmetricPublicKey<V4>,
     untrusted: &UntrustedToken<Public, V4>,
+    kid: String,
     now: i64,
 ) -> Result<AccessClaims> {
     // The footer is covered by the signature, so a changed footer fails here.
@@ -144,6 +155,7 @@ fn verify_with(
         orig_iat: wire.orig_iat,
         jti: wire.jti,
         version: wire.ver,
+        kid,
     };
     if claims.not_before > now {
         return Err(Error::TokenInvalid("not yet valid"));
@@ -201,13 +213,14 @@ mod tests {
             orig_iat: now,
             jti: "j1".into(),
             version: 0,
+            kid: String::new(),
         }
     }
 
     fn check(f: &Fixture, token: &str, now: i64) -> Result<AccessClaims> {
         let (untrusted, kid) = parse_untrusted(token)?;
         assert_eq!(kid, f.key.kid);
-        verify_with(&f.public, &untrusted, now)
+        verify_with(&f.public, &untrusted, kid, now)
     }
 
     fn code(r: Result<AccessClaims>) -> &'static str {
@@ -217,7 +230,10 @@ mod tests {
     #[test]
     fn a_signed_token_verifies_to_the_same_claims() {
         let f = fixture();
-        let c = claims(1_800_000_000);
+        let c = AccessClaims {
+            kid: f.key.kid.clone(),
+            ..claims(1_800_000_000)
+        };
         let t = sign(&f.key, &c).unwrap();
         assert!(t.starts_with("v4.public."));
         assert_eq!(check(&f, &t, 1_800_000_010).unwrap(), c);
@@ -287,9 +303,9 @@ mod tests {
         let f = fixture();
         let other = fixture();
         let t = sign(&other.key, &claims(1_800_000_000)).unwrap();
-        let (untrusted, _) = parse_untrusted(&t).unwrap();
+        let (untrusted, kid) = parse_untrusted(&t).unwrap();
         assert_eq!(
-            code(verify_with(&f.public, &untrusted, 1_800_000_010)),
+            code(verify_with(&f.public, &untrusted, kid, 1_800_000_010)),
             "TOKEN_INVALID"
         );
     }
@@ -319,6 +335,24 @@ mod tests {
     fn a_token_without_a_key_id_is_refused() {
         let f = fixture();
         let t = PublicToken::sign(&f.key.secret, b"{}", None, Some(ACCESS_PURPOSE)).unwrap();
+        assert_eq!(
+            parse_untrusted(&t).err().map(|e| e.code()),
+            Some("TOKEN_INVALID")
+        );
+    }
+
+    #[test]
+    fn an_oversized_or_non_object_footer_is_refused_before_any_crypto() {
+        let f = fixture();
+        let padding = "x".repeat(MAX_FOOTER_LEN);
+        let big = format!("{{\"kid\":\"{}\",\"pad\":\"{padding}\"}}", f.key.kid);
+        let t = PublicToken::sign(&f.key.secret, b"{}", Some(big.as_bytes()), Some(ACCESS_PURPOSE))
+            .unwrap();
+        assert_eq!(
+            parse_untrusted(&t).err().map(|e| e.code()),
+            Some("TOKEN_INVALID")
+        );
+        let t = PublicToken::sign(&f.key.secret, b"{}", Some(b"[1,2]"), Some(ACCESS_PURPOSE)).unwrap();
         assert_eq!(
             parse_untrusted(&t).err().map(|e| e.code()),
             Some("TOKEN_INVALID")

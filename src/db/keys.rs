@@ -60,3 +60,16 @@ pub async fn insert_generation(
     .map(|r| r.rows_affected()))?;
     Ok(inserted == 1)
 }
+
+/// Marks a key retired. Returns whether it was active.
+pub async fn retire(db: &Db, kid: &str, now: i64) -> Result<bool> {
+    let n = with_pool!(db, write, |p| sqlx::query(
+        "UPDATE signing_keys SET retired_at = $2 WHERE kid = $1 AND retired_at IS NULL"
+    )
+    .bind(kid)
+    .bind(now)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}

@@ -6,6 +6,7 @@
 
 pub mod keys;
 pub mod refresh_tokens;
+pub mod throttle;
 pub mod users;
 
 use std::str::FromStr;

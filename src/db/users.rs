@@ -118,6 +118,28 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<UserRow>> {
     .await)?)
 }
 
+/// The user an access token names, and whether the token's signing key is
+/// still active (not retired) in the database: one query on the hot path.
+pub async fn by_id_with_key(db: &Db, id: i64, kid: &str) -> Result<Option<(UserRow, bool)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: UserRow,
+        key_active: bool,
+    }
+    let sql = format!(
+        "SELECT {COLUMNS}, EXISTS (SELECT 1 FROM signing_keys \
+           WHERE kid = $2 AND retired_at IS NULL) AS key_active \
+         FROM users WHERE id = $1"
+    );
+    let row = with_pool!(db, read, |p| sqlx::query_as::<_, Row>(&sql)
+        .bind(id)
+        .bind(kid)
+        .fetch_optional(p)
+        .await)?;
+    Ok(row.map(|r| (r.user, r.key_active)))
+}
+
 /// Finds a user by username or, failing that, by email (both case-insensitive).
 pub async fn by_login(db: &Db, login: &str) -> Result<Option<UserRow>> {
     let sql = format!(

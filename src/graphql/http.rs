@@ -92,10 +92,11 @@ pub async fn post(
         }
         Err(_) => false,
     };
-    let caller = Caller::from_header(
+    let caller = Caller::new(
         req.headers()
             .get(header::AUTHORIZATION)
             .map(|v| v.as_bytes()),
+        crate::auth::client::of_request(req, &state.config.trusted_proxies),
     );
     let mut response = schema.execute(gql_request.data(caller)).await;
     if !response.errors.is_empty() {

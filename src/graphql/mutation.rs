@@ -22,9 +22,15 @@ impl MutationResolver for Mutation {
         password: String,
         email: String,
     ) -> Result<Option<CreateUser>> {
-        let (gh, _) = services(ctx)?;
+        let (gh, caller) = services(ctx)?;
         let user = gh
-            .sign_up(&username, &email, &SecretString::from(password), false)
+            .sign_up(
+                &username,
+                &email,
+                &SecretString::from(password),
+                false,
+                caller.client,
+            )
             .await?;
         Ok(Some(CreateUser(user)))
     }
@@ -36,9 +42,15 @@ impl MutationResolver for Mutation {
         password: String,
         email: String,
     ) -> Result<Option<UserCreate>> {
-        let (gh, _) = services(ctx)?;
+        let (gh, caller) = services(ctx)?;
         let user = gh
-            .sign_up(&username, &email, &SecretString::from(password), false)
+            .sign_up(
+                &username,
+                &email,
+                &SecretString::from(password),
+                false,
+                caller.client,
+            )
             .await?;
         Ok(Some(UserCreate(user)))
     }
@@ -49,8 +61,10 @@ impl MutationResolver for Mutation {
         username: String,
         password: String,
     ) -> Result<Option<ObtainJSONWebToken>> {
-        let (gh, _) = services(ctx)?;
-        let issued = gh.login(&username, &SecretString::from(password)).await?;
+        let (gh, caller) = services(ctx)?;
+        let issued = gh
+            .login(&username, &SecretString::from(password), caller.client)
+            .await?;
         Ok(Some(ObtainJSONWebToken(issued)))
     }
 

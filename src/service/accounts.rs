@@ -1,5 +1,7 @@
 //! Accounts: sign-up, profile, password change, listing.
 
+use std::net::IpAddr;
+
 use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::db::refresh_tokens;
@@ -19,6 +21,7 @@ impl Gatehouse {
         email: &str,
         password: &SecretString,
         staff: bool,
+        client: Option<IpAddr>,
     ) -> Result<UserRow> {
         let username = username.trim();
         let email = email.trim();
@@ -34,6 +37,7 @@ impl Gatehouse {
                 min_score: self.config.password_min_score,
             },
         )?;
+        self.sign_up_allowed(client).await?;
         if let Some(field) =
             users::login_name_clash(&self.db, Some(username), Some(email), None).await?
         {

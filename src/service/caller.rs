@@ -1,6 +1,8 @@
 //! Who is calling: the token from the request, checked only when an
 //! operation needs it (a bad token never blocks a public operation).
 
+use std::net::IpAddr;
+
 use tokio::sync::OnceCell;
 
 use crate::auth::header::{self, Credentials};
@@ -32,6 +34,8 @@ enum Presented {
 /// once, on first use.
 pub struct Caller {
     presented: Presented,
+    /// The client's address, for throttling (see `auth::client`).
+    pub client: Option<IpAddr>,
     resolved: OnceCell<AuthUser>,
 }
 
@@ -42,13 +46,21 @@ impl std::fmt::Debug for Caller {
             Presented::Token(_) => "token(<redacted>)",
             Presented::Malformed => "malformed",
         };
-        f.debug_struct("Caller").field("presented", &p).finish()
+        f.debug_struct("Caller")
+            .field("presented", &p)
+            .field("client", &self.client)
+            .finish()
     }
 }
 
 impl Caller {
-    /// From the raw `Authorization` header value, if any.
+    /// From the raw `Authorization` header value, if any, without an address.
     pub fn from_header(value: Option<&[u8]>) -> Self {
+        Self::new(value, None)
+    }
+
+    /// From the raw `Authorization` header value and the client's address.
+    pub fn new(value: Option<&[u8]>, client: Option<IpAddr>) -> Self {
         let presented = match header::parse(value) {
             Credentials::None => Presented::None,
             Credentials::Token(t) => Presented::Token(t.to_owned()),
@@ -56,6 +68,7 @@ impl Caller {
         };
         Self {
             presented,
+            client,
             resolved: OnceCell::new(),
         }
     }

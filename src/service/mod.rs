@@ -4,11 +4,13 @@
 pub mod accounts;
 pub mod caller;
 pub mod sessions;
+pub mod throttle;
 pub mod validate;
 
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use secrecy::ExposeSecret as _;
 
 use crate::auth::keys::KeyRing;
 use crate::auth::password::Hasher;
@@ -34,7 +36,11 @@ impl Gatehouse {
     pub async fn start(config: Config) -> anyhow::Result<State> {
         let db = Db::connect(&config).await?;
         db.migrate().await?;
-        let keys = KeyRing::load_or_create(&db)
+        let external = config
+            .signing_key
+            .as_ref()
+            .map(|k| k.expose_secret().to_owned());
+        let keys = KeyRing::load(&db, external.as_deref())
             .await
             .context("loading signing keys")?;
         let hasher = Hasher::new(config.argon2, config.hash_concurrency)?;

@@ -1,6 +1,8 @@
 //! Logins and tokens: password login, refresh (rotation and keep-alive),
 //! verification, revocation.
 
+use std::net::IpAddr;
+
 use secrecy::SecretString;
 
 use crate::auth::password::Verdict;
@@ -49,6 +51,7 @@ impl Gatehouse {
         now: i64,
         not_after: i64,
     ) -> Result<(String, AccessClaims)> {
+        let signing = self.keys.signing();
         let claims = AccessClaims {
             user_id: user.id,
             username: user.username.clone(),
@@ -58,8 +61,9 @@ impl Gatehouse {
             orig_iat,
             jti: refresh::family_id()?,
             version: user.token_version,
+            kid: signing.kid.clone(),
         };
-        let token = tokens::sign(&self.keys.signing(), &claims)?;
+        let token = tokens::sign(&signing, &claims)?;
         Ok((token, claims))
     }
 
@@ -92,38 +96,68 @@ impl Gatehouse {
     /// Password login by username or email. Every failure (unknown user,
     /// wrong password, inactive account) is the same INVALID_CREDENTIALS after
     /// the same work.
-    pub async fn login(&self, login: &str, password: &SecretString) -> Result<Issued> {
+    ///
+    /// Failures count against the account and the client's address; over
+    /// the limit the answer is RATE_LIMITED, before any password is checked.
+    pub async fn login(
+        &self,
+        login: &str,
+        password: &SecretString,
+        client: Option<IpAddr>,
+    ) -> Result<Issued> {
         use secrecy::ExposeSecret as _;
         if password.expose_secret().len() > MAX_PASSWORD_BYTES || login.len() > 1024 {
             return Err(Error::InvalidCredentials);
         }
+        self.login_allowed(login, client).await?;
+        match self.check_password(login, password).await? {
+            Some(user) => {
+                self.login_succeeded(login).await?;
+                self.issue_new_session(user, crate::now()).await
+            }
+            None => {
+                self.login_failed(login, client).await?;
+                Err(Error::InvalidCredentials)
+            }
+        }
+    }
+
+    /// The active user with this login and password, recording the login
+    /// (and a rehash), or `None` after the same work as for a real user.
+    async fn check_password(
+        &self,
+        login: &str,
+        password: &SecretString,
+    ) -> Result<Option<UserRow>> {
         let user = users::by_login(&self.db, login).await?;
         let verdict = self
             .hasher
             .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
             .await?;
-        let user = match (user, verdict) {
+        let (mut user, rehashed) = match (user, verdict) {
             (Some(u), Verdict::Match | Verdict::MatchRehashed(_)) if !u.is_active => {
-                return Err(Error::InvalidCredentials)
+                return Ok(None)
             }
             (Some(u), Verdict::Match) => (u, None),
             (Some(u), Verdict::MatchRehashed(h)) => (u, Some(h)),
-            _ => return Err(Error::InvalidCredentials),
+            _ => return Ok(None),
         };
         let now = crate::now();
-        let (mut user, rehashed) = user;
         users::record_login(&self.db, user.id, now, rehashed.as_deref()).await?;
         user.last_login = Some(now);
-        self.issue_new_session(user, now).await
+        Ok(Some(user))
     }
 
     /// Checks an access token and the user behind it: active, and the token
     /// not revoked by a later revoke-all or password change.
     pub async fn authenticate(&self, token: &str) -> Result<AuthUser> {
         let claims = tokens::verify(&self.keys, token, crate::now()).await?;
-        let user = users::by_id(&self.db, claims.user_id)
+        let (user, key_active) = users::by_id_with_key(&self.db, claims.user_id, &claims.kid)
             .await?
             .ok_or(Error::TokenInvalid("the user no longer exists"))?;
+        if !key_active && !self.keys.is_external(&claims.kid) {
+            return Err(Error::TokenInvalid("unknown or retired signing key"));
+        }
         if !user.is_active {
             return Err(Error::TokenInvalid("the user is inactive"));
         }

@@ -276,6 +276,7 @@ impl TestApp {
                 &format!("{username}@example.com"),
                 &SecretString::from(password.to_owned()),
                 true,
+                None,
             )
             .await
             .expect("the staff user is created");

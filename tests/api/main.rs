@@ -14,3 +14,15 @@ mod sign_up;
 mod transport;
 mod users;
 mod verify_token;
+
+// The REST face.
+mod rest_auth;
+mod rest_cross_face;
+mod rest_helpers;
+mod rest_introspect;
+mod rest_me;
+mod rest_openapi;
+mod rest_sign_up;
+mod rest_token;
+mod rest_users_list;
+mod abuse;

@@ -1,0 +1,107 @@
+//! The REST face: an OpenAPI-documented API (poem-openapi) over the same
+//! service functions as GraphQL, Swagger UI at `/docs`, and the spec at
+//! `/api/openapi.json` and `/api/openapi.yaml` (committed as `openapi.json`).
+
+pub mod auth;
+pub mod error;
+mod guard;
+pub mod oauth;
+pub mod spec;
+pub mod text;
+pub mod token;
+pub mod token_types;
+pub mod user_types;
+pub mod users;
+
+use std::sync::Arc;
+
+use poem::endpoint::make_sync;
+use poem::{EndpointExt as _, IntoResponse as _, Route};
+use poem_openapi::{OpenApiService, ServerObject, Tags};
+
+use token::TokenApi;
+use users::UsersApi;
+
+/// The groups of operations in Swagger UI.
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Log in, refresh, introspect and revoke tokens (OAuth 2.0 shapes).
+    Tokens,
+    /// Sign up, the caller's account, and the staff-only user list.
+    Users,
+}
+
+const DESCRIPTION: &str = "\
+Sign-up, login and tokens for apps that speak REST. The same service also \
+speaks GraphQL at `/graphql`, and the two faces share everything: an access \
+token from either works on both, a refresh token rotated on one is used on \
+the other, and a logout-all on one ends sessions on both.
+
+**Getting started.** `POST /api/users` with a JSON username, email and \
+password; then `POST /api/token` with `grant_type=password` (form-encoded or \
+JSON) to get an access token and a refresh token; send the access token as \
+`Authorization: Bearer <token>` (or `JWT <token>`). When it expires (5 \
+minutes by default) exchange the refresh token at `POST /api/token` with \
+`grant_type=refresh_token`.
+
+**Token lifetimes.** `expires_in` and `refresh_expires_in` are seconds from \
+now, in RFC 6749's style. GraphQL's `refreshExpiresIn` is instead an absolute \
+Unix time, as django-graphql-jwt returns it.
+
+**Errors.** The `/api/token*` endpoints answer errors as OAuth 2.0 does: \
+`{\"error\": \"invalid_grant\", \"error_description\": \"...\"}`. Every other \
+endpoint answers `{\"code\": \"...\", \"message\": \"...\", \"fields\": {...}}`, \
+with the same codes as GraphQL's `extensions.code`; `fields` (for 409 and \
+422) gives a message per input field. A 401 carries an RFC 6750 \
+`WWW-Authenticate` challenge. Bodies are limited to `GATEHOUSE_MAX_BODY_BYTES` \
+(64 KiB by default).";
+
+/// Every operation of the REST face.
+pub type Apis = (TokenApi, UsersApi);
+
+/// The API with its metadata. Builds without a running service, so the CLI
+/// can print the spec.
+pub fn api() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (TokenApi, UsersApi),
+        "Gatehouse REST API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(DESCRIPTION)
+    // Relative, so the spec is the same whatever address the server has.
+    .server(ServerObject::new("/").description("This server"))
+    .url_prefix("/api")
+}
+
+/// The spec as served at `/api/openapi.json` and committed as `openapi.json`.
+pub fn spec_json() -> String {
+    spec::json(&spec::document())
+}
+
+/// Adds the REST API, its spec and Swagger UI to `route`. `max_body_bytes`
+/// bounds every request body of the API.
+pub fn mount(route: Route, max_body_bytes: usize) -> Route {
+    let doc = spec::document();
+    let json = spec::json(&doc);
+    let yaml = spec::yaml(&doc);
+    let guard = Arc::new(guard::Guard {
+        max_body_bytes,
+        allow: spec::allowed_methods(),
+    });
+    let api = api();
+    let docs = api.swagger_ui();
+    route
+        .at(
+            "/api/openapi.json",
+            make_sync(move |_| json.clone().with_content_type("application/json")),
+        )
+        .at(
+            "/api/openapi.yaml",
+            make_sync(move |_| yaml.clone().with_content_type("application/yaml")),
+        )
+        .nest("/docs", docs)
+        .nest(
+            "/api",
+            api.around(move |ep, req| guard::guard(ep, req, guard.clone())),
+        )
+}

@@ -1,0 +1,194 @@
+//! `/api/users…`: sign-up, the caller's account, and the staff-only list;
+//! each operation one call into the service layer.
+
+use poem::web::Data;
+use poem_openapi::param::Query;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+use secrecy::SecretString;
+
+use super::auth::BearerAuth;
+use super::error::{AuthErrors, PasswordErrors, Problem, SignUpErrors, StaffErrors, UpdateErrors};
+use super::token::TokensIssued;
+use super::token_types::TokenSet;
+use super::user_types::{ChangePasswordRequest, SignUpRequest, UpdateMeRequest, User, UserPage};
+use super::ApiTags;
+use crate::service::accounts::DEFAULT_PAGE;
+use crate::service::State;
+
+/// The users operations.
+pub struct UsersApi;
+
+#[derive(ApiResponse)]
+pub enum Created {
+    /// The new user. `Location` is the user's URL.
+    #[oai(status = 201)]
+    Created(
+        Json<User>,
+        /// `/api/users/{id}`: the new user's path.
+        #[oai(header = "Location")]
+        String,
+    ),
+}
+
+#[derive(ApiResponse)]
+pub enum Me {
+    /// The caller's account.
+    #[oai(status = 200)]
+    Ok(Json<User>),
+}
+
+#[derive(ApiResponse)]
+pub enum LoggedOut {
+    /// Every access and refresh token of the caller has stopped working.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+#[derive(ApiResponse)]
+pub enum Page {
+    /// A page of users.
+    #[oai(status = 200)]
+    Ok(Json<UserPage>),
+}
+
+#[OpenApi(tag = "ApiTags::Users")]
+impl UsersApi {
+    /// Sign up
+    ///
+    /// Creates an active, non-staff user. Invalid fields get 422 with a
+    /// message per field; a taken username or email gets 409. Then log in
+    /// with `POST /api/token`.
+    #[oai(path = "/users", method = "post", operation_id = "signUp")]
+    async fn sign_up(
+        &self,
+        Data(gh): Data<&State>,
+        req: &poem::Request,
+        body: Json<SignUpRequest>,
+    ) -> Result<Created, Problem<SignUpErrors>> {
+        let SignUpRequest {
+            username,
+            email,
+            password,
+        } = body.0;
+        let user = gh
+            .sign_up(
+                &username,
+                &email,
+                &SecretString::from(password.0),
+                false,
+                crate::auth::client::of_request(req, &gh.config.trusted_proxies),
+            )
+            .await?;
+        let location = format!("/api/users/{}", user.id);
+        Ok(Created::Created(Json(user.into()), location))
+    }
+
+    /// The caller's account
+    #[oai(path = "/users/me", method = "get", operation_id = "getMe")]
+    async fn me(
+        &self,
+        Data(gh): Data<&State>,
+        auth: BearerAuth,
+    ) -> Result<Me, Problem<AuthErrors>> {
+        let me = auth.0.require(gh).await?;
+        Ok(Me::Ok(Json(me.user.clone().into())))
+    }
+
+    /// Change the caller's email address or names
+    ///
+    /// A partial update: fields left out (or null) are unchanged.
+    #[oai(path = "/users/me", method = "patch", operation_id = "updateMe")]
+    async fn update_me(
+        &self,
+        Data(gh): Data<&State>,
+        auth: BearerAuth,
+        body: Json<UpdateMeRequest>,
+    ) -> Result<Me, Problem<UpdateErrors>> {
+        let me = auth.0.require(gh).await?;
+        let change = body.0;
+        let user = gh
+            .update_me(
+                me,
+                change.email.as_deref(),
+                change.first_name.as_deref(),
+                change.last_name.as_deref(),
+            )
+            .await?;
+        Ok(Me::Ok(Json(user.into())))
+    }
+
+    /// Change the caller's password
+    ///
+    /// Every other session of the caller ends (their access and refresh
+    /// tokens stop working, including the token used for this call); the
+    /// tokens returned, in the shape of `POST /api/token`, keep this one going.
+    #[oai(
+        path = "/users/me/password",
+        method = "post",
+        operation_id = "changePassword"
+    )]
+    async fn change_password(
+        &self,
+        Data(gh): Data<&State>,
+        auth: BearerAuth,
+        body: Json<ChangePasswordRequest>,
+    ) -> Result<TokensIssued, Problem<PasswordErrors>> {
+        let me = auth.0.require(gh).await?;
+        let ChangePasswordRequest {
+            old_password,
+            new_password,
+        } = body.0;
+        let issued = gh
+            .change_password(
+                me,
+                &SecretString::from(old_password.0),
+                &SecretString::from(new_password.0),
+            )
+            .await?;
+        Ok(TokensIssued::new(TokenSet::new(issued, crate::now())?))
+    }
+
+    /// Log out everywhere
+    ///
+    /// Every access and refresh token of the caller stops working, on REST
+    /// and GraphQL alike, including the token used for this call.
+    #[oai(
+        path = "/users/me/logout-all",
+        method = "post",
+        operation_id = "logoutAll"
+    )]
+    async fn logout_all(
+        &self,
+        Data(gh): Data<&State>,
+        auth: BearerAuth,
+    ) -> Result<LoggedOut, Problem<AuthErrors>> {
+        let me = auth.0.require(gh).await?;
+        gh.revoke_all(me).await?;
+        Ok(LoggedOut::NoContent)
+    }
+
+    /// List users (staff only)
+    ///
+    /// Every user, oldest first (by id), one page at a time. Callers who are
+    /// not staff get 403.
+    #[oai(path = "/users", method = "get", operation_id = "listUsers")]
+    async fn list(
+        &self,
+        Data(gh): Data<&State>,
+        auth: BearerAuth,
+        /// How many users to skip from the start of the list (default 0, not negative).
+        offset: Query<Option<i64>>,
+        /// How many users to return at most (default 100, 1 to 1000).
+        limit: Query<Option<i64>>,
+    ) -> Result<Page, Problem<StaffErrors>> {
+        let me = auth.0.require(gh).await?;
+        let users = gh.list_users(me, offset.0, limit.0).await?;
+        Ok(Page::Ok(Json(UserPage {
+            items: users.into_iter().map(User::from).collect(),
+            // The service applied these defaults; echo what was used.
+            offset: offset.0.unwrap_or(0),
+            limit: limit.0.unwrap_or(DEFAULT_PAGE),
+        })))
+    }
+}
