@@ -28,6 +28,7 @@ pub fn routes(state: State) -> impl Endpoint {
             get(graphql::http::graphiql).post(graphql::http::post),
         )
         .at("/schema.graphql", get(graphql::http::sdl))
+        .at("/.well-known/paseto-keys", get(paseto_keys))
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .data(state)
@@ -51,6 +52,34 @@ async fn log_request<E: Endpoint>(next: E, req: Request) -> poem::Result<Respons
         tracing::info!(%method, %path, status = status.as_u16(), latency_ms, "request");
     }
     Ok(result)
+}
+
+/// The public keys that verify access tokens now, for services that check
+/// tokens offline (PASETO v4.public with the implicit assertion given here;
+/// the key id is in each token's footer). Never a private key.
+#[handler]
+async fn paseto_keys(Data(state): Data<&State>) -> Response {
+    if let Err(e) = state.keys.reload().await {
+        e.log();
+        return Json(serde_json::json!({ "code": e.code(), "message": e.message() }))
+            .with_status(StatusCode::SERVICE_UNAVAILABLE)
+            .into_response();
+    }
+    let keys: Vec<_> = state
+        .keys
+        .public_keys()
+        .into_iter()
+        .map(|(kid, paserk)| serde_json::json!({ "kid": kid, "paserk": paserk }))
+        .collect();
+    let body = serde_json::json!({
+        "version": "v4",
+        "purpose": "public",
+        "implicit_assertion": String::from_utf8_lossy(crate::auth::tokens::ACCESS_PURPOSE),
+        "keys": keys,
+    });
+    Json(body)
+        .with_header("cache-control", "public, max-age=60")
+        .into_response()
 }
 
 /// The process is up.

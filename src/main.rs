@@ -42,10 +42,34 @@ enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Manage the keys that sign access tokens.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
     /// Print the GraphQL schema (schema.graphql) and exit.
     PrintSchema,
     /// Print the REST API's OpenAPI document (openapi.json) and exit.
     PrintOpenapi,
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// List the keys in the database: id, creation time, state. Never a private key.
+    List,
+    /// Add a new key. It signs new tokens from now on (running servers pick
+    /// it up within GATEHOUSE_KEY_RELOAD_SECS); tokens signed by older keys
+    /// keep working until those keys are retired.
+    Rotate,
+    /// Retire a key: every token it signed stops working at once, on every
+    /// instance. The only active key cannot be retired (rotate first).
+    Retire {
+        /// The key id (k4.pid.…), as `keys list` shows it.
+        kid: String,
+    },
+    /// Print a new secret key (PASERK k4.secret) for GATEHOUSE_SIGNING_KEY or
+    /// GATEHOUSE_SIGNING_KEY_FILE. It is not stored anywhere.
+    Generate,
 }
 
 fn main() -> ExitCode {
@@ -108,10 +132,68 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             gh.db.close().await;
             println!("superuser {} created (id {})", user.username, user.id);
         }
+        Command::Keys { action } => keys(action, &config).await?,
         Command::PrintSchema => print!("{}", gatehouse::graphql::SDL),
         Command::PrintOpenapi => print!("{}", gatehouse::rest::spec_json()),
     }
     Ok(())
+}
+
+async fn keys(action: KeysAction, config: &Config) -> anyhow::Result<()> {
+    use gatehouse::auth::keys;
+    if let KeysAction::Generate = action {
+        println!("{}", keys::generate_paserk_secret()?);
+        return Ok(());
+    }
+    let db = Db::connect(config).await?;
+    db.migrate().await?;
+    match action {
+        KeysAction::List => {
+            let rows = gatehouse::db::keys::all(&db)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+            let signing = rows
+                .iter()
+                .rev()
+                .find(|r| r.retired_at.is_none())
+                .map(|r| r.seq);
+            println!("{:<4} {:<52} {:<21} state", "seq", "kid", "created");
+            for r in &rows {
+                let state = match (r.retired_at, Some(r.seq) == signing) {
+                    (Some(_), _) => "retired",
+                    (None, true) => "active, signing",
+                    (None, false) => "active",
+                };
+                println!(
+                    "{:<4} {:<52} {:<21} {state}",
+                    r.seq,
+                    r.kid,
+                    rfc3339(r.created_at)
+                );
+            }
+        }
+        KeysAction::Rotate => {
+            let kid = keys::rotate(&db).await?;
+            println!("new signing key {kid}");
+        }
+        KeysAction::Retire { kid } => {
+            keys::retire(&db, &kid).await?;
+            println!("retired {kid}");
+        }
+        KeysAction::Generate => unreachable!("handled above"),
+    }
+    db.close().await;
+    Ok(())
+}
+
+fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| unix.to_string())
 }
 
 fn read_password() -> anyhow::Result<SecretString> {

@@ -178,3 +178,48 @@ fn create_superuser_reads_the_password_from_stdin_and_refuses_a_duplicate() {
         text(&weak.stderr)
     );
 }
+
+#[test]
+fn keys_list_rotate_and_retire_manage_the_signing_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/g.db", dir.path().display());
+    let env = [("DATABASE_URL", url.as_str())];
+    let rotate = gatehouse(&["keys", "rotate"], &env, None);
+    assert!(rotate.status.success(), "{}", text(&rotate.stderr));
+    let first = text(&rotate.stdout)
+        .trim()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(first.starts_with("k4.pid."), "{first}");
+    let second = text(&gatehouse(&["keys", "rotate"], &env, None).stdout)
+        .trim()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let list = text(&gatehouse(&["keys", "list"], &env, None).stdout);
+    assert!(list.contains(&first) && list.contains(&second), "{list}");
+    assert!(list.contains("active, signing"), "{list}");
+    assert!(!list.contains("k4.secret"), "{list}");
+
+    let retire = gatehouse(&["keys", "retire", &first], &env, None);
+    assert!(retire.status.success(), "{}", text(&retire.stderr));
+    assert!(text(&gatehouse(&["keys", "list"], &env, None).stdout).contains("retired"));
+    let last = gatehouse(&["keys", "retire", &second], &env, None);
+    assert_eq!(last.status.code(), Some(1));
+    assert!(
+        text(&last.stderr).contains("only active key"),
+        "{}",
+        text(&last.stderr)
+    );
+}
+
+#[test]
+fn keys_generate_prints_a_secret_key_for_the_environment() {
+    let out = gatehouse(&["keys", "generate"], &[], None);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).trim().starts_with("k4.secret."));
+}

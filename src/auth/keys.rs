@@ -212,6 +212,17 @@ pub async fn retire(db: &Db, kid: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A new secret key as a PASERK `k4.secret.…` string, for deployments that
+/// supply their own key.
+pub fn generate_paserk_secret() -> anyhow::Result<String> {
+    let kp = AsymmetricKeyPair::<V4>::generate().context("generating a signing key")?;
+    let mut s = String::new();
+    kp.secret
+        .fmt(&mut s)
+        .map_err(|_| anyhow::anyhow!("formatting the key"))?;
+    Ok(s)
+}
+
 /// The PASERK id (`k4.pid.…`) of a public key.
 pub fn kid_of(public: &AsymmetricPublicKey<V4>) -> String {
     let mut s = String::new();

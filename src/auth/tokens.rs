@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 
 /// Bound into every access token's signature (PASETO implicit assertion), so
 /// a token minted for another purpose or service never verifies as one.
-const ACCESS_PURPOSE: &[u8] = b"gatehouse:access-token:v1";
+pub const ACCESS_PURPOSE: &[u8] = b"gatehouse:access-token:v1";
 
 /// Longest token we will look at; ours are about 400 bytes.
 const MAX_TOKEN_LEN: usize = 2048;

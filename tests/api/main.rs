@@ -26,3 +26,4 @@ mod rest_sign_up;
 mod rest_token;
 mod rest_users_list;
 mod abuse;
+mod keys;
