@@ -5,9 +5,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use poem::http::Method;
 use poem::http::StatusCode;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
-use poem::middleware::SetHeader;
+use poem::middleware::{Cors, SetHeader};
 use poem::web::{Data, Json};
 use poem::{get, handler, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server};
 
@@ -31,10 +32,42 @@ pub fn routes(state: State) -> impl Endpoint {
         .at("/.well-known/paseto-keys", get(paseto_keys))
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
+        .with_if(
+            !state.config.cors_origins.is_empty(),
+            cors(&state.config.cors_origins),
+        )
         .data(state)
         .data(schema)
         .with(SetHeader::new().overriding("x-content-type-options", "nosniff"))
+        .around(no_store_by_default)
         .around(log_request)
+}
+
+/// CORS for the configured origins only (never echo-any). Credentials are
+/// bearer tokens in a header, not cookies, so none are allowed.
+fn cors(origins: &[String]) -> Cors {
+    Cors::new()
+        .allow_origins(origins.iter().map(String::as_str))
+        .allow_methods([Method::GET, Method::POST, Method::PATCH])
+        .allow_headers(["authorization", "content-type"])
+        .allow_credentials(false)
+        .max_age(600)
+}
+
+/// Responses are not cached unless an endpoint says otherwise: most carry
+/// tokens or personal data.
+async fn no_store_by_default<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    let mut resp = next.get_response(req).await;
+    if !resp
+        .headers()
+        .contains_key(poem::http::header::CACHE_CONTROL)
+    {
+        resp.headers_mut().insert(
+            poem::http::header::CACHE_CONTROL,
+            poem::http::HeaderValue::from_static("no-store"),
+        );
+    }
+    Ok(resp)
 }
 
 /// One log line per request: method, path (never the query string, which

@@ -50,6 +50,9 @@ pub struct Config {
     /// `GATEHOUSE_TRUSTED_PROXIES`: comma-separated addresses of reverse
     /// proxies whose `X-Forwarded-For` is believed. Empty: use the socket peer.
     pub trusted_proxies: Vec<IpAddr>,
+    /// `GATEHOUSE_CORS_ORIGINS`: comma-separated origins (e.g.
+    /// `https://app.example.com`) allowed to call from a browser. Empty: CORS off.
+    pub cors_origins: Vec<String>,
 }
 
 /// Throttling limits; windows in seconds.
@@ -142,6 +145,7 @@ impl Default for Config {
             key_reload_interval: Duration::from_secs(30),
             throttle: ThrottleLimits::default(),
             trusted_proxies: Vec::new(),
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -297,6 +301,15 @@ impl Config {
                 )?
                 .as_secs() as i64,
             },
+            cors_origins: match get("GATEHOUSE_CORS_ORIGINS") {
+                None => Vec::new(),
+                Some(v) => v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(cors_origin)
+                    .collect::<Result<_, _>>()?,
+            },
             trusted_proxies: match get("GATEHOUSE_TRUSTED_PROXIES") {
                 None => Vec::new(),
                 Some(v) => v
@@ -340,6 +353,26 @@ impl Config {
             },
         })
     }
+}
+
+/// An origin as browsers send it: scheme and host (and port), no path, and
+/// never the wildcard (an auth service must not be callable from any site).
+fn cors_origin(s: &str) -> Result<String, ConfigError> {
+    let err = |reason: &str| ConfigError {
+        name: "GATEHOUSE_CORS_ORIGINS",
+        reason: format!("`{s}`: {reason}"),
+    };
+    if s == "*" {
+        return Err(err("a wildcard is not allowed; list the origins"));
+    }
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or_else(|| err("an origin starts with https:// or http://"))?;
+    if rest.is_empty() || rest.contains('/') {
+        return Err(err("an origin has no path, e.g. https://app.example.com"));
+    }
+    Ok(s.to_owned())
 }
 
 /// The deployment-supplied signing key, from the variable or the file.

@@ -3,7 +3,9 @@
 
 mod helpers;
 
+mod abuse;
 mod authentication;
+mod keys;
 mod login;
 mod profile;
 mod refresh;
@@ -25,5 +27,4 @@ mod rest_openapi;
 mod rest_sign_up;
 mod rest_token;
 mod rest_users_list;
-mod abuse;
-mod keys;
+mod hygiene;
