@@ -346,13 +346,19 @@ mod tests {
         let f = fixture();
         let padding = "x".repeat(MAX_FOOTER_LEN);
         let big = format!("{{\"kid\":\"{}\",\"pad\":\"{padding}\"}}", f.key.kid);
-        let t = PublicToken::sign(&f.key.secret, b"{}", Some(big.as_bytes()), Some(ACCESS_PURPOSE))
-            .unwrap();
+        let t = PublicToken::sign(
+            &f.key.secret,
+            b"{}",
+            Some(big.as_bytes()),
+            Some(ACCESS_PURPOSE),
+        )
+        .unwrap();
         assert_eq!(
             parse_untrusted(&t).err().map(|e| e.code()),
             Some("TOKEN_INVALID")
         );
-        let t = PublicToken::sign(&f.key.secret, b"{}", Some(b"[1,2]"), Some(ACCESS_PURPOSE)).unwrap();
+        let t =
+            PublicToken::sign(&f.key.secret, b"{}", Some(b"[1,2]"), Some(ACCESS_PURPOSE)).unwrap();
         assert_eq!(
             parse_untrusted(&t).err().map(|e| e.code()),
             Some("TOKEN_INVALID")

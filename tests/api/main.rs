@@ -18,6 +18,7 @@ mod users;
 mod verify_token;
 
 // The REST face.
+mod hygiene;
 mod rest_auth;
 mod rest_cross_face;
 mod rest_helpers;
@@ -27,4 +28,3 @@ mod rest_openapi;
 mod rest_sign_up;
 mod rest_token;
 mod rest_users_list;
-mod hygiene;

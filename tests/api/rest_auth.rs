@@ -112,7 +112,11 @@ async fn unknown_paths_and_methods_get_json_errors() {
         .send(app.rest(Method::DELETE, "/api/users/me", None))
         .await;
     reply.expect_error(405, "METHOD_NOT_ALLOWED");
-    assert_eq!(reply.header("allow"), Some("GET, PATCH"), "RFC 9110 wants the Allow header");
+    assert_eq!(
+        reply.header("allow"),
+        Some("GET, PATCH"),
+        "RFC 9110 wants the Allow header"
+    );
     let reply = app.rest_get("/api/token", None).await;
     reply.expect_oauth(405, "invalid_request");
     assert_eq!(reply.header("allow"), Some("POST"));

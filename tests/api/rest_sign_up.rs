@@ -182,3 +182,14 @@ async fn bodies_over_the_limit_are_413_even_when_chunked() {
         .await;
     assert_eq!(status, 201, "{text}");
 }
+
+#[tokio::test]
+async fn too_many_sign_ups_from_one_address_get_429_with_retry_after() {
+    let app = spawn_app_with(|c| c.throttle.sign_ups_per_address = 1).await;
+    app.rest_sign_up_default("alice").await;
+    let reply = app.rest_sign_up("bob", "bob@example.com", PASSWORD).await;
+    reply.expect_error(429, "RATE_LIMITED");
+    assert!(reply
+        .header("retry-after")
+        .is_some_and(|s| s.parse::<i64>().is_ok_and(|n| n >= 1)));
+}

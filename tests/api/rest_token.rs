@@ -262,3 +262,22 @@ async fn unknown_malformed_and_expired_refresh_tokens_are_invalid_grants() {
         "{body:#}"
     );
 }
+
+#[tokio::test]
+async fn too_many_failed_logins_get_429_with_retry_after() {
+    let app = spawn_app_with(|c| c.throttle.login_failures_per_account = 2).await;
+    app.rest_sign_up_default("alice").await;
+    for _ in 0..2 {
+        app.password_grant("alice", "not the password")
+            .await
+            .expect_oauth(400, "invalid_grant");
+    }
+    let reply = app.password_grant("alice", PASSWORD).await;
+    reply.expect_oauth(429, "temporarily_unavailable");
+    let wait: i64 = reply
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .expect("seconds");
+    assert!(wait >= 1, "{wait}");
+}

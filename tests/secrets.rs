@@ -1,0 +1,273 @@
+//! Secrets never reach the logs: the full flow on both faces, with the
+//! real binary logging at the most verbose level, and no password, token,
+//! refresh token or key in what it printed.
+
+use std::io::Read as _;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+struct Flow {
+    base: String,
+    client: reqwest::Client,
+    secrets: Vec<String>,
+}
+
+impl Flow {
+    async fn graphql(&mut self, query: &str, vars: Value, token: Option<&str>) -> Value {
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({ "query": query, "variables": vars }));
+        if let Some(t) = token {
+            req = req.header("authorization", format!("JWT {t}"));
+        }
+        let v: Value = req.send().await.unwrap().json().await.unwrap();
+        self.collect(&v);
+        v
+    }
+
+    async fn rest(&mut self, req: reqwest::RequestBuilder) -> Value {
+        let v: Value = req
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap_or(Value::Null);
+        self.collect(&v);
+        v
+    }
+
+    /// Remembers every token-looking string in a response.
+    fn collect(&mut self, v: &Value) {
+        match v {
+            Value::String(s) if s.starts_with("v4.public.") || s.starts_with("ghr_") => {
+                self.secrets.push(s.clone())
+            }
+            Value::Object(m) => m.values().for_each(|x| self.collect(x)),
+            Value::Array(a) => a.iter().for_each(|x| self.collect(x)),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn no_password_token_or_key_appears_in_the_most_verbose_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let signing_key = gatehouse::auth::keys::generate_paserk_secret().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/g.db", dir.path().display()),
+        )
+        .env("GATEHOUSE_ADDR", format!("127.0.0.1:{port}"))
+        .env("GATEHOUSE_SIGNING_KEY", &signing_key)
+        .env("RUST_LOG", "trace")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let (pw1, pw2, pw3) = (
+        "first secret passphrase 1",
+        "second secret passphrase 2",
+        "third secret passphrase 3",
+    );
+    let mut f = Flow {
+        base: base.clone(),
+        client: client.clone(),
+        secrets: vec![],
+    };
+
+    // GraphQL face.
+    f.graphql(
+        "mutation($p: String!) { createUser(username: \"gq\", email: \"gq@example.com\", password: $p) { user { id } } }",
+        json!({ "p": pw1 }),
+        None,
+    )
+    .await;
+    f.graphql(
+        "mutation { tokenAuth(username: \"gq\", password: \"wrong wrong wrong\") { token } }",
+        json!({}),
+        None,
+    )
+    .await;
+    let login = f
+        .graphql("mutation($p: String!) { tokenAuth(username: \"gq\", password: $p) { token refreshToken } }", json!({ "p": pw1 }), None)
+        .await;
+    let token = login["data"]["tokenAuth"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refresh = login["data"]["tokenAuth"]["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    f.graphql("{ me { id } }", json!({}), Some(&token)).await;
+    f.graphql(
+        "mutation($t: String) { verifyToken(token: $t) { payload } }",
+        json!({ "t": token }),
+        None,
+    )
+    .await;
+    f.graphql(
+        "mutation($t: String) { refreshToken(token: $t) { token } }",
+        json!({ "t": token }),
+        None,
+    )
+    .await;
+    let rotated = f
+        .graphql(
+            "mutation($r: String) { refreshToken(refreshToken: $r) { token refreshToken } }",
+            json!({ "r": refresh }),
+            None,
+        )
+        .await;
+    // Reuse: logged as a warning, without the token.
+    f.graphql(
+        "mutation($r: String) { refreshToken(refreshToken: $r) { token } }",
+        json!({ "r": refresh }),
+        None,
+    )
+    .await;
+    let _ = rotated;
+    let login = f
+        .graphql(
+            "mutation($p: String!) { tokenAuth(username: \"gq\", password: $p) { token } }",
+            json!({ "p": pw1 }),
+            None,
+        )
+        .await;
+    let token = login["data"]["tokenAuth"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    f.graphql(
+        "mutation($o: String!, $n: String!) { changePassword(oldPassword: $o, newPassword: $n) { token refreshToken } }",
+        json!({ "o": pw1, "n": pw2 }),
+        Some(&token),
+    )
+    .await;
+    f.graphql("{ me { id } }", json!({}), Some(&token)).await;
+
+    // REST face.
+    f.rest(
+        client
+            .post(format!("{base}/api/users"))
+            .json(&json!({ "username": "rs", "email": "rs@example.com", "password": pw3 })),
+    )
+    .await;
+    f.rest(client.post(format!("{base}/api/token")).form(&[
+        ("grant_type", "password"),
+        ("username", "rs"),
+        ("password", "wrong wrong"),
+    ]))
+    .await;
+    let t = f
+        .rest(client.post(format!("{base}/api/token")).form(&[
+            ("grant_type", "password"),
+            ("username", "rs"),
+            ("password", pw3),
+        ]))
+        .await;
+    let access = t["access_token"].as_str().unwrap().to_owned();
+    let rt = t["refresh_token"].as_str().unwrap().to_owned();
+    f.rest(
+        client
+            .get(format!("{base}/api/users/me"))
+            .bearer_auth(&access),
+    )
+    .await;
+    f.rest(
+        client
+            .post(format!("{base}/api/token/introspect"))
+            .form(&[("token", access.as_str())]),
+    )
+    .await;
+    f.rest(client.post(format!("{base}/api/token")).form(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", rt.as_str()),
+    ]))
+    .await;
+    f.rest(client.post(format!("{base}/api/token")).form(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", rt.as_str()),
+    ]))
+    .await;
+    f.rest(
+        client
+            .post(format!("{base}/api/token/revoke"))
+            .form(&[("token", rt.as_str())]),
+    )
+    .await;
+    f.rest(
+        client
+            .get(format!("{base}/api/users/me"))
+            .header("authorization", format!("Bearer {access}x")),
+    )
+    .await;
+
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(
+        log.contains("TRACE") || log.contains("DEBUG"),
+        "logging was not verbose:\n{log}"
+    );
+    assert!(
+        f.secrets.len() >= 8,
+        "the flow collected too few tokens: {}",
+        f.secrets.len()
+    );
+
+    let mut secrets: Vec<String> = vec![pw1.into(), pw2.into(), pw3.into(), signing_key.clone()];
+    // The key's body alone, in case a prefix-less form were printed.
+    secrets.push(signing_key.trim_start_matches("k4.secret.").to_owned());
+    for s in &f.secrets {
+        secrets.push(s.clone());
+        // Also the signature part alone, and the body of a refresh token.
+        if let Some(sig) = s
+            .strip_prefix("v4.public.")
+            .and_then(|r| r.split('.').next())
+        {
+            secrets.push(sig[sig.len().saturating_sub(40)..].to_owned());
+        }
+        if let Some(body) = s.strip_prefix("ghr_") {
+            secrets.push(body.to_owned());
+        }
+    }
+    for s in secrets {
+        assert!(
+            !log.contains(&s),
+            "a secret appeared in the logs: {}…",
+            &s[..12.min(s.len())]
+        );
+    }
+}
