@@ -81,3 +81,32 @@ mod tests {
         assert_eq!(parse(Some(&[0xff, 0xfe])), Credentials::Malformed);
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Any bytes at all: no panic, and a token only from a known scheme.
+        #[test]
+        fn arbitrary_header_bytes_never_panic(raw in proptest::collection::vec(any::<u8>(), 0..200)) {
+            if let Credentials::Token(t) = parse(Some(&raw)) {
+                let s = std::str::from_utf8(&raw).unwrap().trim().to_ascii_lowercase();
+                prop_assert!(s.starts_with("bearer") || s.starts_with("jwt"));
+                prop_assert!(!t.is_empty() && !t.contains(char::is_whitespace));
+            }
+        }
+
+        #[test]
+        fn a_known_scheme_and_any_clean_token_parse(
+            scheme in "(?i)(bearer|jwt)",
+            token in "[!-~]{1,100}",
+        ) {
+            let header = format!("{scheme} {token}");
+            prop_assert_eq!(parse(Some(header.as_bytes())), Credentials::Token(&token));
+        }
+    }
+}

@@ -91,13 +91,96 @@ pub fn sign(key: &SigningKey, claims: &AccessClaims) -> Result<String> {
 
 /// Verifies an access token's signature, key and times. Does not check the
 /// user (active, not revoked): the service layer does, with the database.
+///
+/// A token whose signature was verified before is found in a small cache by
+/// its exact text, and skips the Ed25519 check (the costliest part of an
+/// authenticated request). The cache changes no answer: a hit still needs its
+/// key id to name the same public key in the key ring now (a retired or
+/// unknown key refuses it as before), and its times are checked again.
 pub async fn verify(keys: &KeyRing, token: &str, now: i64) -> Result<AccessClaims> {
+    if let Some(hit) = verified().get(token) {
+        if let Some(public) = keys.verifying(&hit.kid).await? {
+            if public.as_bytes() == &*hit.public_key {
+                return check_times(hit.claims, now);
+            }
+        }
+        // The key is gone or changed: the full path below gives the answer.
+    }
     let (untrusted, kid) = parse_untrusted(token)?;
     let public = keys
         .verifying(&kid)
         .await?
         .ok_or(Error::TokenInvalid("unknown or retired signing key"))?;
-    verify_with(&public, &untrusted, kid, now)
+    let claims = verify_with(&public, &untrusted, kid.clone(), now)?;
+    verified().insert(token, kid, public.as_bytes(), &claims);
+    Ok(claims)
+}
+
+/// How many verified tokens are remembered (about 1 KiB each).
+const VERIFIED_CAPACITY: usize = 8192;
+const VERIFIED_SHARDS: usize = 8;
+
+fn verified() -> &'static VerifiedCache {
+    static CACHE: std::sync::OnceLock<VerifiedCache> = std::sync::OnceLock::new();
+    CACHE.get_or_init(VerifiedCache::new)
+}
+
+/// Tokens whose signature verified, by exact text (only byte-identical text
+/// hits, so a forged token can never match), with the key that verified it.
+struct VerifiedCache {
+    hasher: std::hash::RandomState,
+    shards: Vec<std::sync::Mutex<std::collections::HashMap<Box<str>, Verified>>>,
+}
+
+#[derive(Clone)]
+struct Verified {
+    kid: String,
+    public_key: Box<[u8]>,
+    claims: AccessClaims,
+}
+
+impl VerifiedCache {
+    fn new() -> Self {
+        Self {
+            hasher: std::hash::RandomState::new(),
+            shards: (0..VERIFIED_SHARDS).map(|_| Default::default()).collect(),
+        }
+    }
+
+    fn shard(
+        &self,
+        token: &str,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<Box<str>, Verified>> {
+        use std::hash::BuildHasher as _;
+        let i = self.hasher.hash_one(token) as usize % self.shards.len();
+        self.shards[i].lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn get(&self, token: &str) -> Option<Verified> {
+        self.shard(token).get(token).cloned()
+    }
+
+    fn insert(&self, token: &str, kid: String, public_key: &[u8], claims: &AccessClaims) {
+        let mut shard = self.shard(token);
+        if shard.len() >= VERIFIED_CAPACITY / VERIFIED_SHARDS {
+            // Full: forget expired tokens, or else any one.
+            let now = crate::now();
+            shard.retain(|_, v| v.claims.expires_at > now);
+            if shard.len() >= VERIFIED_CAPACITY / VERIFIED_SHARDS {
+                if let Some(k) = shard.keys().next().cloned() {
+                    shard.remove(&k);
+                }
+            }
+        }
+        shard.insert(
+            token.into(),
+            Verified {
+                kid,
+                public_key: public_key.into(),
+                claims: claims.clone(),
+            },
+        );
+    }
 }
 
 /// Splits a token and reads the key id from its (not yet trusted) footer.
@@ -157,6 +240,10 @@ fn verify_with(
         version: wire.ver,
         kid,
     };
+    check_times(claims, now)
+}
+
+fn check_times(claims: AccessClaims, now: i64) -> Result<AccessClaims> {
     if claims.not_before > now {
         return Err(Error::TokenInvalid("not yet valid"));
     }
@@ -363,5 +450,83 @@ mod tests {
             parse_untrusted(&t).err().map(|e| e.code()),
             Some("TOKEN_INVALID")
         );
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use pasetors::keys::{AsymmetricKeyPair, Generate};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// Any string: parsing never panics.
+        #[test]
+        fn arbitrary_strings_never_panic(s in ".{0,600}") {
+            let _ = parse_untrusted(&s);
+            let _ = parse_untrusted(&format!("v4.public.{s}"));
+        }
+
+        /// Any single-character change to a valid token is refused (or, if it
+        /// decodes to the same bytes, accepted with the same claims).
+        #[test]
+        fn a_mutated_token_never_verifies_as_something_else(at in any::<prop::sample::Index>(), c in "[A-Za-z0-9_.=-]") {
+            let kp = AsymmetricKeyPair::<V4>::generate().unwrap();
+            let kid = crate::auth::keys::kid_of(&kp.public);
+            let key = SigningKey { footer: format!("{{\"kid\":\"{kid}\"}}").into_bytes(), kid: kid.clone(), secret: kp.secret };
+            let claims = AccessClaims {
+                user_id: 1, username: "alice".into(), issued_at: 1_800_000_000, not_before: 1_800_000_000,
+                expires_at: 1_800_000_300, orig_iat: 1_800_000_000, jti: "j".into(), version: 0, kid,
+            };
+            let token = sign(&key, &claims).unwrap();
+            let i = at.index(token.len());
+            let mutated = format!("{}{}{}", &token[..i], c, &token[i + 1..]);
+            let result = parse_untrusted(&mutated)
+                .and_then(|(u, kid)| verify_with(&kp.public, &u, kid, 1_800_000_010));
+            if let Ok(got) = result {
+                prop_assert_eq!(got, claims);
+            }
+        }
+    }
+
+    /// The verified-token cache must never change an answer: a cached token
+    /// still expires, and still fails once its key is retired.
+    #[tokio::test]
+    async fn a_cached_token_still_expires_and_still_dies_with_its_key() {
+        use crate::auth::keys::{self, KeyRing};
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::config::Config {
+            database_url: format!("sqlite://{}/t.db", dir.path().display()),
+            ..Default::default()
+        };
+        let db = crate::db::Db::connect(&config).await.unwrap();
+        db.migrate().await.unwrap();
+        let ring = KeyRing::load(&db, None).await.unwrap();
+        let key = ring.signing();
+        let now = 1_800_000_000;
+        let c = AccessClaims {
+            kid: key.kid.clone(),
+            ..claims(now)
+        };
+        let t = sign(&key, &c).unwrap();
+        // Verified twice: the second answer comes from the cache.
+        assert_eq!(verify(&ring, &t, now + 1).await.unwrap(), c);
+        assert!(verified().get(&t).is_some());
+        assert_eq!(verify(&ring, &t, now + 2).await.unwrap(), c);
+        assert_eq!(code(verify(&ring, &t, now + 300).await), "TOKEN_EXPIRED");
+        assert_eq!(code(verify(&ring, &t, now - 10).await), "TOKEN_INVALID");
+        // Retire the key (after adding a successor): the cached token fails.
+        keys::rotate(&db).await.unwrap();
+        keys::retire(&db, &key.kid).await.unwrap();
+        ring.reload().await.unwrap();
+        assert_eq!(code(verify(&ring, &t, now + 3).await), "TOKEN_INVALID");
+        // A token differing in one byte of its signature is not a hit.
+        let mut forged = t.clone().into_bytes();
+        let at = forged.len() - 60;
+        forged[at] = if forged[at] == b'A' { b'B' } else { b'A' };
+        let forged = String::from_utf8(forged).unwrap();
+        assert!(verified().get(&forged).is_none());
     }
 }

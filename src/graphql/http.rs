@@ -170,3 +170,30 @@ pub fn graphiql() -> impl IntoResponse {
 pub fn sdl() -> impl IntoResponse {
     SDL.with_content_type("text/plain; charset=utf-8")
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// Any body: decoding and the limit checks never panic.
+        #[test]
+        fn arbitrary_bodies_never_panic(raw in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = parse_request(&raw);
+        }
+
+        /// Any query text in a well-formed body: parsing and limits never panic.
+        #[test]
+        fn arbitrary_queries_never_panic(q in "[{}()a-zA-Z_ :.$!\"@,\\[\\]#\n]{0,300}") {
+            let body = serde_json::json!({ "query": q }).to_string();
+            if let Ok(mut req) = parse_request(body.as_bytes()) {
+                if let Ok(doc) = req.parsed_query() {
+                    let _ = limits::check(doc, None, &limits::Limits::default());
+                }
+            }
+        }
+    }
+}
