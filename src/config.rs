@@ -446,6 +446,14 @@ mod tests {
     }
 
     #[test]
+    fn debug_output_never_shows_the_signing_key() {
+        let c = from(&[("GATEHOUSE_SIGNING_KEY", "k4.secret.TOP-SECRET-MATERIAL")]).unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("TOP-SECRET"), "{shown}");
+        assert!(c.signing_key.is_some());
+    }
+
+    #[test]
     fn a_zero_lifetime_is_refused() {
         let e = from(&[("GATEHOUSE_ACCESS_TOKEN_TTL", "0")]).unwrap_err();
         assert_eq!(e.name, "GATEHOUSE_ACCESS_TOKEN_TTL");
