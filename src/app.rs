@@ -11,6 +11,7 @@ use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::middleware::{Cors, SetHeader};
 use poem::web::{Data, Json};
 use poem::{get, handler, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server};
+use tracing::Instrument as _;
 
 use crate::config::Config;
 use crate::graphql;
@@ -23,14 +24,17 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Builds every route over the service.
 pub fn routes(state: State) -> impl Endpoint {
     let schema = graphql::schema(state.clone());
+    let observed = state.clone();
     rest::mount(Route::new(), state.config.max_body_bytes)
         .at(
             "/graphql",
             get(graphql::http::graphiql).post(graphql::http::post),
         )
+        .nest("/graphiql", graphql::graphiql::assets())
         .at("/schema.graphql", get(graphql::http::sdl))
         .at("/.well-known/paseto-keys", get(paseto_keys))
         .at("/healthz", get(healthz))
+        .at("/metrics", get(metrics))
         .at("/readyz", get(readyz))
         .with_if(
             !state.config.cors_origins.is_empty(),
@@ -40,7 +44,16 @@ pub fn routes(state: State) -> impl Endpoint {
         .data(schema)
         .with(SetHeader::new().overriding("x-content-type-options", "nosniff"))
         .around(no_store_by_default)
-        .around(log_request)
+        .around(move |next, req| log_request(next, req, observed.clone()))
+}
+
+/// Prometheus metrics.
+#[handler]
+fn metrics(Data(state): Data<&State>) -> impl IntoResponse {
+    state
+        .metrics
+        .render(&state.db.pool_stats())
+        .with_content_type("text/plain; version=0.0.4; charset=utf-8")
 }
 
 /// CORS for the configured origins only (never echo-any). Credentials are
@@ -71,20 +84,52 @@ async fn no_store_by_default<E: Endpoint>(next: E, req: Request) -> poem::Result
 }
 
 /// One log line per request: method, path (never the query string, which
-/// could carry secrets), status and latency.
-async fn log_request<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+/// could carry secrets), status, latency and request id (the client's
+/// `X-Request-Id` when it is sane, else a new one; echoed back). Everything
+/// logged while serving the request carries the id too. Also feeds metrics.
+async fn log_request<E: Endpoint>(next: E, req: Request, state: State) -> poem::Result<Response> {
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let result = next.get_response(req).await;
-    let status = result.status();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let request_id = req
+        .header("x-request-id")
+        .filter(|id| is_sane_request_id(id))
+        .map(str::to_owned)
+        .unwrap_or_else(new_request_id);
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let mut resp = next.get_response(req).instrument(span.clone()).await;
+    let status = resp.status();
+    let took = started.elapsed();
+    if let Ok(v) = poem::http::HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    state
+        .metrics
+        .record_request(&method, &path, status.as_u16(), took);
+    let latency_ms = took.as_secs_f64() * 1000.0;
+    let _entered = span.enter();
     if status.is_server_error() {
         tracing::warn!(%method, %path, status = status.as_u16(), latency_ms, "request");
     } else {
         tracing::info!(%method, %path, status = status.as_u16(), latency_ms, "request");
     }
-    Ok(result)
+    Ok(resp)
+}
+
+/// A client-supplied request id is kept if it is short and plain.
+fn is_sane_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+}
+
+fn new_request_id() -> String {
+    let mut raw = [0u8; 12];
+    if getrandom::getrandom(&mut raw).is_err() {
+        return "unknown".into();
+    }
+    raw.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The public keys that verify access tokens now, for services that check

@@ -53,6 +53,9 @@ pub struct Config {
     /// `GATEHOUSE_CORS_ORIGINS`: comma-separated origins (e.g.
     /// `https://app.example.com`) allowed to call from a browser. Empty: CORS off.
     pub cors_origins: Vec<String>,
+    /// `GATEHOUSE_LOG_FORMAT`: `text` (default, for people) or `json` (one
+    /// object per line, for log collectors).
+    pub log_json: bool,
 }
 
 /// Throttling limits; windows in seconds.
@@ -146,6 +149,7 @@ impl Default for Config {
             throttle: ThrottleLimits::default(),
             trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
+            log_json: false,
         }
     }
 }
@@ -300,6 +304,17 @@ impl Config {
                     Duration::from_secs(d.throttle.sign_up_window as u64),
                 )?
                 .as_secs() as i64,
+            },
+            log_json: match get("GATEHOUSE_LOG_FORMAT").as_deref() {
+                None => d.log_json,
+                Some(v) if v.eq_ignore_ascii_case("text") => false,
+                Some(v) if v.eq_ignore_ascii_case("json") => true,
+                Some(v) => {
+                    return Err(ConfigError {
+                        name: "GATEHOUSE_LOG_FORMAT",
+                        reason: format!("expected `text` or `json`, got `{v}`"),
+                    })
+                }
             },
             cors_origins: match get("GATEHOUSE_CORS_ORIGINS") {
                 None => Vec::new(),

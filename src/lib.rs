@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod graphql;
+pub mod metrics;
 pub mod rest;
 pub mod sdl_diff;
 pub mod service;

@@ -85,7 +85,6 @@ fn main() -> ExitCode {
         }
         _ => {}
     }
-    init_logging();
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -93,6 +92,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    init_logging(config.log_json);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -210,12 +210,15 @@ fn read_password() -> anyhow::Result<SecretString> {
     Ok(SecretString::from(line))
 }
 
-fn init_logging() {
+fn init_logging(json: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().with_current_span(true).init();
+    } else {
+        builder.with_ansi(std::io::stderr().is_terminal()).init();
+    }
 }

@@ -223,3 +223,69 @@ fn keys_generate_prints_a_secret_key_for_the_environment() {
     assert!(out.status.success());
     assert!(text(&out.stdout).trim().starts_with("k4.secret."));
 }
+
+#[test]
+fn json_logs_have_one_line_per_request_with_method_route_status_latency_and_request_id() {
+    use std::io::{BufRead as _, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/g.db", dir.path().display()),
+        )
+        .env("GATEHOUSE_ADDR", format!("127.0.0.1:{port}"))
+        .env("GATEHOUSE_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    // Wait for the listening line, then make one request.
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).expect("every log line is JSON");
+        if v["fields"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("listening")
+        {
+            break;
+        }
+    }
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: req-42\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut response).unwrap();
+    assert!(response.contains("x-request-id: req-42"), "{response}");
+    let mut found = None;
+    for line in lines {
+        let line = line.unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).expect("every log line is JSON");
+        if v["fields"]["path"] == "/healthz" {
+            found = Some(v);
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let v = found.expect("a request line");
+    assert_eq!(v["fields"]["method"], "GET");
+    assert_eq!(v["fields"]["status"], 200);
+    assert!(v["fields"]["latency_ms"].is_number());
+    assert_eq!(v["span"]["request_id"], "req-42", "{v}");
+}
+
+#[test]
+fn an_unknown_log_format_is_a_configuration_error() {
+    let out = gatehouse(&["serve"], &[("GATEHOUSE_LOG_FORMAT", "xml")], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("GATEHOUSE_LOG_FORMAT"));
+}

@@ -86,14 +86,21 @@ impl Db {
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
         let path = opts.get_filename().display().to_string();
+        // No ping before handing out a connection: a SQLite connection is a
+        // file handle on a worker thread, not a socket that can go stale, and
+        // sqlx already pings it when it comes back to the pool. The ping was
+        // one of three round trips to the worker thread per query
+        // (BENCHMARKS.md). PostgreSQL keeps it: there it finds dead sockets.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .acquire_timeout(config.db_acquire_timeout)
             .connect_with(opts.clone())
             .await
             .with_context(|| format!("cannot open the SQLite database at {path}"))?;
         let read = SqlitePoolOptions::new()
             .max_connections(config.db_max_connections)
+            .test_before_acquire(false)
             .acquire_timeout(config.db_acquire_timeout)
             .connect_with(opts.create_if_missing(false))
             .await
@@ -123,6 +130,17 @@ impl Db {
             .execute(p)
             .await
             .is_ok())
+    }
+
+    /// Connections per pool: (name, open, idle), for metrics.
+    pub fn pool_stats(&self) -> Vec<(&'static str, u32, usize)> {
+        match self {
+            Db::Sqlite(p) => vec![
+                ("sqlite_read", p.read.size(), p.read.num_idle()),
+                ("sqlite_write", p.write.size(), p.write.num_idle()),
+            ],
+            Db::Postgres(p) => vec![("postgres", p.size(), p.num_idle())],
+        }
     }
 
     /// Closes every connection (at shutdown).

@@ -44,7 +44,7 @@ impl Gatehouse {
             return Err(Error::Conflict { field });
         }
         let hash = self.hasher.hash(password).await?;
-        users::insert(
+        let user = users::insert(
             &self.db,
             &NewUser {
                 username,
@@ -55,7 +55,9 @@ impl Gatehouse {
                 now: crate::now(),
             },
         )
-        .await
+        .await?;
+        crate::metrics::Metrics::inc(&self.metrics.sign_ups);
+        Ok(user)
     }
 
     /// Changes the caller's email or names; `None` leaves a field unchanged.

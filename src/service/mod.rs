@@ -16,6 +16,7 @@ use crate::auth::keys::KeyRing;
 use crate::auth::password::Hasher;
 use crate::config::Config;
 use crate::db::Db;
+use crate::metrics::Metrics;
 
 pub use caller::{AuthUser, Caller};
 pub use sessions::Issued;
@@ -23,6 +24,7 @@ pub use sessions::Issued;
 /// The running service: database, password hasher, signing keys, settings.
 pub struct Gatehouse {
     pub db: Db,
+    pub metrics: Metrics,
     pub hasher: Hasher,
     pub keys: KeyRing,
     pub config: Config,
@@ -46,6 +48,7 @@ impl Gatehouse {
         let hasher = Hasher::new(config.argon2, config.hash_concurrency)?;
         Ok(Arc::new(Self {
             db,
+            metrics: Metrics::default(),
             hasher,
             keys,
             config,

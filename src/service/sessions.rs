@@ -11,6 +11,7 @@ use crate::auth::tokens::{self, AccessClaims};
 use crate::db::refresh_tokens::{self, NewRefresh};
 use crate::db::users::{self, UserRow};
 use crate::error::{Error, Result};
+use crate::metrics::Metrics;
 use crate::service::validate::MAX_PASSWORD_BYTES;
 use crate::service::{AuthUser, Gatehouse};
 
@@ -84,6 +85,7 @@ impl Gatehouse {
             },
         )
         .await?;
+        Metrics::inc(&self.metrics.tokens_issued);
         Ok(Issued {
             user,
             token,
@@ -109,13 +111,20 @@ impl Gatehouse {
         if password.expose_secret().len() > MAX_PASSWORD_BYTES || login.len() > 1024 {
             return Err(Error::InvalidCredentials);
         }
-        self.login_allowed(login, client).await?;
+        if let Err(e) = self.login_allowed(login, client).await {
+            if matches!(e, Error::RateLimited { .. }) {
+                Metrics::inc(&self.metrics.logins_throttled);
+            }
+            return Err(e);
+        }
         match self.check_password(login, password).await? {
             Some(user) => {
+                Metrics::inc(&self.metrics.logins_succeeded);
                 self.login_succeeded(login).await?;
                 self.issue_new_session(user, crate::now()).await
             }
             None => {
+                Metrics::inc(&self.metrics.logins_failed);
                 self.login_failed(login, client).await?;
                 Err(Error::InvalidCredentials)
             }
@@ -177,6 +186,7 @@ impl Gatehouse {
             return Err(Error::TokenExpired);
         }
         let (token, claims) = self.access_token(&me.user, me.claims.orig_iat, now, window_end)?;
+        Metrics::inc(&self.metrics.tokens_refreshed);
         Ok(Issued {
             user: me.user,
             token,
@@ -209,6 +219,7 @@ impl Gatehouse {
             }
         };
         let (token, claims) = self.access_token(&user, now, now, i64::MAX)?;
+        Metrics::inc(&self.metrics.tokens_refreshed);
         Ok(Issued {
             user,
             token,
@@ -230,6 +241,7 @@ impl Gatehouse {
                 user_id = row.user_id,
                 "refresh token reuse detected; revoking its family"
             );
+            Metrics::inc(&self.metrics.refresh_reuse_detected);
             if let Err(e) = refresh_tokens::revoke_family(&self.db, &row.family_id, now).await {
                 return e;
             }
@@ -254,6 +266,7 @@ impl Gatehouse {
             .await?
             .ok_or(Error::TokenInvalid("unknown refresh token"))?;
         refresh_tokens::revoke_family(&self.db, &row.family_id, now).await?;
+        Metrics::inc(&self.metrics.tokens_revoked);
         Ok(now)
     }
 

@@ -7,6 +7,7 @@ mod abuse;
 mod authentication;
 mod keys;
 mod login;
+mod observability;
 mod profile;
 mod refresh;
 mod restart;
@@ -28,3 +29,6 @@ mod rest_openapi;
 mod rest_sign_up;
 mod rest_token;
 mod rest_users_list;
+
+// GraphiQL's page and its assets.
+mod graphiql;
