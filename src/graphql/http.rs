@@ -3,7 +3,7 @@
 
 use async_graphql::{ErrorExtensionValues, ServerError, Value};
 use poem::http::{header, StatusCode};
-use poem::web::{Data, Html};
+use poem::web::Data;
 use poem::{handler, Body, IntoResponse, Request, Response};
 
 use super::{limits, Schema, SDL};
@@ -154,15 +154,11 @@ fn add_code(error: &mut ServerError, request_failed: bool, parsed: bool) {
         .set("code", code);
 }
 
-/// GraphiQL, with the header editor for `Authorization`.
+/// GraphiQL, with the header editor for `Authorization`; its assets are
+/// served from the binary (see `super::graphiql`), so it works offline.
 #[handler]
-pub fn graphiql() -> impl IntoResponse {
-    Html(
-        async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("Gatehouse GraphiQL")
-            .finish(),
-    )
+pub fn graphiql() -> Response {
+    super::graphiql::page()
 }
 
 /// The schema, exactly as committed.

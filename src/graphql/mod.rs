@@ -2,6 +2,7 @@
 //! per schema type), and the HTTP handler.
 
 pub mod generated;
+pub mod graphiql;
 pub mod http;
 pub mod limits;
 mod mutation;
