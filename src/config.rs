@@ -162,10 +162,169 @@ pub struct ConfigError {
     pub reason: String,
 }
 
+/// Every setting's environment variable. In a TOML file (`--config`) the
+/// same settings are keys without the `GATEHOUSE_` prefix, in lower case
+/// (`database_url`, `addr`, `access_token_ttl`, …).
+pub const SETTINGS: &[&str] = &[
+    "DATABASE_URL",
+    "GATEHOUSE_ADDR",
+    "GATEHOUSE_ACCESS_TOKEN_TTL",
+    "GATEHOUSE_REFRESH_TOKEN_TTL",
+    "GATEHOUSE_ARGON2_MEMORY_KIB",
+    "GATEHOUSE_ARGON2_ITERATIONS",
+    "GATEHOUSE_ARGON2_PARALLELISM",
+    "GATEHOUSE_HASH_CONCURRENCY",
+    "GATEHOUSE_PASSWORD_MIN_SCORE",
+    "GATEHOUSE_MAX_BODY_BYTES",
+    "GATEHOUSE_DB_MAX_CONNECTIONS",
+    "GATEHOUSE_DB_ACQUIRE_TIMEOUT_MS",
+    "GATEHOUSE_SQLITE_SYNCHRONOUS",
+    "GATEHOUSE_GRAPHQL_MAX_DEPTH",
+    "GATEHOUSE_GRAPHQL_MAX_FIELDS",
+    "GATEHOUSE_GRAPHQL_MAX_ALIASES",
+    "GATEHOUSE_GRAPHQL_MAX_PASSWORD_CHECKS",
+    "GATEHOUSE_LOGIN_MAX_FAILURES_PER_ACCOUNT",
+    "GATEHOUSE_LOGIN_MAX_FAILURES_PER_ADDRESS",
+    "GATEHOUSE_LOGIN_WINDOW_SECS",
+    "GATEHOUSE_SIGNUP_MAX_PER_ADDRESS",
+    "GATEHOUSE_SIGNUP_WINDOW_SECS",
+    "GATEHOUSE_TRUSTED_PROXIES",
+    "GATEHOUSE_CORS_ORIGINS",
+    "GATEHOUSE_SIGNING_KEY",
+    "GATEHOUSE_SIGNING_KEY_FILE",
+    "GATEHOUSE_KEY_RELOAD_SECS",
+    "GATEHOUSE_LOG_FORMAT",
+];
+
+/// The TOML key of a setting: its variable without `GATEHOUSE_`, lower case.
+pub fn file_key(setting: &str) -> String {
+    setting
+        .strip_prefix("GATEHOUSE_")
+        .unwrap_or(setting)
+        .to_ascii_lowercase()
+}
+
 impl Config {
     /// Reads the configuration from the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration from an optional TOML file and the
+    /// environment; the environment wins.
+    pub fn load(file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        let table = match file {
+            None => toml::Table::new(),
+            Some(path) => read_file(path)?,
+        };
+        Self::from_lookup(|name| {
+            std::env::var(name)
+                .ok()
+                .or_else(|| table.get(&file_key(name)).map(toml_to_setting))
+        })
+    }
+
+    /// The effective settings, one `NAME = value` per line, secrets redacted.
+    pub fn describe(&self) -> String {
+        let c = self;
+        let t = &c.throttle;
+        let g = &c.graphql_limits;
+        let list = |v: &[String]| v.join(",");
+        let rows: Vec<(&str, String)> = vec![
+            ("DATABASE_URL", redact_url(&c.database_url)),
+            ("GATEHOUSE_ADDR", c.addr.to_string()),
+            (
+                "GATEHOUSE_ACCESS_TOKEN_TTL",
+                c.access_token_ttl.as_secs().to_string(),
+            ),
+            (
+                "GATEHOUSE_REFRESH_TOKEN_TTL",
+                c.refresh_token_ttl.as_secs().to_string(),
+            ),
+            (
+                "GATEHOUSE_ARGON2_MEMORY_KIB",
+                c.argon2.memory_kib.to_string(),
+            ),
+            (
+                "GATEHOUSE_ARGON2_ITERATIONS",
+                c.argon2.iterations.to_string(),
+            ),
+            (
+                "GATEHOUSE_ARGON2_PARALLELISM",
+                c.argon2.parallelism.to_string(),
+            ),
+            ("GATEHOUSE_HASH_CONCURRENCY", c.hash_concurrency.to_string()),
+            (
+                "GATEHOUSE_PASSWORD_MIN_SCORE",
+                c.password_min_score.to_string(),
+            ),
+            ("GATEHOUSE_MAX_BODY_BYTES", c.max_body_bytes.to_string()),
+            (
+                "GATEHOUSE_DB_MAX_CONNECTIONS",
+                c.db_max_connections.to_string(),
+            ),
+            (
+                "GATEHOUSE_DB_ACQUIRE_TIMEOUT_MS",
+                c.db_acquire_timeout.as_millis().to_string(),
+            ),
+            (
+                "GATEHOUSE_SQLITE_SYNCHRONOUS",
+                if c.sqlite_synchronous_full {
+                    "full"
+                } else {
+                    "normal"
+                }
+                .into(),
+            ),
+            ("GATEHOUSE_GRAPHQL_MAX_DEPTH", g.max_depth.to_string()),
+            ("GATEHOUSE_GRAPHQL_MAX_FIELDS", g.max_fields.to_string()),
+            ("GATEHOUSE_GRAPHQL_MAX_ALIASES", g.max_aliases.to_string()),
+            (
+                "GATEHOUSE_GRAPHQL_MAX_PASSWORD_CHECKS",
+                g.max_password_checks.to_string(),
+            ),
+            (
+                "GATEHOUSE_LOGIN_MAX_FAILURES_PER_ACCOUNT",
+                t.login_failures_per_account.to_string(),
+            ),
+            (
+                "GATEHOUSE_LOGIN_MAX_FAILURES_PER_ADDRESS",
+                t.login_failures_per_address.to_string(),
+            ),
+            ("GATEHOUSE_LOGIN_WINDOW_SECS", t.login_window.to_string()),
+            (
+                "GATEHOUSE_SIGNUP_MAX_PER_ADDRESS",
+                t.sign_ups_per_address.to_string(),
+            ),
+            ("GATEHOUSE_SIGNUP_WINDOW_SECS", t.sign_up_window.to_string()),
+            (
+                "GATEHOUSE_TRUSTED_PROXIES",
+                c.trusted_proxies
+                    .iter()
+                    .map(|ip| ip.to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            ("GATEHOUSE_CORS_ORIGINS", list(&c.cors_origins)),
+            (
+                "GATEHOUSE_SIGNING_KEY",
+                if c.signing_key.is_some() {
+                    "<redacted>"
+                } else {
+                    "(none: keys in the database)"
+                }
+                .into(),
+            ),
+            (
+                "GATEHOUSE_KEY_RELOAD_SECS",
+                c.key_reload_interval.as_secs().to_string(),
+            ),
+            (
+                "GATEHOUSE_LOG_FORMAT",
+                if c.log_json { "json" } else { "text" }.into(),
+            ),
+        ];
+        rows.iter().map(|(k, v)| format!("{k} = {v}\n")).collect()
     }
 
     /// Reads the configuration through `lookup` (the environment, or a map in tests).
@@ -370,6 +529,55 @@ impl Config {
     }
 }
 
+fn read_file(path: &std::path::Path) -> Result<toml::Table, ConfigError> {
+    let err = |reason: String| ConfigError {
+        name: "--config",
+        reason: format!("{}: {reason}", path.display()),
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| err(e.message().to_owned()))?;
+    for key in table.keys() {
+        if !SETTINGS.iter().any(|s| file_key(s) == *key) {
+            return Err(err(format!("unknown setting `{key}`")));
+        }
+    }
+    Ok(table)
+}
+
+/// A TOML value as the string an environment variable would hold.
+fn toml_to_setting(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Array(items) => items
+            .iter()
+            .map(toml_to_setting)
+            .collect::<Vec<_>>()
+            .join(","),
+        toml::Value::Integer(i) => i.to_string(),
+        toml::Value::Float(f) => f.to_string(),
+        toml::Value::Boolean(b) => b.to_string(),
+        toml::Value::Datetime(d) => d.to_string(),
+        // A table is never a setting; an empty value fails its parser.
+        toml::Value::Table(_) => String::new(),
+    }
+}
+
+/// A database URL with its password hidden.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:<redacted>@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
 /// An origin as browsers send it: scheme and host (and port), no path, and
 /// never the wildcard (an auth service must not be callable from any site).
 fn cors_origin(s: &str) -> Result<String, ConfigError> {
@@ -466,6 +674,57 @@ mod tests {
         let shown = format!("{c:?}");
         assert!(!shown.contains("TOP-SECRET"), "{shown}");
         assert!(c.signing_key.is_some());
+    }
+
+    #[test]
+    fn a_file_supplies_settings_and_the_environment_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.toml");
+        std::fs::write(
+            &path,
+            "addr = \"127.0.0.1:9999\"\naccess_token_ttl = 60\ncors_origins = [\"https://a.example\", \"https://b.example\"]\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&path)).unwrap();
+        assert_eq!(c.access_token_ttl, Duration::from_secs(60));
+        assert_eq!(c.cors_origins.len(), 2);
+        // GATEHOUSE_ADDR is not set in the test environment, so the file's value holds.
+        if std::env::var("GATEHOUSE_ADDR").is_err() {
+            assert_eq!(c.addr.to_string(), "127.0.0.1:9999");
+        }
+    }
+
+    #[test]
+    fn an_unknown_key_or_bad_toml_in_the_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.toml");
+        std::fs::write(&path, "acces_token_ttl = 60\n").unwrap();
+        let e = Config::load(Some(&path)).unwrap_err();
+        assert!(
+            e.to_string().contains("unknown setting `acces_token_ttl`"),
+            "{e}"
+        );
+        std::fs::write(&path, "addr = \n").unwrap();
+        assert_eq!(Config::load(Some(&path)).unwrap_err().name, "--config");
+        assert!(Config::load(Some(&dir.path().join("missing.toml"))).is_err());
+    }
+
+    #[test]
+    fn the_description_lists_every_setting_and_redacts_secrets() {
+        let c = from(&[
+            ("DATABASE_URL", "postgres://gh:hunter2@db/gh"),
+            ("GATEHOUSE_SIGNING_KEY", "k4.secret.TOP-SECRET"),
+        ])
+        .unwrap();
+        let d = c.describe();
+        for s in SETTINGS
+            .iter()
+            .filter(|s| **s != "GATEHOUSE_SIGNING_KEY_FILE")
+        {
+            assert!(d.contains(&format!("{s} = ")), "{s} missing from\n{d}");
+        }
+        assert!(!d.contains("hunter2") && !d.contains("TOP-SECRET"), "{d}");
+        assert!(d.contains("postgres://gh:<redacted>@db/gh"), "{d}");
     }
 
     #[test]

@@ -22,6 +22,10 @@ use gatehouse::service::Gatehouse;
 #[derive(Parser)]
 #[command(name = "gatehouse", version, about, long_about)]
 struct Cli {
+    /// Read settings from this TOML file too (keys: the variables' names
+    /// without GATEHOUSE_, in lower case); environment variables win.
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -42,6 +46,12 @@ enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Check the configuration: print the effective settings (secrets
+    /// redacted) and exit 0, or name the invalid setting and exit 2.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
     /// Manage the keys that sign access tokens.
     Keys {
         #[command(subcommand)]
@@ -51,6 +61,12 @@ enum Command {
     PrintSchema,
     /// Print the REST API's OpenAPI document (openapi.json) and exit.
     PrintOpenapi,
+}
+
+#[derive(Subcommand)]
+enum ConfigAction {
+    /// Print the effective configuration with secrets redacted.
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -85,13 +101,21 @@ fn main() -> ExitCode {
         }
         _ => {}
     }
-    let config = match Config::from_env() {
+    let config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("gatehouse: {e}");
             return ExitCode::from(2);
         }
     };
+    if let Some(Command::Config {
+        action: ConfigAction::Check,
+    }) = cli.command
+    {
+        print!("{}", config.describe());
+        println!("configuration OK");
+        return ExitCode::SUCCESS;
+    }
     init_logging(config.log_json);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
@@ -133,6 +157,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("superuser {} created (id {})", user.username, user.id);
         }
         Command::Keys { action } => keys(action, &config).await?,
+        Command::Config { .. } => print!("{}", config.describe()),
         Command::PrintSchema => print!("{}", gatehouse::graphql::SDL),
         Command::PrintOpenapi => print!("{}", gatehouse::rest::spec_json()),
     }

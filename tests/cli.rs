@@ -289,3 +289,43 @@ fn an_unknown_log_format_is_a_configuration_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("GATEHOUSE_LOG_FORMAT"));
 }
+
+#[test]
+fn config_check_prints_the_effective_settings_from_file_and_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gatehouse.toml");
+    std::fs::write(
+        &file,
+        "database_url = \"postgres://gh:hunter2@db/gh\"\naccess_token_ttl = 120\naddr = \"127.0.0.1:9000\"\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let out = gatehouse(
+        &["--config", path, "config", "check"],
+        &[("GATEHOUSE_ADDR", "127.0.0.1:9100")],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("GATEHOUSE_ACCESS_TOKEN_TTL = 120"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("GATEHOUSE_ADDR = 127.0.0.1:9100"),
+        "the environment wins: {shown}"
+    );
+    assert!(
+        shown.contains("postgres://gh:<redacted>@db/gh") && !shown.contains("hunter2"),
+        "{shown}"
+    );
+
+    std::fs::write(&file, "access_token_ttl = 0\n").unwrap();
+    let bad = gatehouse(&["--config", path, "config", "check"], &[], None);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        text(&bad.stderr).contains("GATEHOUSE_ACCESS_TOKEN_TTL"),
+        "{}",
+        text(&bad.stderr)
+    );
+}

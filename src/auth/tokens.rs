@@ -451,6 +451,44 @@ mod tests {
             Some("TOKEN_INVALID")
         );
     }
+    /// The verified-token cache must never change an answer: a cached token
+    /// still expires, and still fails once its key is retired.
+    #[tokio::test]
+    async fn a_cached_token_still_expires_and_still_dies_with_its_key() {
+        use crate::auth::keys::{self, KeyRing};
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::config::Config {
+            database_url: format!("sqlite://{}/t.db", dir.path().display()),
+            ..Default::default()
+        };
+        let db = crate::db::Db::connect(&config).await.unwrap();
+        db.migrate().await.unwrap();
+        let ring = KeyRing::load(&db, None).await.unwrap();
+        let key = ring.signing();
+        let now = 1_800_000_000;
+        let c = AccessClaims {
+            kid: key.kid.clone(),
+            ..claims(now)
+        };
+        let t = sign(&key, &c).unwrap();
+        // Verified twice: the second answer comes from the cache.
+        assert_eq!(verify(&ring, &t, now + 1).await.unwrap(), c);
+        assert!(verified().get(&t).is_some());
+        assert_eq!(verify(&ring, &t, now + 2).await.unwrap(), c);
+        assert_eq!(code(verify(&ring, &t, now + 300).await), "TOKEN_EXPIRED");
+        assert_eq!(code(verify(&ring, &t, now - 10).await), "TOKEN_INVALID");
+        // Retire the key (after adding a successor): the cached token fails.
+        keys::rotate(&db).await.unwrap();
+        keys::retire(&db, &key.kid).await.unwrap();
+        ring.reload().await.unwrap();
+        assert_eq!(code(verify(&ring, &t, now + 3).await), "TOKEN_INVALID");
+        // A token differing in one byte of its signature is not a hit.
+        let mut forged = t.clone().into_bytes();
+        let at = forged.len() - 60;
+        forged[at] = if forged[at] == b'A' { b'B' } else { b'A' };
+        let forged = String::from_utf8(forged).unwrap();
+        assert!(verified().get(&forged).is_none());
+    }
 }
 
 #[cfg(test)]
@@ -489,44 +527,5 @@ mod fuzz {
                 prop_assert_eq!(got, claims);
             }
         }
-    }
-
-    /// The verified-token cache must never change an answer: a cached token
-    /// still expires, and still fails once its key is retired.
-    #[tokio::test]
-    async fn a_cached_token_still_expires_and_still_dies_with_its_key() {
-        use crate::auth::keys::{self, KeyRing};
-        let dir = tempfile::tempdir().unwrap();
-        let config = crate::config::Config {
-            database_url: format!("sqlite://{}/t.db", dir.path().display()),
-            ..Default::default()
-        };
-        let db = crate::db::Db::connect(&config).await.unwrap();
-        db.migrate().await.unwrap();
-        let ring = KeyRing::load(&db, None).await.unwrap();
-        let key = ring.signing();
-        let now = 1_800_000_000;
-        let c = AccessClaims {
-            kid: key.kid.clone(),
-            ..claims(now)
-        };
-        let t = sign(&key, &c).unwrap();
-        // Verified twice: the second answer comes from the cache.
-        assert_eq!(verify(&ring, &t, now + 1).await.unwrap(), c);
-        assert!(verified().get(&t).is_some());
-        assert_eq!(verify(&ring, &t, now + 2).await.unwrap(), c);
-        assert_eq!(code(verify(&ring, &t, now + 300).await), "TOKEN_EXPIRED");
-        assert_eq!(code(verify(&ring, &t, now - 10).await), "TOKEN_INVALID");
-        // Retire the key (after adding a successor): the cached token fails.
-        keys::rotate(&db).await.unwrap();
-        keys::retire(&db, &key.kid).await.unwrap();
-        ring.reload().await.unwrap();
-        assert_eq!(code(verify(&ring, &t, now + 3).await), "TOKEN_INVALID");
-        // A token differing in one byte of its signature is not a hit.
-        let mut forged = t.clone().into_bytes();
-        let at = forged.len() - 60;
-        forged[at] = if forged[at] == b'A' { b'B' } else { b'A' };
-        let forged = String::from_utf8(forged).unwrap();
-        assert!(verified().get(&forged).is_none());
     }
 }
