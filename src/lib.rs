@@ -8,6 +8,7 @@ pub mod auth;
 pub mod codegen;
 pub mod config;
 pub mod db;
+pub mod django;
 pub mod error;
 pub mod graphql;
 pub mod metrics;

@@ -52,6 +52,19 @@ enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Import users from a Django dump (`manage.py dumpdata auth.user`).
+    ///
+    /// FILE is the JSON that `python manage.py dumpdata auth.user --indent 2`
+    /// writes. Users keep their flags, names, join dates and Django password
+    /// hashes (pbkdf2_sha256, replaced by argon2id at their first login).
+    /// Usernames or emails that exist already are skipped, so running it
+    /// again is safe; bad rows are reported with their line and skipped.
+    /// Prints `imported N, skipped M existing, rejected K` and exits 0 once
+    /// the file is read; exits 1 if it is not a Django dump.
+    ImportDjangoUsers {
+        /// The dump to read.
+        file: std::path::PathBuf,
+    },
     /// Manage the keys that sign access tokens.
     Keys {
         #[command(subcommand)]
@@ -155,6 +168,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
             gh.db.close().await;
             println!("superuser {} created (id {})", user.username, user.id);
+        }
+        Command::ImportDjangoUsers { file } => {
+            let report = gatehouse::django::import_file(&config, &file).await?;
+            for note in &report.notes {
+                eprintln!("{note}");
+            }
+            println!("{}", report.summary());
         }
         Command::Keys { action } => keys(action, &config).await?,
         Command::Config { .. } => print!("{}", config.describe()),

@@ -80,6 +80,51 @@ pub async fn insert(db: &Db, u: &NewUser<'_>) -> Result<UserRow> {
     .map_err(conflict)
 }
 
+/// A user brought over from another system (a Django dump): flags, names,
+/// dates and password hash as they were there; names and email validated.
+pub struct ImportedUser<'a> {
+    pub username: &'a str,
+    /// May be empty (no email; `email_key` stays NULL).
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub is_active: bool,
+    pub is_staff: bool,
+    pub is_superuser: bool,
+    pub date_joined: i64,
+    pub last_login: Option<i64>,
+}
+
+/// Inserts an imported user in one statement and returns its id, or does
+/// nothing and returns `None` when its username or email (case-insensitive)
+/// is already a login here, as the same kind of name or as the other kind
+/// (which sign-up refuses too).
+pub async fn insert_imported(db: &Db, u: &ImportedUser<'_>) -> Result<Option<i64>> {
+    let email_key = (!u.email.is_empty()).then(|| key(u.email));
+    Ok(with_pool!(db, write, |p| sqlx::query_scalar(
+        "INSERT INTO users (username, username_key, email, email_key, password_hash, \
+           first_name, last_name, is_active, is_staff, is_superuser, date_joined, last_login) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 \
+         WHERE NOT EXISTS (SELECT 1 FROM users WHERE email_key = $2 OR username_key = $4) \
+         ON CONFLICT DO NOTHING RETURNING id"
+    )
+    .bind(u.username)
+    .bind(key(u.username))
+    .bind(u.email)
+    .bind(email_key.as_deref())
+    .bind(u.password_hash)
+    .bind(u.first_name)
+    .bind(u.last_name)
+    .bind(u.is_active)
+    .bind(u.is_staff)
+    .bind(u.is_superuser)
+    .bind(u.date_joined)
+    .bind(u.last_login)
+    .fetch_optional(p)
+    .await)?)
+}
+
 /// Which of a new username or email is already another user's login under
 /// the other kind (a username equal to someone's email, or an email equal
 /// to someone's username). Either would let one account shadow another at

@@ -139,10 +139,14 @@ impl Gatehouse {
         password: &SecretString,
     ) -> Result<Option<UserRow>> {
         let user = users::by_login(&self.db, login).await?;
-        let verdict = self
-            .hasher
-            .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
-            .await?;
+        let stored = user.as_ref().map(|u| u.password_hash.as_str());
+        let verdict = match stored {
+            // Imported from Django: a match brings an argon2id hash to store.
+            Some(h) if crate::django::is_django_hash(h) => {
+                self.verify_django_hash(password, h).await?
+            }
+            _ => self.hasher.verify(password, stored).await?,
+        };
         let (mut user, rehashed) = match (user, verdict) {
             (Some(u), Verdict::Match | Verdict::MatchRehashed(_)) if !u.is_active => {
                 return Ok(None)

@@ -1,0 +1,194 @@
+use super::*;
+
+const HASH: &str = "pbkdf2_sha256$1000$salt$YywoEuRtRgQQK6dhjp1tfS+BKPYma0oDJk0qBGC33LM=";
+
+fn at(s: &str) -> i64 {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .unwrap()
+        .unix_timestamp()
+}
+
+#[test]
+fn django_date_times_are_read_to_the_second() {
+    let utc = at("2024-01-02T03:04:05Z");
+    assert_eq!(parse_datetime("2024-01-02T03:04:05.678Z"), Some(utc));
+    assert_eq!(parse_datetime("2024-01-02T03:04:05Z"), Some(utc));
+    // Naive (USE_TZ = False): taken as UTC.
+    assert_eq!(parse_datetime("2024-01-02T03:04:05.678"), Some(utc));
+    assert_eq!(parse_datetime("2024-01-02T03:04:05"), Some(utc));
+    assert_eq!(parse_datetime("2024-01-02 03:04:05"), Some(utc));
+    // Offsets move the instant.
+    assert_eq!(parse_datetime("2024-01-02T08:34:05.678+05:30"), Some(utc));
+    assert_eq!(parse_datetime("2024-01-01T22:04:05-05:00"), Some(utc));
+    assert_eq!(parse_datetime("2024-01-02T03:04:05+00:00"), Some(utc));
+    // Microseconds (Python's isoformat) are fine too.
+    assert_eq!(parse_datetime("2024-01-02T03:04:05.678901Z"), Some(utc));
+}
+
+#[test]
+fn anything_else_is_not_a_date_time() {
+    for bad in [
+        "",
+        "2024-01-02",
+        "2024-01-02T03:04",
+        "2024-13-02T03:04:05Z",
+        "2024-01-02T25:04:05Z",
+        "2024-01-02T03:04:05+5",
+        "2024-01-02T03:04:05Zjunk",
+        "2024-01-02X03:04:05Z",
+        "yesterday",
+        "2024-01-02T03:04:05.Z",
+    ] {
+        assert_eq!(parse_datetime(bad), None, "{bad}");
+    }
+}
+
+fn row(fields: &str) -> String {
+    format!(r#"{{"model": "auth.user", "pk": 7, "fields": {{{fields}}}}}"#)
+}
+
+fn full(username: &str, email: &str, password: &str) -> String {
+    row(&format!(
+        concat!(
+            r#""password": "{password}", "last_login": null, "is_superuser": false, "#,
+            r#""username": "{username}", "first_name": "", "last_name": "", "#,
+            r#""email": "{email}", "is_staff": false, "is_active": true, "#,
+            r#""date_joined": "2020-05-06T07:08:09.123Z", "groups": [], "user_permissions": []"#,
+        ),
+        password = password,
+        username = username,
+        email = email,
+    ))
+}
+
+#[test]
+fn rows_carry_the_line_their_object_starts_on() {
+    let bad = full("bad user", "b@example.com", HASH).replace(", ", ",\n");
+    let text = format!(
+        "[\n{},\n  {bad}\n,{}]\n",
+        full("alice", "a@example.com", HASH),
+        full("carol", "", HASH)
+    );
+    let rows = parse(&text).unwrap();
+    let lines: Vec<usize> = rows.iter().map(|r| r.line).collect();
+    assert_eq!(lines, [2, 3, 4 + bad.matches('\n').count()]);
+    let alice = rows[0].user.as_ref().unwrap();
+    assert_eq!(
+        (alice.username.as_str(), alice.date_joined),
+        ("alice", at("2020-05-06T07:08:09Z"))
+    );
+    let err = rows[1].user.as_ref().unwrap_err();
+    assert!(
+        err.contains("\"bad user\" (pk 7)") && err.contains("only letters"),
+        "{err}"
+    );
+    assert_eq!(rows[2].user.as_ref().unwrap().email, "");
+}
+
+#[test]
+fn strings_with_brackets_commas_and_escapes_do_not_confuse_the_lines() {
+    let tricky = full("dave", "d@example.com", HASH)
+        .replace(r#""first_name": """#, r#""first_name": "[{,\"}]\\""#);
+    let text = format!("[{tricky},\n{}]", full("erin", "e@example.com", HASH));
+    let rows = parse(&text).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].user.as_ref().unwrap().first_name, "[{,\"}]\\");
+    assert_eq!(rows[1].line, 2);
+}
+
+#[test]
+fn bad_rows_say_why() {
+    let cases = [
+        (
+            full("", "x@example.com", HASH),
+            "username must not be empty",
+        ),
+        (full("ok", "not-an-email", HASH), "valid email"),
+        (
+            full("ok", "o@example.com", "!unusable"),
+            "unusable password",
+        ),
+        (full("ok", "o@example.com", "md5$abc$def"), "`md5` hasher"),
+        (
+            row(r#""username": "ok", "password": "x""#),
+            "not a Django password hash",
+        ),
+        (
+            row(&format!(r#""username": "ok", "password": "{HASH}""#)),
+            "date_joined is missing",
+        ),
+        (
+            full("ok", "o@example.com", HASH).replace("2020-05-06T07:08:09.123Z", "soon"),
+            "date_joined \"soon\"",
+        ),
+        (
+            full("ok", "o@example.com", HASH).replace(r#""is_staff": false"#, r#""is_staff": 1"#),
+            "is_staff is not true or false",
+        ),
+        (
+            full("ok", "o@example.com", HASH).replace(r#""username": "ok""#, r#""username": 5"#),
+            "username is not a string",
+        ),
+        (
+            full("ok", "o@example.com", HASH).replace("auth.user", "auth.group"),
+            "model \"auth.group\"",
+        ),
+        (
+            r#"{"model": "auth.user", "pk": 1}"#.to_owned(),
+            "no \"fields\"",
+        ),
+        ("42".to_owned(), "not an object"),
+    ];
+    for (json, want) in cases {
+        // A good row keeps the file a dump of users.
+        let text = format!("[{}, {json}]", full("good", "g@example.com", HASH));
+        let rows = parse(&text).unwrap();
+        let err = rows[1].user.as_ref().map(|_| ()).unwrap_err();
+        assert!(err.contains(want), "{json}: {err}");
+    }
+}
+
+#[test]
+fn the_flags_names_and_last_login_are_kept() {
+    let json = full("root", "root@example.com", HASH)
+        .replace(r#""is_superuser": false"#, r#""is_superuser": true"#)
+        .replace(r#""is_staff": false"#, r#""is_staff": true"#)
+        .replace(r#""is_active": true"#, r#""is_active": false"#)
+        .replace(r#""first_name": """#, r#""first_name": "Zoë""#)
+        .replace(
+            r#""last_login": null"#,
+            r#""last_login": "2024-01-02T03:04:05+01:00""#,
+        );
+    let rows = parse(&format!("[{json}]")).unwrap();
+    let u = rows[0].user.as_ref().unwrap();
+    assert!(u.is_superuser && u.is_staff && !u.is_active);
+    assert_eq!(u.first_name, "Zoë");
+    assert_eq!(u.last_login, Some(at("2024-01-02T02:04:05Z")));
+    assert_eq!(u.password, HASH);
+}
+
+#[test]
+fn a_file_that_is_not_a_dump_of_users_is_refused_whole() {
+    for (text, want) in [
+        ("", "not a Django dump"),
+        ("{\"model\": \"auth.user\"}", "not a Django dump"),
+        ("[1, 2", "not a Django dump"),
+        (
+            "[{\"model\": \"auth.group\", \"fields\": {}}]",
+            "no object has",
+        ),
+        ("[1, 2]", "no object has"),
+    ] {
+        let err = parse(text).map(|_| ()).unwrap_err();
+        assert!(err.contains(want), "{text}: {err}");
+    }
+    // An empty table dumps as an empty array: nothing to do, not an error.
+    assert!(parse("[]\n").unwrap().is_empty());
+    // A byte-order mark is allowed.
+    assert_eq!(
+        parse(&format!("\u{feff}[{}]", full("a", "", HASH)))
+            .unwrap()
+            .len(),
+        1
+    );
+}
