@@ -135,8 +135,10 @@ pub async fn login_name_clash(
     email: Option<&str>,
     except_id: Option<i64>,
 ) -> Result<Option<&'static str>> {
-    let clash: Option<bool> = with_pool!(db, write, |p| sqlx::query_scalar(
-        "SELECT email_key = $1 FROM users \
+    // The CASE yields text on both databases and is never NULL (a NULL
+    // parameter compares as unknown and falls through to 'email').
+    let clash: Option<String> = with_pool!(db, write, |p| sqlx::query_scalar(
+        "SELECT CASE WHEN email_key = $1 THEN 'username' ELSE 'email' END FROM users \
          WHERE (email_key = $1 OR username_key = $2) AND id <> $3 LIMIT 1"
     )
     .bind(username.map(key))
@@ -144,8 +146,8 @@ pub async fn login_name_clash(
     .bind(except_id.unwrap_or(-1))
     .fetch_optional(p)
     .await)?;
-    Ok(clash.map(|username_clashes| {
-        if username_clashes {
+    Ok(clash.map(|field| {
+        if field == "username" {
             "username"
         } else {
             "email"
