@@ -52,7 +52,7 @@ pub fn routes(state: State) -> impl Endpoint {
 fn metrics(Data(state): Data<&State>) -> impl IntoResponse {
     state
         .metrics
-        .render(&state.db.pool_stats())
+        .render(&state.db.pool_stats(), state.hasher.slot_wait())
         .with_content_type("text/plain; version=0.0.4; charset=utf-8")
 }
 

@@ -69,8 +69,6 @@ pub struct Metrics {
     pub tokens_revoked: AtomicU64,
     pub refresh_reuse_detected: AtomicU64,
     pub sign_ups: AtomicU64,
-    /// Time spent waiting for a password-hashing slot.
-    pub hash_slot_wait: Histogram,
 }
 
 /// The paths metrics are labelled with; anything else is "other".
@@ -142,8 +140,9 @@ impl Metrics {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The Prometheus text exposition; `pools` are (name, size, idle).
-    pub fn render(&self, pools: &[(&str, u32, usize)]) -> String {
+    /// The Prometheus text exposition; `pools` are (name, size, idle),
+    /// `hash_wait` the password hasher's slot waits.
+    pub fn render(&self, pools: &[(&str, u32, usize)], hash_wait: &Histogram) -> String {
         let mut out = String::new();
         out.push_str(
             "# HELP gatehouse_http_requests_total HTTP requests by route, method and status.\n",
@@ -215,8 +214,7 @@ impl Metrics {
         }
         out.push_str("# HELP gatehouse_password_hash_wait_seconds Time spent waiting for a password-hashing slot.\n");
         out.push_str("# TYPE gatehouse_password_hash_wait_seconds histogram\n");
-        self.hash_slot_wait
-            .render(&mut out, "gatehouse_password_hash_wait_seconds", "");
+        hash_wait.render(&mut out, "gatehouse_password_hash_wait_seconds", "");
         out.push_str("# HELP gatehouse_db_pool_connections Database pool connections by state.\n");
         out.push_str("# TYPE gatehouse_db_pool_connections gauge\n");
         for (pool, size, idle) in pools {
@@ -261,7 +259,7 @@ mod tests {
             Duration::from_millis(30),
         );
         Metrics::inc(&m.logins_failed);
-        let text = m.render(&[("read", 4, 3)]);
+        let text = m.render(&[("read", 4, 3)], &Histogram::default());
         assert!(text.contains("gatehouse_http_requests_total{route=\"/graphql\",method=\"POST\",status=\"200\"} 2"), "{text}");
         assert!(
             text.contains(

@@ -10,6 +10,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::Argon2Config;
 use crate::error::{Error, Result};
+use crate::metrics::Histogram;
 
 /// Hashes and verifies passwords. Each hash holds `memory_kib` of memory, so
 /// at most `concurrency` run at once, on blocking threads so the request path
@@ -21,6 +22,8 @@ pub struct Hasher {
     /// A hash of a random password, verified against when the user is
     /// unknown so that the answer takes as long as for a wrong password.
     dummy: Arc<str>,
+    /// How long calls waited for a hashing slot (for `/metrics`).
+    slot_wait: Arc<Histogram>,
 }
 
 /// The outcome of checking a password.
@@ -47,7 +50,13 @@ impl Hasher {
             params,
             slots: Arc::new(Semaphore::new(concurrency.max(1))),
             dummy: dummy.into(),
+            slot_wait: Arc::default(),
         })
+    }
+
+    /// How long calls have waited for a hashing slot.
+    pub fn slot_wait(&self) -> &Histogram {
+        &self.slot_wait
     }
 
     /// Hashes a new password (PHC string with algorithm, parameters and salt).
@@ -74,7 +83,9 @@ impl Hasher {
     }
 
     async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+        let queued = std::time::Instant::now();
         let _slot = self.slots.acquire().await.map_err(Error::internal)?;
+        self.slot_wait.observe(queued.elapsed());
         // Keep the caller's span so the hash is attributed to its request.
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || span.in_scope(f))
