@@ -162,14 +162,15 @@ impl VerifiedCache {
 
     fn insert(&self, token: &str, kid: String, public_key: &[u8], claims: &AccessClaims) {
         let mut shard = self.shard(token);
-        if shard.len() >= VERIFIED_CAPACITY / VERIFIED_SHARDS {
-            // Full: forget expired tokens, or else any one.
+        let capacity = VERIFIED_CAPACITY / VERIFIED_SHARDS;
+        if shard.len() >= capacity {
+            // Full: forget the expired tokens, and everything if that freed
+            // less than an eighth (so the scan runs at most once per
+            // capacity/8 inserts). Forgetting only costs a signature check.
             let now = crate::now();
             shard.retain(|_, v| v.claims.expires_at > now);
-            if shard.len() >= VERIFIED_CAPACITY / VERIFIED_SHARDS {
-                if let Some(k) = shard.keys().next().cloned() {
-                    shard.remove(&k);
-                }
+            if shard.len() >= capacity - capacity / 8 {
+                shard.clear();
             }
         }
         shard.insert(
@@ -488,6 +489,20 @@ mod tests {
         forged[at] = if forged[at] == b'A' { b'B' } else { b'A' };
         let forged = String::from_utf8(forged).unwrap();
         assert!(verified().get(&forged).is_none());
+    }
+
+    #[test]
+    fn the_verified_token_cache_stays_within_its_capacity() {
+        let cache = VerifiedCache::new();
+        let c = claims(crate::now());
+        for i in 0..3 * VERIFIED_CAPACITY {
+            cache.insert(&format!("token-{i}"), "kid".into(), b"key", &c);
+        }
+        let total: usize = cache.shards.iter().map(|s| s.lock().unwrap().len()).sum();
+        assert!(total <= VERIFIED_CAPACITY, "{total}");
+        assert!(cache
+            .get(&format!("token-{}", 3 * VERIFIED_CAPACITY - 1))
+            .is_some());
     }
 }
 
