@@ -4,12 +4,14 @@
 //! is written once in SQL that both databases accept (`$1` placeholders,
 //! `RETURNING`, `ON CONFLICT`) and compiled for each pool by `with_pool!`.
 
+pub mod direct;
 pub mod keys;
 pub mod refresh_tokens;
 pub mod throttle;
 pub mod users;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -21,11 +23,14 @@ use sqlx::sqlite::{
 use crate::config::Config;
 
 /// The SQLite pools: one connection writes (SQLite has a single writer, and a
-/// queue in front of it beats SQLITE_BUSY retries), several read (WAL).
+/// queue in front of it beats SQLITE_BUSY retries), several read (WAL), and
+/// a few read-only connections for the hot reads that run on the calling
+/// thread (`direct`).
 #[derive(Clone, Debug)]
 pub struct SqlitePools {
     pub read: SqlitePool,
     pub write: SqlitePool,
+    pub direct: Arc<direct::DirectReads>,
 }
 
 /// A handle on the database, cheap to clone.
@@ -102,10 +107,19 @@ impl Db {
             .max_connections(config.db_max_connections)
             .test_before_acquire(false)
             .acquire_timeout(config.db_acquire_timeout)
-            .connect_with(opts.create_if_missing(false))
+            .connect_with(opts.clone().create_if_missing(false))
             .await
             .with_context(|| format!("cannot open the SQLite database at {path}"))?;
-        Ok(Db::Sqlite(SqlitePools { read, write }))
+        // One per core: a direct read never waits across an `.await`, so at
+        // most one per thread that runs requests is in use at a time.
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let direct = direct::DirectReads::open(opts.get_filename(), cores)
+            .with_context(|| format!("cannot open the SQLite database at {path}"))?;
+        Ok(Db::Sqlite(SqlitePools {
+            read,
+            write,
+            direct: Arc::new(direct),
+        }))
     }
 
     /// Applies pending migrations. Safe to run twice, and (on PostgreSQL,

@@ -1,5 +1,10 @@
 //! The `users` table.
 
+use std::sync::LazyLock;
+
+use rusqlite::{named_params, OptionalExtension as _};
+
+use crate::db::direct::DirectError;
 use crate::db::{unique_violation, Db};
 use crate::error::{Error, Result};
 use crate::with_pool;
@@ -19,6 +24,28 @@ pub struct UserRow {
     pub date_joined: i64,
     pub last_login: Option<i64>,
     pub token_version: i64,
+}
+
+impl UserRow {
+    /// From a row of a direct read (`db::direct`) whose first columns are
+    /// `COLUMNS`, in their order (by position: looking columns up by name
+    /// cost more than the rest of the decoding).
+    fn from_direct(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: r.get(0)?,
+            username: r.get(1)?,
+            email: r.get(2)?,
+            password_hash: r.get(3)?,
+            first_name: r.get(4)?,
+            last_name: r.get(5)?,
+            is_active: r.get(6)?,
+            is_staff: r.get(7)?,
+            is_superuser: r.get(8)?,
+            date_joined: r.get(9)?,
+            last_login: r.get(10)?,
+            token_version: r.get(11)?,
+        })
+    }
 }
 
 impl std::fmt::Debug for UserRow {
@@ -167,6 +194,7 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<UserRow>> {
 
 /// The user an access token names, and whether the token's signing key is
 /// still active (not retired) in the database: one query on the hot path.
+/// On SQLite it runs on the calling thread (see `db::direct`).
 pub async fn by_id_with_key(db: &Db, id: i64, kid: &str) -> Result<Option<(UserRow, bool)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -174,12 +202,28 @@ pub async fn by_id_with_key(db: &Db, id: i64, kid: &str) -> Result<Option<(UserR
         user: UserRow,
         key_active: bool,
     }
-    let sql = format!(
-        "SELECT {COLUMNS}, EXISTS (SELECT 1 FROM signing_keys \
-           WHERE kid = $2 AND retired_at IS NULL) AS key_active \
-         FROM users WHERE id = $1"
-    );
-    let row = with_pool!(db, read, |p| sqlx::query_as::<_, Row>(&sql)
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {COLUMNS}, EXISTS (SELECT 1 FROM signing_keys \
+               WHERE kid = $2 AND retired_at IS NULL) AS key_active \
+             FROM users WHERE id = $1"
+        )
+    });
+    if let Db::Sqlite(pools) = db {
+        let direct = pools.direct.run(|c| {
+            c.prepare_cached(&SQL)?
+                .query_row(named_params! { "$1": id, "$2": kid }, |r| {
+                    Ok((UserRow::from_direct(r)?, r.get(12)?))
+                })
+                .optional()
+        });
+        match direct {
+            Ok(found) => return Ok(found),
+            Err(DirectError::Failed(e)) => return Err(e),
+            Err(DirectError::Busy) => {} // through the pool, which waits
+        }
+    }
+    let row = with_pool!(db, read, |p| sqlx::query_as::<_, Row>(&SQL)
         .bind(id)
         .bind(kid)
         .fetch_optional(p)
@@ -297,4 +341,104 @@ pub async fn set_active(db: &Db, id: i64, active: bool) -> Result<()> {
     .await
     .map(|_| ()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn sqlite() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::config::Config {
+            database_url: format!("sqlite://{}/t.db", dir.path().display()),
+            ..Default::default()
+        };
+        let db = Db::connect(&config).await.unwrap();
+        db.migrate().await.unwrap();
+        (dir, db)
+    }
+
+    fn same(a: &UserRow, b: &UserRow) -> bool {
+        (
+            a.id,
+            &a.username,
+            &a.email,
+            &a.password_hash,
+            &a.first_name,
+            &a.last_name,
+            a.is_active,
+            a.is_staff,
+            a.is_superuser,
+            a.date_joined,
+            a.last_login,
+            a.token_version,
+        ) == (
+            b.id,
+            &b.username,
+            &b.email,
+            &b.password_hash,
+            &b.first_name,
+            &b.last_name,
+            b.is_active,
+            b.is_staff,
+            b.is_superuser,
+            b.date_joined,
+            b.last_login,
+            b.token_version,
+        )
+    }
+
+    /// The hot lookup runs on the calling thread on SQLite (`db::direct`):
+    /// it must decode the row exactly as sqlx does and see every write
+    /// acknowledged before it, or a revoked token or a deactivated user
+    /// would get through.
+    #[tokio::test]
+    async fn the_direct_lookup_matches_sqlx_and_sees_every_write() {
+        let (_dir, db) = sqlite().await;
+        let kid = "k4.pid.test";
+        crate::db::keys::insert_generation(&db, 1, kid, b"secret", b"public", 1)
+            .await
+            .unwrap();
+        let u = insert(
+            &db,
+            &NewUser {
+                username: "Alice",
+                email: "alice@example.com",
+                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+                is_staff: true,
+                is_superuser: false,
+                now: 1_800_000_000,
+            },
+        )
+        .await
+        .unwrap();
+        record_login(&db, u.id, 1_800_000_100, None).await.unwrap();
+
+        let (direct, key_active) = by_id_with_key(&db, u.id, kid).await.unwrap().unwrap();
+        let through_sqlx = by_id(&db, u.id).await.unwrap().unwrap();
+        assert!(
+            same(&direct, &through_sqlx),
+            "{direct:?} != {through_sqlx:?}"
+        );
+        assert_eq!(direct.last_login, Some(1_800_000_100));
+        assert!(key_active);
+
+        bump_token_version(&db, u.id).await.unwrap();
+        set_active(&db, u.id, false).await.unwrap();
+        let (after, _) = by_id_with_key(&db, u.id, kid).await.unwrap().unwrap();
+        assert!(!after.is_active);
+        assert_eq!(after.token_version, direct.token_version + 1);
+
+        crate::db::keys::retire(&db, kid, 1_800_000_200)
+            .await
+            .unwrap();
+        let (_, key_active) = by_id_with_key(&db, u.id, kid).await.unwrap().unwrap();
+        assert!(!key_active, "a retired key must be seen at once");
+        let (_, other) = by_id_with_key(&db, u.id, "k4.pid.unknown")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!other);
+        assert!(by_id_with_key(&db, u.id + 1, kid).await.unwrap().is_none());
+    }
 }

@@ -6,6 +6,7 @@ use poem::http::{header, StatusCode};
 use poem::web::Data;
 use poem::{handler, Body, IntoResponse, Request, Response};
 
+use super::documents::Documents;
 use super::{limits, Schema, SDL};
 use crate::service::{Caller, State};
 
@@ -81,16 +82,25 @@ pub async fn post(
             )
         }
     };
-    // Parsed once here; execution reuses the parsed document.
+    // Parsed once here (or found parsed before); execution reuses it. A text
+    // that does not parse is left to execution, which reports the error.
     let operation = gql_request.operation_name.clone();
-    let parsed = match gql_request.parsed_query() {
-        Ok(doc) => {
-            if let Err(e) = limits::check(doc, operation.as_deref(), &state.config.graphql_limits) {
+    let documents = Documents::global();
+    let doc = documents.get(&gql_request.query).or_else(|| {
+        let doc = async_graphql::parser::parse_query(&gql_request.query).ok()?;
+        documents.insert(&gql_request.query, &doc);
+        Some(doc)
+    });
+    let parsed = match doc {
+        Some(doc) => {
+            if let Err(e) = limits::check(&doc, operation.as_deref(), &state.config.graphql_limits)
+            {
                 return request_error(StatusCode::OK, e.code, &e.message);
             }
+            gql_request.set_parsed_query(doc);
             true
         }
-        Err(_) => false,
+        None => false,
     };
     let caller = Caller::new(
         req.headers()

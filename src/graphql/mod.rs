@@ -1,6 +1,7 @@
 //! The GraphQL face: generated schema types, hand-written resolvers (one file
 //! per schema type), and the HTTP handler.
 
+mod documents;
 pub mod generated;
 pub mod graphiql;
 pub mod http;
