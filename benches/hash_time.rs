@@ -13,7 +13,8 @@
 
 use std::time::Instant;
 
-use argon2::{Algorithm, Argon2, Block, Params, Version};
+use argon2::{Algorithm, Argon2, Params, Version};
+use gatehouse::auth::password::Blocks;
 use gatehouse::config::Config;
 
 fn main() {
@@ -49,14 +50,15 @@ fn main() {
                 let ready = ready.clone();
                 std::thread::spawn(move || {
                     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
-                    let mut blocks = vec![Block::default(); params.block_count()];
+                    let mut memory = Blocks::new(params.block_count());
+                    let blocks = memory.as_mut_slice();
                     let mut out = [0u8; 32];
                     argon2
                         .hash_password_into_with_memory(
                             b"bench-password",
                             b"gatehouse-bench-salt",
                             &mut out,
-                            &mut blocks,
+                            &mut *blocks,
                         )
                         .unwrap();
                     ready.wait();
@@ -66,7 +68,7 @@ fn main() {
                                 b"bench-password",
                                 b"gatehouse-bench-salt",
                                 &mut out,
-                                &mut blocks,
+                                &mut *blocks,
                             )
                             .unwrap();
                     }
@@ -91,11 +93,12 @@ fn main() {
         return;
     }
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
-    let mut blocks = vec![Block::default(); params.block_count()];
+    let mut memory = Blocks::new(params.block_count());
+    let blocks = memory.as_mut_slice();
     let salt = *b"gatehouse-bench-salt";
     let mut expected = [0u8; 32];
     argon2
-        .hash_password_into_with_memory(b"bench-password", &salt, &mut expected, &mut blocks)
+        .hash_password_into_with_memory(b"bench-password", &salt, &mut expected, &mut *blocks)
         .unwrap();
     let mut times = Vec::with_capacity(samples);
     for _ in 0..samples.max(1) {
@@ -107,7 +110,7 @@ fn main() {
                 .unwrap();
         } else {
             argon2
-                .hash_password_into_with_memory(b"bench-password", &salt, &mut out, &mut blocks)
+                .hash_password_into_with_memory(b"bench-password", &salt, &mut out, &mut *blocks)
                 .unwrap();
         }
         times.push(t.elapsed().as_secs_f64() * 1000.0);

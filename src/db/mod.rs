@@ -169,6 +169,21 @@ impl Db {
     }
 }
 
+/// Runs `f` on the calling thread when `db` is SQLite (see `direct`);
+/// `None` when the query must go through the pool instead (PostgreSQL, or
+/// SQLite busy).
+pub(crate) fn direct<T>(
+    db: &Db,
+    f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+) -> Option<crate::error::Result<T>> {
+    let Db::Sqlite(pools) = db else { return None };
+    match pools.direct.run(f) {
+        Ok(v) => Some(Ok(v)),
+        Err(direct::DirectError::Failed(e)) => Some(Err(e)),
+        Err(direct::DirectError::Busy) => None,
+    }
+}
+
 /// Which unique constraint a database error violated, if any.
 pub(crate) fn unique_violation(e: &sqlx::Error) -> Option<String> {
     let db = e.as_database_error()?;

@@ -43,6 +43,10 @@ pub async fn insert(db: &Db, t: &NewRefresh<'_>) -> Result<()> {
 /// family. Returns `None` (and stores nothing) when the token is not live:
 /// unknown, used, revoked or expired. The single conditional UPDATE is what
 /// makes two concurrent presentations yield at most one new token.
+///
+/// Every rotation is a write, and SQLite has one writer, so the rotation's
+/// round trips to the database bound how many rotations per second there can
+/// be (BENCHMARKS.md): each database gets it in one.
 pub async fn rotate(
     db: &Db,
     old_hash: &[u8],
@@ -50,33 +54,76 @@ pub async fn rotate(
     new_hash: &[u8],
     new_expires_at: i64,
 ) -> Result<Option<RefreshRow>> {
-    with_pool!(db, write, |p| {
-        let mut tx = p.begin().await?;
-        let claimed = sqlx::query_as::<_, RefreshRow>(
-            "UPDATE refresh_tokens SET used_at = $2 \
-             WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2 \
-             RETURNING family_id, user_id, expires_at, used_at, revoked_at",
+    match db {
+        Db::Sqlite(pools) => {
+            // Spawned, so that a caller that goes away cannot stop the script
+            // between BEGIN and COMMIT (sqlx's worker stops a script whose
+            // receiver is gone, which would leave the transaction open).
+            let pool = pools.write.clone();
+            let (old, new) = (old_hash.to_vec(), new_hash.to_vec());
+            tokio::spawn(async move { rotate_sqlite(&pool, &old, now, &new, new_expires_at).await })
+                .await
+                .map_err(crate::error::Error::internal)?
+        }
+        Db::Postgres(pool) => Ok(sqlx::query_as::<_, RefreshRow>(
+            "WITH claimed AS ( \
+               UPDATE refresh_tokens SET used_at = $2 \
+               WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2 \
+               RETURNING family_id, user_id, expires_at, used_at, revoked_at), \
+             successor AS ( \
+               INSERT INTO refresh_tokens (token_hash, family_id, user_id, issued_at, expires_at) \
+               SELECT $3, family_id, user_id, $2, $4 FROM claimed) \
+             SELECT family_id, user_id, expires_at, used_at, revoked_at FROM claimed",
         )
         .bind(old_hash)
         .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(row) = &claimed {
-            sqlx::query(
-                "INSERT INTO refresh_tokens (token_hash, family_id, user_id, issued_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(new_hash)
-            .bind(&row.family_id)
-            .bind(row.user_id)
-            .bind(now)
-            .bind(new_expires_at)
-            .execute(&mut *tx)
-            .await?;
+        .bind(new_hash)
+        .bind(new_expires_at)
+        .fetch_optional(pool)
+        .await?),
+    }
+}
+
+/// The SQLite rotation: one script, one round trip to the write connection's
+/// worker thread (BEGIN, UPDATE and COMMIT sent one by one were four, plus
+/// the INSERT). `changes()` is the number of rows the UPDATE claimed, so the
+/// successor is stored only when the UPDATE claimed the token.
+async fn rotate_sqlite(
+    pool: &sqlx::SqlitePool,
+    old_hash: &[u8],
+    now: i64,
+    new_hash: &[u8],
+    new_expires_at: i64,
+) -> Result<Option<RefreshRow>> {
+    use sqlx::Connection as _;
+
+    const SCRIPT: &str = "BEGIN IMMEDIATE; \
+        UPDATE refresh_tokens SET used_at = $2 \
+          WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2 \
+          RETURNING family_id, user_id, expires_at, used_at, revoked_at; \
+        INSERT INTO refresh_tokens (token_hash, family_id, user_id, issued_at, expires_at) \
+          SELECT $3, family_id, user_id, $2, $4 FROM refresh_tokens \
+          WHERE token_hash = $1 AND changes() = 1; \
+        COMMIT;";
+    let mut conn = pool.acquire().await?;
+    // `fetch_all`, not `fetch_optional`: the latter stops the script at the
+    // first row, before the INSERT and the COMMIT.
+    let claimed = sqlx::query_as::<_, RefreshRow>(SCRIPT)
+        .bind(old_hash)
+        .bind(now)
+        .bind(new_hash)
+        .bind(new_expires_at)
+        .fetch_all(&mut *conn)
+        .await;
+    match claimed {
+        Ok(rows) => Ok(rows.into_iter().next()),
+        Err(e) => {
+            // The script stopped part-way, perhaps inside its transaction:
+            // this connection must not be reused. Closing it rolls back.
+            let _ = conn.detach().close().await;
+            Err(e.into())
         }
-        tx.commit().await?;
-        Ok(claimed)
-    })
+    }
 }
 
 pub async fn by_hash(db: &Db, hash: &[u8]) -> Result<Option<RefreshRow>> {
@@ -125,4 +172,132 @@ pub async fn purge_expired(db: &Db, before: i64) -> Result<u64> {
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn sqlite() -> (tempfile::TempDir, Db, i64) {
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::config::Config {
+            database_url: format!("sqlite://{}/t.db", dir.path().display()),
+            ..Default::default()
+        };
+        let db = Db::connect(&config).await.unwrap();
+        db.migrate().await.unwrap();
+        let user = crate::db::users::insert(
+            &db,
+            &crate::db::users::NewUser {
+                username: "alice",
+                email: "",
+                password_hash: "x",
+                is_staff: false,
+                is_superuser: false,
+                now: 0,
+            },
+        )
+        .await
+        .unwrap();
+        (dir, db, user.id)
+    }
+
+    fn token(user_id: i64, hash: &[u8]) -> NewRefresh<'_> {
+        NewRefresh {
+            token_hash: hash,
+            family_id: "fam",
+            user_id,
+            issued_at: 100,
+            expires_at: 1_000,
+        }
+    }
+
+    /// The one-script rotation on SQLite: claims a live token once, stores
+    /// the successor in its family, stores nothing otherwise, and leaves no
+    /// transaction open behind it (later writes still commit).
+    #[tokio::test]
+    async fn rotation_claims_once_and_stores_the_successor_in_the_family() {
+        let (_dir, db, user) = sqlite().await;
+        insert(&db, &token(user, b"old")).await.unwrap();
+
+        let row = rotate(&db, b"old", 200, b"new", 2_000)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((row.family_id.as_str(), row.user_id), ("fam", user));
+        assert_eq!(row.used_at, Some(200));
+        let new = by_hash(&db, b"new").await.unwrap().unwrap();
+        assert_eq!((new.family_id.as_str(), new.expires_at), ("fam", 2_000));
+        assert_eq!(new.used_at, None);
+
+        // Used, unknown, expired, revoked: nothing claimed, nothing stored.
+        assert!(rotate(&db, b"old", 201, b"again", 2_000)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(rotate(&db, b"nope", 201, b"again", 2_000)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(rotate(&db, b"new", 2_000, b"again", 3_000)
+            .await
+            .unwrap()
+            .is_none());
+        revoke_family(&db, "fam", 300).await.unwrap();
+        assert!(rotate(&db, b"new", 301, b"again", 3_000)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(by_hash(&db, b"again").await.unwrap().is_none());
+
+        // A reuse in the same second as the claim is still a reuse.
+        insert(&db, &token(user, b"t1")).await.unwrap();
+        assert!(rotate(&db, b"t1", 400, b"t2", 2_000)
+            .await
+            .unwrap()
+            .is_some());
+        assert!(rotate(&db, b"t1", 400, b"t3", 2_000)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(by_hash(&db, b"t3").await.unwrap().is_none());
+
+        // No transaction left open: a write after the rotations is committed
+        // and visible to another connection.
+        insert(&db, &token(user, b"later")).await.unwrap();
+        let Db::Sqlite(pools) = &db else {
+            unreachable!()
+        };
+        let seen: i64 = pools
+            .direct
+            .run(|c| {
+                c.query_row(
+                    "SELECT count(*) FROM refresh_tokens WHERE token_hash = x'6c61746572'",
+                    [],
+                    |r| r.get(0),
+                )
+            })
+            .unwrap();
+        assert_eq!(seen, 1);
+    }
+
+    /// Many concurrent rotations of one token: exactly one wins.
+    #[tokio::test]
+    async fn concurrent_rotations_of_one_token_yield_one_successor() {
+        let (_dir, db, user) = sqlite().await;
+        insert(&db, &token(user, b"old")).await.unwrap();
+        let tasks: Vec<_> = (0..16u8)
+            .map(|i| {
+                let db = db.clone();
+                tokio::spawn(async move { rotate(&db, b"old", 200, &[b'n', i], 2_000).await })
+            })
+            .collect();
+        let mut won = 0;
+        for t in tasks {
+            if t.await.unwrap().unwrap().is_some() {
+                won += 1;
+            }
+        }
+        assert_eq!(won, 1);
+    }
 }

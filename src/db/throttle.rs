@@ -1,14 +1,30 @@
 //! The `throttle` table: fixed-window hit counters keyed by bucket name.
 
-use crate::db::Db;
+use rusqlite::{named_params, OptionalExtension as _};
+
+use crate::db::{direct, Db};
 use crate::error::Result;
 use crate::with_pool;
 
 /// Hits in the bucket's current window and when that window started, or
-/// `None` when the bucket has no live window.
+/// `None` when the bucket has no live window. On SQLite it runs on the
+/// calling thread (see `db::direct`): every login reads two buckets.
 pub async fn current(db: &Db, bucket: &str, window_began_after: i64) -> Result<Option<(i64, i64)>> {
+    const SQL: &str =
+        "SELECT hits, window_start FROM throttle WHERE bucket = $1 AND window_start > $2";
+    let direct = direct(db, |c| {
+        c.prepare_cached(SQL)?
+            .query_row(
+                named_params! { "$1": bucket, "$2": window_began_after },
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+    });
+    if let Some(found) = direct {
+        return found;
+    }
     Ok(with_pool!(db, read, |p| sqlx::query_as::<_, (i64, i64)>(
-        "SELECT hits, window_start FROM throttle WHERE bucket = $1 AND window_start > $2"
+        SQL
     )
     .bind(bucket)
     .bind(window_began_after)

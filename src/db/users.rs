@@ -4,8 +4,7 @@ use std::sync::LazyLock;
 
 use rusqlite::{named_params, OptionalExtension as _};
 
-use crate::db::direct::DirectError;
-use crate::db::{unique_violation, Db};
+use crate::db::{direct, unique_violation, Db};
 use crate::error::{Error, Result};
 use crate::with_pool;
 
@@ -182,10 +181,20 @@ pub async fn login_name_clash(
     }))
 }
 
+/// A user by id. On SQLite it runs on the calling thread (see `db::direct`).
 pub async fn by_id(db: &Db, id: i64) -> Result<Option<UserRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| format!("SELECT {COLUMNS} FROM users WHERE id = $1"));
+    let direct = direct(db, |c| {
+        c.prepare_cached(&SQL)?
+            .query_row(named_params! { "$1": id }, UserRow::from_direct)
+            .optional()
+    });
+    if let Some(found) = direct {
+        return found;
+    }
     Ok(with_pool!(db, read, |p| sqlx::query_as::<_, UserRow>(
-        &sql
+        &SQL
     )
     .bind(id)
     .fetch_optional(p)
@@ -209,19 +218,15 @@ pub async fn by_id_with_key(db: &Db, id: i64, kid: &str) -> Result<Option<(UserR
              FROM users WHERE id = $1"
         )
     });
-    if let Db::Sqlite(pools) = db {
-        let direct = pools.direct.run(|c| {
-            c.prepare_cached(&SQL)?
-                .query_row(named_params! { "$1": id, "$2": kid }, |r| {
-                    Ok((UserRow::from_direct(r)?, r.get(12)?))
-                })
-                .optional()
-        });
-        match direct {
-            Ok(found) => return Ok(found),
-            Err(DirectError::Failed(e)) => return Err(e),
-            Err(DirectError::Busy) => {} // through the pool, which waits
-        }
+    let direct = direct(db, |c| {
+        c.prepare_cached(&SQL)?
+            .query_row(named_params! { "$1": id, "$2": kid }, |r| {
+                Ok((UserRow::from_direct(r)?, r.get(12)?))
+            })
+            .optional()
+    });
+    if let Some(found) = direct {
+        return found;
     }
     let row = with_pool!(db, read, |p| sqlx::query_as::<_, Row>(&SQL)
         .bind(id)
@@ -232,15 +237,27 @@ pub async fn by_id_with_key(db: &Db, id: i64, kid: &str) -> Result<Option<(UserR
 }
 
 /// Finds a user by username or, failing that, by email (both case-insensitive).
+/// On SQLite it runs on the calling thread (see `db::direct`).
 pub async fn by_login(db: &Db, login: &str) -> Result<Option<UserRow>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM users WHERE username_key = $1 OR email_key = $1 \
-         ORDER BY CASE WHEN username_key = $1 THEN 0 ELSE 1 END LIMIT 1"
-    );
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {COLUMNS} FROM users WHERE username_key = $1 OR email_key = $1 \
+             ORDER BY CASE WHEN username_key = $1 THEN 0 ELSE 1 END LIMIT 1"
+        )
+    });
+    let login_key = key(login);
+    let direct = direct(db, |c| {
+        c.prepare_cached(&SQL)?
+            .query_row(named_params! { "$1": login_key }, UserRow::from_direct)
+            .optional()
+    });
+    if let Some(found) = direct {
+        return found;
+    }
     Ok(with_pool!(db, read, |p| sqlx::query_as::<_, UserRow>(
-        &sql
+        &SQL
     )
-    .bind(key(login))
+    .bind(login_key)
     .fetch_optional(p)
     .await)?)
 }

@@ -111,16 +111,21 @@ impl Gatehouse {
         if password.expose_secret().len() > MAX_PASSWORD_BYTES || login.len() > 1024 {
             return Err(Error::InvalidCredentials);
         }
-        if let Err(e) = self.login_allowed(login, client).await {
-            if matches!(e, Error::RateLimited { .. }) {
-                Metrics::inc(&self.metrics.logins_throttled);
+        let had_failures = match self.login_allowed(login, client).await {
+            Ok(had_failures) => had_failures,
+            Err(e) => {
+                if matches!(e, Error::RateLimited { .. }) {
+                    Metrics::inc(&self.metrics.logins_throttled);
+                }
+                return Err(e);
             }
-            return Err(e);
-        }
+        };
         match self.check_password(login, password).await? {
             Some(user) => {
                 Metrics::inc(&self.metrics.logins_succeeded);
-                self.login_succeeded(login).await?;
+                if had_failures {
+                    self.login_succeeded(login).await?;
+                }
                 self.issue_new_session(user, crate::now()).await
             }
             None => {

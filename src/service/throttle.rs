@@ -21,28 +21,31 @@ fn address_bucket(kind: &str, ip: IpAddr) -> String {
 }
 
 impl Gatehouse {
-    /// Refuses with RATE_LIMITED when a bucket is full.
-    async fn ensure_room(&self, bucket: &str, limit: i64, window: i64) -> Result<()> {
+    /// Refuses with RATE_LIMITED when a bucket is full; otherwise says
+    /// whether it has hits in its current window.
+    async fn ensure_room(&self, bucket: &str, limit: i64, window: i64) -> Result<bool> {
         let now = crate::now();
-        if let Some((hits, started)) = throttle::current(&self.db, bucket, now - window).await? {
-            if hits >= limit {
-                return Err(Error::RateLimited {
-                    retry_after: (started + window - now).max(1),
-                });
-            }
+        match throttle::current(&self.db, bucket, now - window).await? {
+            Some((hits, started)) if hits >= limit => Err(Error::RateLimited {
+                retry_after: (started + window - now).max(1),
+            }),
+            Some(_) => Ok(true),
+            None => Ok(false),
         }
-        Ok(())
     }
 
     /// Before checking a password: is this account or address throttled?
-    pub(crate) async fn login_allowed(&self, login: &str, client: Option<IpAddr>) -> Result<()> {
+    /// `Ok(true)` when the account has failed logins on record in the
+    /// current window (which a successful login then forgets).
+    pub(crate) async fn login_allowed(&self, login: &str, client: Option<IpAddr>) -> Result<bool> {
         let t = &self.config.throttle;
-        self.ensure_room(
-            &account_bucket(login),
-            t.login_failures_per_account,
-            t.login_window,
-        )
-        .await?;
+        let account_failures = self
+            .ensure_room(
+                &account_bucket(login),
+                t.login_failures_per_account,
+                t.login_window,
+            )
+            .await?;
         if let Some(ip) = client {
             self.ensure_room(
                 &address_bucket("login", ip),
@@ -51,7 +54,7 @@ impl Gatehouse {
             )
             .await?;
         }
-        Ok(())
+        Ok(account_failures)
     }
 
     /// After a failed login: count it against the account and the address.
@@ -65,7 +68,9 @@ impl Gatehouse {
         Ok(())
     }
 
-    /// After a successful login: the account's failures are forgotten.
+    /// After a successful login: the account's failures are forgotten. Only
+    /// called when `login_allowed` saw some (a write saved on every other
+    /// login; a failure that lands between the two is simply kept).
     pub(crate) async fn login_succeeded(&self, login: &str) -> Result<()> {
         throttle::clear(&self.db, &account_bucket(login)).await
     }
