@@ -51,6 +51,12 @@ impl From<rusqlite::Error> for DirectError {
     fn from(e: rusqlite::Error) -> Self {
         match e.sqlite_error_code() {
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => DirectError::Busy,
+            // The file cannot be read (disk, permissions): as through sqlx,
+            // the service is unavailable rather than broken.
+            Some(ErrorCode::SystemIoFailure | ErrorCode::CannotOpen) => {
+                tracing::warn!(error = %e, "reading the SQLite database failed");
+                DirectError::Failed(Error::Unavailable)
+            }
             _ => DirectError::Failed(Error::internal(e)),
         }
     }
@@ -118,8 +124,12 @@ mod tests {
             DirectError::Busy
         ));
         assert!(matches!(
+            failure(rusqlite::ffi::SQLITE_IOERR),
+            DirectError::Failed(Error::Unavailable)
+        ));
+        assert!(matches!(
             failure(rusqlite::ffi::SQLITE_CORRUPT),
-            DirectError::Failed(_)
+            DirectError::Failed(Error::Internal(_))
         ));
         assert!(matches!(
             DirectError::from(rusqlite::Error::InvalidColumnIndex(99)),
