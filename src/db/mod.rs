@@ -184,6 +184,19 @@ pub(crate) fn direct<T>(
     }
 }
 
+/// A migrated SQLite database in a temporary folder (unit tests).
+#[cfg(test)]
+pub(crate) async fn scratch_sqlite() -> (tempfile::TempDir, Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        database_url: format!("sqlite://{}/t.db", dir.path().display()),
+        ..Default::default()
+    };
+    let db = Db::connect(&config).await.unwrap();
+    db.migrate().await.unwrap();
+    (dir, db)
+}
+
 /// Which unique constraint a database error violated, if any.
 pub(crate) fn unique_violation(e: &sqlx::Error) -> Option<String> {
     let db = e.as_database_error()?;

@@ -179,13 +179,7 @@ mod tests {
     use super::*;
 
     async fn sqlite() -> (tempfile::TempDir, Db, i64) {
-        let dir = tempfile::tempdir().unwrap();
-        let config = crate::config::Config {
-            database_url: format!("sqlite://{}/t.db", dir.path().display()),
-            ..Default::default()
-        };
-        let db = Db::connect(&config).await.unwrap();
-        db.migrate().await.unwrap();
+        let (dir, db) = crate::db::scratch_sqlite().await;
         let user = crate::db::users::insert(
             &db,
             &crate::db::users::NewUser {

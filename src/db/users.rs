@@ -364,17 +364,6 @@ pub async fn set_active(db: &Db, id: i64, active: bool) -> Result<()> {
 mod tests {
     use super::*;
 
-    async fn sqlite() -> (tempfile::TempDir, Db) {
-        let dir = tempfile::tempdir().unwrap();
-        let config = crate::config::Config {
-            database_url: format!("sqlite://{}/t.db", dir.path().display()),
-            ..Default::default()
-        };
-        let db = Db::connect(&config).await.unwrap();
-        db.migrate().await.unwrap();
-        (dir, db)
-    }
-
     fn same(a: &UserRow, b: &UserRow) -> bool {
         (
             a.id,
@@ -411,7 +400,7 @@ mod tests {
     /// would get through.
     #[tokio::test]
     async fn the_direct_lookup_matches_sqlx_and_sees_every_write() {
-        let (_dir, db) = sqlite().await;
+        let (_dir, db) = crate::db::scratch_sqlite().await;
         let kid = "k4.pid.test";
         crate::db::keys::insert_generation(&db, 1, kid, b"secret", b"public", 1)
             .await
