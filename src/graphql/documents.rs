@@ -6,9 +6,16 @@
 //! parsed document is a pure function of the text, so a hit changes no
 //! answer: limits, validation and execution still run on every request.
 //!
-//! Bounded in entries and in the length of a text kept. When full, the older
-//! of two generations is dropped, so texts in use survive a flood of one-off
-//! texts (which only cost their own parse, as without the cache).
+//! Only texts without string literals are kept: a text with one may carry a
+//! secret written inline (`tokenAuth(password: "…")`), which must not outlive
+//! its request; clients that pass values in `variables`, as generated clients
+//! do, send texts without any. The caller keeps only documents that passed
+//! the request limits.
+//!
+//! Bounded in entries, in the length of a text kept and in the text held per
+//! generation. When a generation is full, the older of two is dropped, so
+//! texts in use survive a flood of one-off texts (which only cost their own
+//! parse, as without the cache).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -17,6 +24,9 @@ use async_graphql::parser::types::ExecutableDocument;
 
 /// Entries per generation.
 const GENERATION: usize = 256;
+/// Query text per generation (a parsed document takes some ten times its
+/// text): with two generations, a few MiB at most.
+const GENERATION_BYTES: usize = 128 * 1024;
 /// Longer texts are parsed every time (they are rarely repeated).
 const MAX_TEXT: usize = 8 * 1024;
 
@@ -25,6 +35,8 @@ type Map = HashMap<Box<str>, Arc<ExecutableDocument>>;
 #[derive(Default)]
 struct Generations {
     current: Map,
+    /// Bytes of text in `current`.
+    current_bytes: usize,
     previous: Map,
 }
 
@@ -69,9 +81,10 @@ impl Documents {
         Some(ExecutableDocument::clone(&doc))
     }
 
-    /// Remembers the document parsed from `text`.
+    /// Remembers the document parsed from `text`, unless the text is too
+    /// long or holds a string literal.
     pub fn insert(&self, text: &str, doc: &ExecutableDocument) {
-        if text.len() > MAX_TEXT {
+        if text.len() > MAX_TEXT || text.contains('"') {
             return;
         }
         let doc = Arc::new(doc.clone());
@@ -79,9 +92,11 @@ impl Documents {
     }
 
     fn insert_into(g: &mut Generations, key: Box<str>, doc: Arc<ExecutableDocument>) {
-        if g.current.len() >= GENERATION {
+        if g.current.len() >= GENERATION || g.current_bytes + key.len() > GENERATION_BYTES {
             g.previous = std::mem::take(&mut g.current);
+            g.current_bytes = 0;
         }
+        g.current_bytes += key.len();
         g.current.insert(key, doc);
     }
 
@@ -126,8 +141,37 @@ mod tests {
             }
             assert!(cache.len() <= 2 * GENERATION);
         }
+        // Bounded in text too: big texts turn generations over sooner.
+        let cache = Documents::new();
+        let big = |i: usize| format!("{{ user{i} }}{}", " ".repeat(MAX_TEXT - 20));
+        for i in 0..64 {
+            cache.insert(&big(i), &parse_query(big(i)).unwrap());
+            let g = cache.lock();
+            let bytes: usize = g
+                .current
+                .keys()
+                .chain(g.previous.keys())
+                .map(|k| k.len())
+                .sum();
+            assert!(bytes <= 2 * GENERATION_BYTES, "{bytes} bytes of text kept");
+        }
         let long = format!("{{ me {{ id }} }}{}", " ".repeat(MAX_TEXT));
         cache.insert(&long, &parse_query(&long).unwrap());
         assert!(cache.get(&long).is_none(), "over-long texts are not kept");
+    }
+
+    /// A text with a string literal may hold a secret written inline: it is
+    /// parsed for its request and never kept.
+    #[test]
+    fn texts_with_string_literals_are_never_kept() {
+        let cache = Documents::new();
+        for text in [
+            r#"mutation { tokenAuth(username: "alice", password: "hunter2-secret") { token } }"#,
+            r#"mutation { refreshToken(refreshToken: """ghr_secret""") { token } }"#,
+        ] {
+            cache.insert(text, &parse_query(text).unwrap());
+            assert!(cache.get(text).is_none());
+        }
+        assert_eq!(cache.len(), 0);
     }
 }

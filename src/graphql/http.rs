@@ -86,16 +86,22 @@ pub async fn post(
     // that does not parse is left to execution, which reports the error.
     let operation = gql_request.operation_name.clone();
     let documents = Documents::global();
-    let doc = documents.get(&gql_request.query).or_else(|| {
-        let doc = async_graphql::parser::parse_query(&gql_request.query).ok()?;
-        documents.insert(&gql_request.query, &doc);
-        Some(doc)
-    });
+    let (doc, cached) = match documents.get(&gql_request.query) {
+        Some(doc) => (Some(doc), true),
+        None => (
+            async_graphql::parser::parse_query(&gql_request.query).ok(),
+            false,
+        ),
+    };
     let parsed = match doc {
         Some(doc) => {
             if let Err(e) = limits::check(&doc, operation.as_deref(), &state.config.graphql_limits)
             {
                 return request_error(StatusCode::OK, e.code, &e.message);
+            }
+            // Kept only once it passed the limits (see `Documents`).
+            if !cached {
+                documents.insert(&gql_request.query, &doc);
             }
             gql_request.set_parsed_query(doc);
             true
