@@ -84,7 +84,15 @@ impl KeyRing {
         let external = external.map(parse_external).transpose()?;
         let mut rows = db::keys::all(db).await.map_err(to_anyhow)?;
         if external.is_none() && !rows.iter().any(|r| r.retired_at.is_none()) {
-            rotate(db).await?;
+            // No active key (a first start, or every key retired): add the
+            // generation after the ones just read. Processes starting
+            // together all saw the same rows and so compete for the same
+            // generation number: exactly one inserts, and every one of them
+            // then reads that key back. (`rotate` would instead move on to
+            // the next number, and a process that read the table before
+            // another's insert would add a second key.)
+            let next = rows.last().map_or(1, |r| r.seq + 1);
+            add_generation(db, next).await?;
             rows = db::keys::all(db).await.map_err(to_anyhow)?;
         }
         let keys = build(&rows, external.as_ref())?;
@@ -169,27 +177,29 @@ pub async fn rotate(db: &Db) -> anyhow::Result<String> {
     for _ in 0..5 {
         let rows = db::keys::all(db).await.map_err(to_anyhow)?;
         let next = rows.last().map_or(1, |r| r.seq + 1);
-        let kp = AsymmetricKeyPair::<V4>::generate().context("generating a signing key")?;
-        let kid = kid_of(&kp.public);
-        let inserted = db::keys::insert_generation(
-            db,
-            next,
-            &kid,
-            kp.secret.as_bytes(),
-            kp.public.as_bytes(),
-            crate::now(),
-        )
-        .await
-        .map_err(to_anyhow)?;
-        if inserted {
+        if let Some(kid) = add_generation(db, next).await? {
             return Ok(kid);
-        }
-        if rows.is_empty() {
-            // Several first starts at once: the other one's key stands.
-            return Ok(String::new());
         }
     }
     anyhow::bail!("could not add a key generation: too much contention")
+}
+
+/// Stores a new key as generation `seq`: its id, or `None` when that
+/// generation exists already (another process took the number).
+async fn add_generation(db: &Db, seq: i64) -> anyhow::Result<Option<String>> {
+    let kp = AsymmetricKeyPair::<V4>::generate().context("generating a signing key")?;
+    let kid = kid_of(&kp.public);
+    let inserted = db::keys::insert_generation(
+        db,
+        seq,
+        &kid,
+        kp.secret.as_bytes(),
+        kp.public.as_bytes(),
+        crate::now(),
+    )
+    .await
+    .map_err(to_anyhow)?;
+    Ok(inserted.then_some(kid))
 }
 
 /// Retires a key: tokens it signed stop verifying at once, everywhere.
@@ -277,4 +287,44 @@ fn build(rows: &[db::keys::KeyRow], external: Option<&External>) -> anyhow::Resu
 
 fn to_anyhow(e: crate::error::Error) -> anyhow::Error {
     anyhow::anyhow!("{e:?}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Processes (here: tasks) starting together on an empty database, some
+    /// of them reading the table only after another has inserted its key,
+    /// must end up with exactly one key, all signing with it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn starts_at_once_on_an_empty_database_make_exactly_one_key() {
+        for _ in 0..10 {
+            let (_dir, db) = crate::db::scratch_sqlite().await;
+            let starts: Vec<_> = (0..8)
+                .map(|_| {
+                    let db = db.clone();
+                    tokio::spawn(async move { KeyRing::load(&db, None).await.unwrap() })
+                })
+                .collect();
+            let mut signing = Vec::new();
+            for s in starts {
+                signing.push(s.await.unwrap().signing().kid.clone());
+            }
+            assert_eq!(db::keys::all(&db).await.unwrap().len(), 1);
+            assert!(signing.windows(2).all(|w| w[0] == w[1]), "{signing:?}");
+        }
+    }
+
+    /// With every key retired, a start adds the next generation, once.
+    #[tokio::test]
+    async fn a_start_with_every_key_retired_adds_one_generation() {
+        let (_dir, db) = crate::db::scratch_sqlite().await;
+        let first = KeyRing::load(&db, None).await.unwrap().signing().kid.clone();
+        db::keys::retire(&db, &first, crate::now()).await.unwrap();
+        let ring = KeyRing::load(&db, None).await.unwrap();
+        let rows = db::keys::all(&db).await.unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].seq, 2);
+        assert_eq!(ring.signing().kid, rows[1].kid);
+    }
 }
