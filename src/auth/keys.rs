@@ -319,7 +319,12 @@ mod tests {
     #[tokio::test]
     async fn a_start_with_every_key_retired_adds_one_generation() {
         let (_dir, db) = crate::db::scratch_sqlite().await;
-        let first = KeyRing::load(&db, None).await.unwrap().signing().kid.clone();
+        let first = KeyRing::load(&db, None)
+            .await
+            .unwrap()
+            .signing()
+            .kid
+            .clone();
         db::keys::retire(&db, &first, crate::now()).await.unwrap();
         let ring = KeyRing::load(&db, None).await.unwrap();
         let rows = db::keys::all(&db).await.unwrap();
