@@ -275,6 +275,37 @@ mod tests {
         assert_eq!(seen, 1);
     }
 
+    /// A script that fails after its UPDATE (here the successor's hash is
+    /// taken, a unique violation) leaves nothing behind: the claim is rolled
+    /// back, the token can still be rotated, and later writes commit.
+    #[tokio::test]
+    async fn a_rotation_that_fails_part_way_changes_nothing() {
+        let (_dir, db, user) = sqlite().await;
+        insert(&db, &token(user, b"old")).await.unwrap();
+        insert(&db, &token(user, b"taken")).await.unwrap();
+
+        assert!(rotate(&db, b"old", 200, b"taken", 2_000).await.is_err());
+        let old = by_hash(&db, b"old").await.unwrap().unwrap();
+        assert_eq!(old.used_at, None, "the failed claim must be rolled back");
+
+        let row = rotate(&db, b"old", 201, b"fresh", 2_000).await.unwrap();
+        assert_eq!(row.map(|r| r.used_at), Some(Some(201)));
+        let Db::Sqlite(pools) = &db else {
+            unreachable!()
+        };
+        let fresh: i64 = pools
+            .direct
+            .run(|c| {
+                c.query_row(
+                    "SELECT count(*) FROM refresh_tokens WHERE token_hash = x'6672657368'",
+                    [],
+                    |r| r.get(0),
+                )
+            })
+            .unwrap();
+        assert_eq!(fresh, 1, "a rotation after the failure must commit");
+    }
+
     /// Many concurrent rotations of one token: exactly one wins.
     #[tokio::test]
     async fn concurrent_rotations_of_one_token_yield_one_successor() {
