@@ -1,54 +1,77 @@
 //! The `throttle` table: fixed-window hit counters keyed by bucket name.
+//!
+//! Every limit counts first and decides after: [`take`] adds the attempt and
+//! returns the new count in one statement, so N parallel attempts see N
+//! distinct counts and at most the limit of them go on to do the work.
 
-use rusqlite::{named_params, OptionalExtension as _};
-
-use crate::db::{direct, Db};
+use crate::db::Db;
 use crate::error::Result;
 use crate::with_pool;
 
-/// Hits in the bucket's current window and when that window started, or
-/// `None` when the bucket has no live window. On SQLite it runs on the
-/// calling thread (see `db::direct`): every login reads two buckets.
-pub async fn current(db: &Db, bucket: &str, window_began_after: i64) -> Result<Option<(i64, i64)>> {
-    const SQL: &str =
-        "SELECT hits, window_start FROM throttle WHERE bucket = $1 AND window_start > $2";
-    let direct = direct(db, |c| {
-        c.prepare_cached(SQL)?
-            .query_row(
-                named_params! { "$1": bucket, "$2": window_began_after },
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-    });
-    if let Some(found) = direct {
-        return found;
-    }
-    Ok(with_pool!(db, read, |p| sqlx::query_as::<_, (i64, i64)>(
-        SQL
-    )
-    .bind(bucket)
-    .bind(window_began_after)
-    .fetch_optional(p)
-    .await)?)
+/// One bucket's count after [`take`]: hits in its current window, this one
+/// included, and when that window started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Taken {
+    pub hits: i64,
+    pub window_start: i64,
 }
 
-/// Counts one hit: starts a new window at `now` when the old one ended
-/// (began at or before `window_began_after`). Atomic on both databases.
-pub async fn hit(db: &Db, bucket: &str, now: i64, window_began_after: i64) -> Result<()> {
-    with_pool!(db, write, |p| {
-        sqlx::query(
-        "INSERT INTO throttle (bucket, window_start, hits) VALUES ($1, $2, 1) \
+/// Counts one hit in each of `buckets` (at most a few, all distinct) and
+/// returns their counts in the same order. A bucket whose window began at or
+/// before `window_began_after` starts a new window at `now`. One statement:
+/// atomic on SQLite and PostgreSQL alike.
+pub async fn take(
+    db: &Db,
+    buckets: &[&str],
+    now: i64,
+    window_began_after: i64,
+) -> Result<Vec<Taken>> {
+    if buckets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let values: Vec<String> = (0..buckets.len())
+        .map(|i| format!("(${}, $1, 1)", i + 3))
+        .collect();
+    let sql = format!(
+        "INSERT INTO throttle (bucket, window_start, hits) VALUES {} \
          ON CONFLICT (bucket) DO UPDATE SET \
-           hits = CASE WHEN throttle.window_start <= $3 THEN 1 ELSE throttle.hits + 1 END, \
-           window_start = CASE WHEN throttle.window_start <= $3 THEN $2 ELSE throttle.window_start END"
+           hits = CASE WHEN throttle.window_start <= $2 THEN 1 ELSE throttle.hits + 1 END, \
+           window_start = CASE WHEN throttle.window_start <= $2 THEN $1 ELSE throttle.window_start END \
+         RETURNING bucket, hits, window_start",
+        values.join(", ")
+    );
+    let rows: Vec<(String, i64, i64)> = with_pool!(db, write, |p| {
+        let mut q = sqlx::query_as(&sql).bind(now).bind(window_began_after);
+        for b in buckets {
+            q = q.bind(*b);
+        }
+        q.fetch_all(p).await
+    })?;
+    buckets
+        .iter()
+        .map(|b| {
+            rows.iter()
+                .find(|(name, _, _)| name == b)
+                .map(|&(_, hits, window_start)| Taken { hits, window_start })
+                .ok_or_else(|| {
+                    crate::error::Error::internal(anyhow::anyhow!(
+                        "the throttle counted no row for a bucket"
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// Takes back one hit counted by [`take`] (an attempt that turned out not
+/// to count: a successful login, for the address).
+pub async fn give_back(db: &Db, bucket: &str) -> Result<()> {
+    with_pool!(db, write, |p| sqlx::query(
+        "UPDATE throttle SET hits = hits - 1 WHERE bucket = $1 AND hits > 0"
     )
     .bind(bucket)
-    .bind(now)
-    .bind(window_began_after)
     .execute(p)
     .await
-    .map(|_| ())
-    })?;
+    .map(|_| ()))?;
     Ok(())
 }
 
@@ -64,7 +87,8 @@ pub async fn clear(db: &Db, bucket: &str) -> Result<()> {
     Ok(())
 }
 
-/// Deletes windows that ended before `before`.
+/// Deletes windows that began before `before` (ended ones, when `before` is
+/// now minus the longest window). Returns how many went.
 pub async fn purge(db: &Db, before: i64) -> Result<u64> {
     Ok(with_pool!(db, write, |p| sqlx::query(
         "DELETE FROM throttle WHERE window_start < $1"
@@ -73,4 +97,59 @@ pub async fn purge(db: &Db, before: i64) -> Result<u64> {
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?)
+}
+
+/// How many buckets are stored (for tests and metrics).
+pub async fn count(db: &Db) -> Result<i64> {
+    Ok(with_pool!(db, read, |p| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM throttle"
+    )
+    .fetch_one(p)
+    .await)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn parallel_takes_see_distinct_counts() {
+        let (_dir, db) = crate::db::scratch_sqlite().await;
+        let db = std::sync::Arc::new(db);
+        let tasks: Vec<_> = (0..40)
+            .map(|_| {
+                let db = db.clone();
+                tokio::spawn(async move { take(&db, &["a", "b"], 100, 0).await.unwrap() })
+            })
+            .collect();
+        let mut seen = Vec::new();
+        for t in tasks {
+            let counts = t.await.unwrap();
+            assert_eq!(counts[0].hits, counts[1].hits);
+            seen.push(counts[0].hits);
+        }
+        seen.sort();
+        assert_eq!(seen, (1..=40).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn an_ended_window_starts_again_at_one() {
+        let (_dir, db) = crate::db::scratch_sqlite().await;
+        take(&db, &["a"], 100, 0).await.unwrap();
+        take(&db, &["a"], 101, 0).await.unwrap();
+        let again = take(&db, &["a"], 200, 150).await.unwrap();
+        assert_eq!(
+            again,
+            vec![Taken {
+                hits: 1,
+                window_start: 200
+            }]
+        );
+        give_back(&db, "a").await.unwrap();
+        give_back(&db, "a").await.unwrap();
+        let after = take(&db, &["a"], 201, 150).await.unwrap();
+        assert_eq!(after[0].hits, 1, "a give-back never goes below zero");
+        assert_eq!(purge(&db, 202).await.unwrap(), 1);
+        assert_eq!(count(&db).await.unwrap(), 0);
+    }
 }

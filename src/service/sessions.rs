@@ -99,8 +99,9 @@ impl Gatehouse {
     /// wrong password, inactive account) is the same INVALID_CREDENTIALS after
     /// the same work.
     ///
-    /// Failures count against the account and the client's address; over
-    /// the limit the answer is RATE_LIMITED, before any password is checked.
+    /// The attempt is counted against the account and the client's address
+    /// first; over either limit the answer is RATE_LIMITED and no password
+    /// is checked, however many attempts run at once.
     pub async fn login(
         &self,
         login: &str,
@@ -111,8 +112,10 @@ impl Gatehouse {
         if password.expose_secret().len() > MAX_PASSWORD_BYTES || login.len() > 1024 {
             return Err(Error::InvalidCredentials);
         }
-        let had_failures = match self.login_allowed(login, client).await {
-            Ok(had_failures) => had_failures,
+        let user = users::by_login(&self.db, login).await?;
+        let bucket = super::throttle::account_bucket(user.as_ref().map(|u| u.id), login);
+        let attempt = match self.login_attempt(bucket, client).await {
+            Ok(attempt) => attempt,
             Err(e) => {
                 if matches!(e, Error::RateLimited { .. }) {
                     Metrics::inc(&self.metrics.logins_throttled);
@@ -120,30 +123,26 @@ impl Gatehouse {
                 return Err(e);
             }
         };
-        match self.check_password(login, password).await? {
+        match self.check_password(user, password).await? {
             Some(user) => {
                 Metrics::inc(&self.metrics.logins_succeeded);
-                if had_failures {
-                    self.login_succeeded(login).await?;
-                }
+                self.login_succeeded(attempt).await?;
                 self.issue_new_session(user, crate::now()).await
             }
             None => {
                 Metrics::inc(&self.metrics.logins_failed);
-                self.login_failed(login, client).await?;
                 Err(Error::InvalidCredentials)
             }
         }
     }
 
-    /// The active user with this login and password, recording the login
-    /// (and a rehash), or `None` after the same work as for a real user.
+    /// `user` if it is active and `password` is its password, recording the
+    /// login (and a rehash); `None` after the same work as for a real user.
     async fn check_password(
         &self,
-        login: &str,
+        user: Option<UserRow>,
         password: &SecretString,
     ) -> Result<Option<UserRow>> {
-        let user = users::by_login(&self.db, login).await?;
         let stored = user.as_ref().map(|u| u.password_hash.as_str());
         let verdict = match stored {
             // Imported from Django: a match brings an argon2id hash to store.
@@ -227,6 +226,12 @@ impl Gatehouse {
                 return Err(Error::TokenInvalid("the user is inactive"));
             }
         };
+        // A revoke-all or password change committed after the rotation: it
+        // revoked the new token too, and an access token signed with the
+        // version read now would outlive it.
+        if user.token_version != row.token_version {
+            return Err(Error::TokenInvalid("the refresh token has been revoked"));
+        }
         let (token, claims) = self.access_token(&user, now, now, i64::MAX)?;
         Metrics::inc(&self.metrics.tokens_refreshed);
         Ok(Issued {
@@ -282,8 +287,7 @@ impl Gatehouse {
     /// Logs the caller out everywhere: every access and refresh token ends.
     pub async fn revoke_all(&self, me: &AuthUser) -> Result<i64> {
         let now = crate::now();
-        users::bump_token_version(&self.db, me.user.id).await?;
-        refresh_tokens::revoke_user(&self.db, me.user.id, now).await?;
+        users::end_sessions(&self.db, me.user.id, now, None).await?;
         Ok(now)
     }
 }

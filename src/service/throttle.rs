@@ -2,87 +2,137 @@
 //! every instance shares them. An account is limited by its failed logins
 //! (never longer than one window: its owner gets in after it), an address by
 //! its failed logins and by its sign-ups.
+//!
+//! Every attempt is counted *before* the work it limits (see
+//! `db::throttle::take`): parallel requests cannot all read "room left" and
+//! then all go on to check a password. A login that succeeds takes its hit
+//! back afterwards.
 
 use std::net::IpAddr;
 
 use crate::auth::client::address_key;
-use crate::db::{throttle, users};
+use crate::db::throttle::{self, Taken};
+use crate::db::users;
 use crate::error::{Error, Result};
 use crate::service::Gatehouse;
 
 pub use crate::config::ThrottleLimits;
 
-fn account_bucket(login: &str) -> String {
-    format!("login:account:{}", users::key(login))
+/// The account's bucket: by user id when the login names an account (so its
+/// username and its email share one bucket), else by the login's key (so
+/// unknown names are throttled exactly like known ones).
+pub(crate) fn account_bucket(user_id: Option<i64>, login: &str) -> String {
+    match user_id {
+        Some(id) => format!("login:user:{id}"),
+        None => format!("login:name:{}", users::key(login)),
+    }
 }
 
 fn address_bucket(kind: &str, ip: IpAddr) -> String {
     format!("{kind}:address:{}", address_key(ip))
 }
 
+/// The buckets one login attempt was counted in, to settle once the
+/// password has been checked.
+pub(crate) struct LoginAttempt {
+    account: String,
+    address: Option<String>,
+}
+
+/// RATE_LIMITED when any count went over its limit, with the time until the
+/// fullest window ends.
+fn over_limit(taken: &[(Taken, i64)], window: i64, now: i64) -> Result<()> {
+    let retry_after = taken
+        .iter()
+        .filter(|(t, limit)| t.hits > *limit)
+        .map(|(t, _)| (t.window_start + window - now).max(1))
+        .max();
+    match retry_after {
+        Some(retry_after) => Err(Error::RateLimited { retry_after }),
+        None => Ok(()),
+    }
+}
+
 impl Gatehouse {
-    /// Refuses with RATE_LIMITED when a bucket is full; otherwise says
-    /// whether it has hits in its current window.
-    async fn ensure_room(&self, bucket: &str, limit: i64, window: i64) -> Result<bool> {
-        let now = crate::now();
-        match throttle::current(&self.db, bucket, now - window).await? {
-            Some((hits, started)) if hits >= limit => Err(Error::RateLimited {
-                retry_after: (started + window - now).max(1),
-            }),
-            Some(_) => Ok(true),
-            None => Ok(false),
-        }
-    }
-
-    /// Before checking a password: is this account or address throttled?
-    /// `Ok(true)` when the account has failed logins on record in the
-    /// current window (which a successful login then forgets).
-    pub(crate) async fn login_allowed(&self, login: &str, client: Option<IpAddr>) -> Result<bool> {
+    /// Counts a login attempt against the account and the client's address,
+    /// before any password is checked; RATE_LIMITED when either is over its
+    /// limit. A refused attempt stays counted.
+    pub(crate) async fn login_attempt(
+        &self,
+        account: String,
+        client: Option<IpAddr>,
+    ) -> Result<LoginAttempt> {
         let t = &self.config.throttle;
-        let account_failures = self
-            .ensure_room(
-                &account_bucket(login),
-                t.login_failures_per_account,
-                t.login_window,
-            )
-            .await?;
-        if let Some(ip) = client {
-            self.ensure_room(
-                &address_bucket("login", ip),
-                t.login_failures_per_address,
-                t.login_window,
-            )
-            .await?;
-        }
-        Ok(account_failures)
+        let now = crate::now();
+        let address = client.map(|ip| address_bucket("login", ip));
+        let mut buckets = vec![account.as_str()];
+        buckets.extend(address.as_deref());
+        let taken = throttle::take(&self.db, &buckets, now, now - t.login_window).await?;
+        let limits = [t.login_failures_per_account, t.login_failures_per_address];
+        let taken: Vec<(Taken, i64)> = taken.into_iter().zip(limits).collect();
+        over_limit(&taken, t.login_window, now)?;
+        Ok(LoginAttempt { account, address })
     }
 
-    /// After a failed login: count it against the account and the address.
-    pub(crate) async fn login_failed(&self, login: &str, client: Option<IpAddr>) -> Result<()> {
-        let now = crate::now();
-        let window = self.config.throttle.login_window;
-        throttle::hit(&self.db, &account_bucket(login), now, now - window).await?;
-        if let Some(ip) = client {
-            throttle::hit(&self.db, &address_bucket("login", ip), now, now - window).await?;
+    /// After a successful login: the account's failures are forgotten and
+    /// the address gets its hit back. (A failed login keeps both hits.)
+    pub(crate) async fn login_succeeded(&self, attempt: LoginAttempt) -> Result<()> {
+        throttle::clear(&self.db, &attempt.account).await?;
+        if let Some(address) = &attempt.address {
+            throttle::give_back(&self.db, address).await?;
         }
         Ok(())
     }
 
-    /// After a successful login: the account's failures are forgotten. Only
-    /// called when `login_allowed` saw some (a write saved on every other
-    /// login; a failure that lands between the two is simply kept).
-    pub(crate) async fn login_succeeded(&self, login: &str) -> Result<()> {
-        throttle::clear(&self.db, &account_bucket(login)).await
-    }
-
-    /// Before a sign-up: count it against the address, refusing when full.
+    /// Counts a sign-up against the client's address, refusing when full.
     pub(crate) async fn sign_up_allowed(&self, client: Option<IpAddr>) -> Result<()> {
         let Some(ip) = client else { return Ok(()) };
         let t = &self.config.throttle;
-        let bucket = address_bucket("signup", ip);
-        self.ensure_room(&bucket, t.sign_ups_per_address, t.sign_up_window)
-            .await?;
         let now = crate::now();
-        throttle::hit(&self.db, &bucket, now, now - t.sign_up_window).await
+        let bucket = address_bucket("signup", ip);
+        let taken = throttle::take(&self.db, &[&bucket], now, now - t.sign_up_window).await?;
+        let taken: Vec<(Taken, i64)> = taken
+            .into_iter()
+            .map(|t| (t, self.config.throttle.sign_ups_per_address))
+            .collect();
+        over_limit(&taken, t.sign_up_window, now)
+    }
+
+    /// Deletes the counters of windows that have ended (run now and then:
+    /// every distinct name tried leaves a row).
+    pub async fn purge_throttle(&self) -> Result<u64> {
+        let t = &self.config.throttle;
+        let longest = t.login_window.max(t.sign_up_window);
+        throttle::purge(&self.db, crate::now() - longest + 1).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_account_has_one_bucket_whatever_the_login_and_unknown_names_their_own() {
+        assert_eq!(
+            account_bucket(Some(7), "alice"),
+            account_bucket(Some(7), "a@x.io")
+        );
+        assert_ne!(account_bucket(Some(7), "x"), account_bucket(Some(8), "x"));
+        assert_eq!(
+            account_bucket(None, "Ghost"),
+            account_bucket(None, " ghost ")
+        );
+        assert_ne!(account_bucket(None, "ghost"), account_bucket(None, "other"));
+        assert_ne!(account_bucket(None, "7"), account_bucket(Some(7), "7"));
+    }
+
+    #[test]
+    fn the_retry_time_is_that_of_the_window_over_its_limit() {
+        let t = |hits, window_start| Taken { hits, window_start };
+        assert!(over_limit(&[(t(10, 0), 10), (t(1, 50), 100)], 60, 30).is_ok());
+        match over_limit(&[(t(11, 0), 10), (t(1, 50), 100)], 60, 30) {
+            Err(Error::RateLimited { retry_after }) => assert_eq!(retry_after, 30),
+            other => panic!("{other:?}"),
+        }
     }
 }
