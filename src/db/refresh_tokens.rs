@@ -14,6 +14,17 @@ pub struct RefreshRow {
     pub revoked_at: Option<i64>,
 }
 
+/// A token just rotated, with its user's token version as it was when the
+/// rotation committed (read in the same statement, under the same lock as
+/// `users::end_sessions` takes): an access token signed with this version
+/// dies with a revoke-all that follows the rotation.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Rotated {
+    pub family_id: String,
+    pub user_id: i64,
+    pub token_version: i64,
+}
+
 /// A token to store.
 pub struct NewRefresh<'a> {
     pub token_hash: &'a [u8],
@@ -53,7 +64,7 @@ pub async fn rotate(
     now: i64,
     new_hash: &[u8],
     new_expires_at: i64,
-) -> Result<Option<RefreshRow>> {
+) -> Result<Option<Rotated>> {
     match db {
         Db::Sqlite(pools) => {
             // Spawned, so that a caller that goes away cannot stop the script
@@ -65,15 +76,22 @@ pub async fn rotate(
                 .await
                 .map_err(crate::error::Error::internal)?
         }
-        Db::Postgres(pool) => Ok(sqlx::query_as::<_, RefreshRow>(
-            "WITH claimed AS ( \
+        // `owner` locks the user's row (FOR SHARE) before the token is
+        // claimed: `users::end_sessions` holds it (FOR UPDATE, by its UPDATE)
+        // until it has revoked every token, so the two never interleave.
+        Db::Postgres(pool) => Ok(sqlx::query_as::<_, Rotated>(
+            "WITH owner AS ( \
+               SELECT id, token_version FROM users \
+               WHERE id = (SELECT user_id FROM refresh_tokens WHERE token_hash = $1) FOR SHARE), \
+             claimed AS ( \
                UPDATE refresh_tokens SET used_at = $2 \
                WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2 \
-               RETURNING family_id, user_id, expires_at, used_at, revoked_at), \
+                 AND user_id IN (SELECT id FROM owner) \
+               RETURNING family_id, user_id), \
              successor AS ( \
                INSERT INTO refresh_tokens (token_hash, family_id, user_id, issued_at, expires_at) \
                SELECT $3, family_id, user_id, $2, $4 FROM claimed) \
-             SELECT family_id, user_id, expires_at, used_at, revoked_at FROM claimed",
+             SELECT c.family_id, c.user_id, o.token_version FROM claimed c JOIN owner o ON o.id = c.user_id",
         )
         .bind(old_hash)
         .bind(now)
@@ -94,13 +112,14 @@ async fn rotate_sqlite(
     now: i64,
     new_hash: &[u8],
     new_expires_at: i64,
-) -> Result<Option<RefreshRow>> {
+) -> Result<Option<Rotated>> {
     use sqlx::Connection as _;
 
     const SCRIPT: &str = "BEGIN IMMEDIATE; \
         UPDATE refresh_tokens SET used_at = $2 \
           WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2 \
-          RETURNING family_id, user_id, expires_at, used_at, revoked_at; \
+          RETURNING family_id, user_id, \
+            (SELECT token_version FROM users WHERE users.id = refresh_tokens.user_id) AS token_version; \
         INSERT INTO refresh_tokens (token_hash, family_id, user_id, issued_at, expires_at) \
           SELECT $3, family_id, user_id, $2, $4 FROM refresh_tokens \
           WHERE token_hash = $1 AND changes() = 1; \
@@ -108,7 +127,7 @@ async fn rotate_sqlite(
     let mut conn = pool.acquire().await?;
     // `fetch_all`, not `fetch_optional`: the latter stops the script at the
     // first row, before the INSERT and the COMMIT.
-    let claimed = sqlx::query_as::<_, RefreshRow>(SCRIPT)
+    let claimed = sqlx::query_as::<_, Rotated>(SCRIPT)
         .bind(old_hash)
         .bind(now)
         .bind(new_hash)
@@ -147,19 +166,6 @@ pub async fn revoke_family(db: &Db, family_id: &str, now: i64) -> Result<u64> {
     .await
     .map(|r| r.rows_affected()))?;
     Ok(r)
-}
-
-/// Revokes every token of a user (log out everywhere).
-pub async fn revoke_user(db: &Db, user_id: i64, now: i64) -> Result<()> {
-    with_pool!(db, write, |p| sqlx::query(
-        "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL"
-    )
-    .bind(user_id)
-    .bind(now)
-    .execute(p)
-    .await
-    .map(|_| ()))?;
-    Ok(())
 }
 
 /// Deletes tokens that expired before `before`; reuse of those can no longer
@@ -219,7 +225,11 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!((row.family_id.as_str(), row.user_id), ("fam", user));
-        assert_eq!(row.used_at, Some(200));
+        assert_eq!(row.token_version, 0);
+        assert_eq!(
+            by_hash(&db, b"old").await.unwrap().unwrap().used_at,
+            Some(200)
+        );
         let new = by_hash(&db, b"new").await.unwrap().unwrap();
         assert_eq!((new.family_id.as_str(), new.expires_at), ("fam", 2_000));
         assert_eq!(new.used_at, None);
@@ -288,8 +298,12 @@ mod tests {
         let old = by_hash(&db, b"old").await.unwrap().unwrap();
         assert_eq!(old.used_at, None, "the failed claim must be rolled back");
 
-        let row = rotate(&db, b"old", 201, b"fresh", 2_000).await.unwrap();
-        assert_eq!(row.map(|r| r.used_at), Some(Some(201)));
+        assert!(rotate(&db, b"old", 201, b"fresh", 2_000)
+            .await
+            .unwrap()
+            .is_some());
+        let old = by_hash(&db, b"old").await.unwrap().unwrap();
+        assert_eq!(old.used_at, Some(201));
         let Db::Sqlite(pools) = &db else {
             unreachable!()
         };

@@ -71,9 +71,65 @@ pub struct NewUser<'a> {
 const COLUMNS: &str = "id, username, email, password_hash, first_name, last_name, is_active, \
      is_staff, is_superuser, date_joined, last_login, token_version";
 
-/// The case-insensitive key a username or email is unique by.
+/// The key a username or email is unique by, and looked up by: trimmed,
+/// NFKC-normalised and lower-cased (NFKC again after lower-casing, which can
+/// un-normalise). So `Admin`, `ａｄｍｉｎ` (fullwidth) and ` admin ` are one
+/// name, as Django's `normalize_username` makes them; different scripts
+/// (Cyrillic `а`) stay different, and sign-up refuses names that mix them.
 pub fn key(s: &str) -> String {
-    s.trim().to_lowercase()
+    use unicode_normalization::UnicodeNormalization as _;
+    let folded = s.trim().nfkc().collect::<String>().to_lowercase();
+    if folded.is_ascii() {
+        return folded;
+    }
+    folded.nfkc().collect()
+}
+
+/// Brings keys written by an older rule (before NFKC) up to [`key`]. Only
+/// rows with a non-ASCII key can differ, so only those are read. A row whose
+/// new key is another row's is left as it was and reported: an operator must
+/// rename one of the two.
+pub async fn rekey(db: &Db) -> Result<()> {
+    let sql = match db {
+        Db::Sqlite(_) => {
+            "SELECT id, username, email, username_key, email_key FROM users \
+             WHERE username_key GLOB '*[^ -~]*' OR email_key GLOB '*[^ -~]*'"
+        }
+        Db::Postgres(_) => {
+            "SELECT id, username, email, username_key, email_key FROM users \
+             WHERE username_key ~ '[^ -~]' OR email_key ~ '[^ -~]'"
+        }
+    };
+    type Keys = (i64, String, String, String, Option<String>);
+    let rows: Vec<Keys> = with_pool!(db, write, |p| sqlx::query_as::<_, Keys>(sql)
+        .fetch_all(p)
+        .await)?;
+    for (id, username, email, username_key, email_key) in rows {
+        let new_username_key = key(&username);
+        let new_email_key = (!email.is_empty()).then(|| key(&email));
+        if new_username_key == username_key && new_email_key == email_key {
+            continue;
+        }
+        let updated = with_pool!(db, write, |p| sqlx::query(
+            "UPDATE users SET username_key = $2, email_key = $3 WHERE id = $1"
+        )
+        .bind(id)
+        .bind(&new_username_key)
+        .bind(new_email_key.as_deref())
+        .execute(p)
+        .await
+        .map(|_| ()));
+        match updated {
+            Ok(_) => tracing::info!(user_id = id, "login keys brought up to NFKC"),
+            Err(e) if unique_violation(&e).is_some() => tracing::warn!(
+                user_id = id,
+                "this user's name or email is, after NFKC normalisation, another \
+                 user's; its keys were left as they were: rename one of the two"
+            ),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
 /// Maps a unique violation on `users` to the field it concerns.
@@ -320,31 +376,44 @@ pub async fn record_login(db: &Db, id: i64, now: i64, new_hash: Option<&str>) ->
     Ok(())
 }
 
-/// Sets a new password hash and ends every token issued so far.
-/// Returns the user with its new token version.
-pub async fn set_password(db: &Db, id: i64, hash: &str) -> Result<UserRow> {
+/// Ends every session of the user in one transaction: its token version
+/// goes up (every access token issued so far stops working), every refresh
+/// token is revoked, and, when `new_password_hash` is given, the password
+/// changes. Returns the user as it now is.
+///
+/// One transaction, version first: a refresh rotation (which reads the
+/// version under a lock, see `refresh_tokens::rotate`) either finishes
+/// before it, and its new token is revoked here, or starts after it, and
+/// finds its token revoked.
+pub async fn end_sessions(
+    db: &Db,
+    id: i64,
+    now: i64,
+    new_password_hash: Option<&str>,
+) -> Result<UserRow> {
     let sql = format!(
-        "UPDATE users SET password_hash = $2, token_version = token_version + 1 \
-         WHERE id = $1 RETURNING {COLUMNS}"
+        "UPDATE users SET token_version = token_version + 1, \
+         password_hash = COALESCE($2, password_hash) WHERE id = $1 RETURNING {COLUMNS}"
     );
-    with_pool!(db, write, |p| sqlx::query_as::<_, UserRow>(&sql)
+    with_pool!(db, write, |p| async {
+        let mut tx = p.begin().await?;
+        let user = sqlx::query_as::<_, UserRow>(&sql)
+            .bind(id)
+            .bind(new_password_hash)
+            .fetch_optional(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        )
         .bind(id)
-        .bind(hash)
-        .fetch_optional(p)
-        .await)?
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(user)
+    }
+    .await)?
     .ok_or(Error::TokenInvalid("the user no longer exists"))
-}
-
-/// Ends every access token issued so far to the user.
-pub async fn bump_token_version(db: &Db, id: i64) -> Result<()> {
-    with_pool!(db, write, |p| sqlx::query(
-        "UPDATE users SET token_version = token_version + 1 WHERE id = $1"
-    )
-    .bind(id)
-    .execute(p)
-    .await
-    .map(|_| ()))?;
-    Ok(())
 }
 
 /// Activates or deactivates a user; a deactivated user's tokens stop working.
@@ -363,6 +432,55 @@ pub async fn set_active(db: &Db, id: i64, active: bool) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_fold_case_width_and_compatibility_forms_but_not_scripts() {
+        assert_eq!(key(" Admin "), "admin");
+        assert_eq!(key("ＡＤＭＩＮ"), "admin");
+        assert_eq!(key("ａｄｍｉｎ@ｅｘａｍｐｌｅ.com"), "admin@example.com");
+        assert_eq!(key("ﬁle"), "file");
+        assert_eq!(key("Straße"), "straße");
+        assert_ne!(key("\u{430}dmin"), key("admin"));
+    }
+
+    #[tokio::test]
+    async fn rekey_brings_old_keys_up_to_nfkc_and_leaves_clashes_alone() {
+        let (_dir, db) = crate::db::scratch_sqlite().await;
+        let Db::Sqlite(pools) = &db else {
+            unreachable!()
+        };
+        for (name, old_key) in [
+            ("ｂｏｂ", "ｂｏｂ"),
+            ("ａｌｉｃｅ", "ａｌｉｃｅ"),
+            ("alice", "alice"),
+        ] {
+            sqlx::query(
+                "INSERT INTO users (username, username_key, password_hash, date_joined) \
+                 VALUES ($1, $2, 'x', 0)",
+            )
+            .bind(name)
+            .bind(old_key)
+            .execute(&pools.write)
+            .await
+            .unwrap();
+        }
+        rekey(&db).await.unwrap();
+        assert_eq!(
+            by_login(&db, "BOB").await.unwrap().unwrap().username,
+            "ｂｏｂ"
+        );
+        // Fullwidth alice would clash with alice: left as it was.
+        assert_eq!(
+            by_login(&db, "alice").await.unwrap().unwrap().username,
+            "alice"
+        );
+        let left: String =
+            sqlx::query_scalar("SELECT username_key FROM users WHERE username = 'ａｌｉｃｅ'")
+                .fetch_one(&pools.write)
+                .await
+                .unwrap();
+        assert_eq!(left, "ａｌｉｃｅ");
+    }
 
     fn same(a: &UserRow, b: &UserRow) -> bool {
         (
@@ -429,7 +547,7 @@ mod tests {
         assert_eq!(direct.last_login, Some(1_800_000_100));
         assert!(key_active);
 
-        bump_token_version(&db, u.id).await.unwrap();
+        end_sessions(&db, u.id, 1_800_000_150, None).await.unwrap();
         set_active(&db, u.id, false).await.unwrap();
         let (after, _) = by_id_with_key(&db, u.id, kid).await.unwrap().unwrap();
         assert!(!after.is_active);

@@ -4,7 +4,6 @@ use std::net::IpAddr;
 
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::db::refresh_tokens;
 use crate::db::users::{self, NewUser, ProfileChange, UserRow};
 use crate::error::{Error, Result};
 use crate::service::{validate, AuthUser, Gatehouse, Issued};
@@ -23,9 +22,10 @@ impl Gatehouse {
         staff: bool,
         client: Option<IpAddr>,
     ) -> Result<UserRow> {
-        let username = username.trim();
+        let username = validate::normalize_username(username);
+        let username = username.as_str();
         let email = email.trim();
-        validate::username("username", username)?;
+        validate::new_username("username", username)?;
         validate::email("email", email)?;
         validate::password(
             "password",
@@ -125,9 +125,8 @@ impl Gatehouse {
             },
         )?;
         let hash = self.hasher.hash(new).await?;
-        let user = users::set_password(&self.db, me.user.id, &hash).await?;
         let now = crate::now();
-        refresh_tokens::revoke_user(&self.db, user.id, now).await?;
+        let user = users::end_sessions(&self.db, me.user.id, now, Some(&hash)).await?;
         self.issue_new_session(user, now).await
     }
 

@@ -38,6 +38,9 @@ impl Gatehouse {
     pub async fn start(config: Config) -> anyhow::Result<State> {
         let db = Db::connect(&config).await?;
         db.migrate().await?;
+        crate::db::users::rekey(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("bringing login keys up to NFKC: {e:?}"))?;
         let external = config
             .signing_key
             .as_ref()

@@ -8,6 +8,30 @@ pub const MAX_NAME_CHARS: usize = 150;
 pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
+/// A username as it is stored: trimmed and NFKC-normalised, as Django's
+/// `normalize_username` stores it (fullwidth `ａｄｍｉｎ` becomes `admin`).
+pub fn normalize_username(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    s.trim().nfkc().collect()
+}
+
+/// A new username (sign-up): [`username`]'s rule, and all its letters of one
+/// script (UTS #39's single-script test; digits and `@ . + - _` belong to
+/// every script, and Han with Hiragana and Katakana counts as one), so that
+/// `аdmin` with a Cyrillic `а` cannot pass for `admin`. Imported Django
+/// accounts are kept as they were.
+pub fn new_username(field: &'static str, s: &str) -> Result<()> {
+    use unicode_security::MixedScript as _;
+    username(field, s)?;
+    if !s.is_single_script() {
+        return Err(Error::bad_input(
+            field,
+            "The username must not mix letters of different scripts (such as Latin and Cyrillic).",
+        ));
+    }
+    Ok(())
+}
+
 /// Django's rule: letters, digits and `@ . + - _`, at most 150 characters.
 pub fn username(field: &'static str, s: &str) -> Result<()> {
     if s.is_empty() {
@@ -167,6 +191,32 @@ mod tests {
         assert!(rule(username("username", &"a".repeat(151)))
             .unwrap()
             .contains("150"));
+    }
+
+    #[test]
+    fn new_usernames_are_normalised_and_may_not_mix_scripts() {
+        assert_eq!(normalize_username(" ａｄｍｉｎ "), "admin");
+        assert_eq!(normalize_username("ﬁle"), "file");
+        for ok in [
+            "admin",
+            "Zoë",
+            "алиса",
+            "用户名",
+            "ユーザー名前",
+            "ελένη_2",
+            "bob@x.io",
+        ] {
+            assert!(new_username("username", ok).is_ok(), "{ok}");
+        }
+        // Cyrillic "а" (U+0430) among Latin letters; Greek omicron likewise.
+        for bad in ["\u{430}dmin", "r\u{3bf}ot", "pay\u{440}al"] {
+            assert!(
+                rule(new_username("username", bad))
+                    .unwrap()
+                    .contains("scripts"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

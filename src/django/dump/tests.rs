@@ -138,6 +138,14 @@ fn bad_rows_say_why() {
             "no \"fields\"",
         ),
         ("42".to_owned(), "not an object"),
+        (
+            full(
+                "ok",
+                "o@example.com",
+                "pbkdf2_sha256$10000000$salt$YywoEuRtRgQQK6dhjp1tfS+BKPYma0oDJk0qBGC33LM=",
+            ),
+            "iteration count is out of range",
+        ),
     ];
     for (json, want) in cases {
         // A good row keeps the file a dump of users.
@@ -146,6 +154,12 @@ fn bad_rows_say_why() {
         let err = rows[1].user.as_ref().map(|_| ()).unwrap_err();
         assert!(err.contains(want), "{json}: {err}");
     }
+}
+
+#[test]
+fn usernames_are_read_nfkc_normalised_as_django_stores_them() {
+    let rows = parse(&format!("[{}]", full("ｆｕｌｌ", "f@example.com", HASH))).unwrap();
+    assert_eq!(rows[0].user.as_ref().unwrap().username, "full");
 }
 
 #[test]
