@@ -56,7 +56,7 @@ impl Hasher {
         let dummy = hash_with(&params, dummy_password.as_bytes(), &mut memory)
             .map_err(|e| anyhow::anyhow!("argon2 self-test failed: {e:?}"))?;
         drop(memory);
-        let pool = Pool::start(concurrency.max(1), params.block_count())?;
+        let pool = Pool::start(hashing_threads(concurrency), params.block_count())?;
         Ok(Self {
             params,
             pool: Arc::new(pool),
@@ -100,6 +100,16 @@ impl Hasher {
         Ok(if known { verdict } else { Verdict::Mismatch })
     }
 
+    /// Runs other CPU-heavy password work (a Django PBKDF2 check) on the
+    /// hashing threads, so that hashing of every kind together never runs on
+    /// more threads than the hashing slots.
+    pub async fn run_other<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T> {
+        self.run(move |_memory| f()).await
+    }
+
     /// Runs `f` on a hashing thread, in the caller's span (so the hash is
     /// attributed to its request), and waits for its result.
     async fn run<T: Send + 'static>(
@@ -129,6 +139,21 @@ impl Hasher {
 }
 
 type Job = Box<dyn FnOnce(&mut Memory) + Send>;
+
+/// How many hashing threads to run for a configured concurrency: never more
+/// than the machine's cores (hashes are CPU-bound: more threads only make
+/// every hash slower and starve the request path), never fewer than one.
+fn hashing_threads(configured: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if configured > cores {
+        tracing::warn!(
+            configured,
+            cores,
+            "GATEHOUSE_HASH_CONCURRENCY is above the number of cores; using {cores}"
+        );
+    }
+    configured.clamp(1, cores)
+}
 
 /// The hashing threads. They stop when the last `Hasher` clone is dropped
 /// (the queue's sender goes away).
@@ -658,6 +683,14 @@ mod tests {
                 .unwrap(),
             Verdict::Mismatch
         );
+    }
+
+    #[test]
+    fn hashing_never_runs_more_threads_than_cores() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(hashing_threads(1000), cores);
+        assert_eq!(hashing_threads(0), 1);
+        assert_eq!(hashing_threads(1), 1);
     }
 
     #[tokio::test]
