@@ -130,6 +130,17 @@ impl KeyRing {
         Ok(self.lookup(kid))
     }
 
+    /// Re-reads the keys unless that was done less than `MIN_RELOAD_GAP`
+    /// ago (for anonymous requests such as `/.well-known/paseto-keys`, which
+    /// must not turn into a query each). Says whether it re-read them.
+    pub async fn reload_if_due(&self) -> Result<bool> {
+        if !self.may_reload() {
+            return Ok(false);
+        }
+        self.reload().await?;
+        Ok(true)
+    }
+
     /// Re-reads the keys from the database.
     pub async fn reload(&self) -> Result<()> {
         let rows = db::keys::all(&self.db).await?;
@@ -312,6 +323,19 @@ mod tests {
             }
             assert_eq!(db::keys::all(&db).await.unwrap().len(), 1);
             assert!(signing.windows(2).all(|w| w[0] == w[1]), "{signing:?}");
+        }
+    }
+
+    /// Anonymous callers of `/.well-known/paseto-keys` share one re-read
+    /// per gap: a burst of them is not a burst of queries.
+    #[tokio::test]
+    async fn reloads_on_request_are_at_most_one_per_gap() {
+        let (_dir, db) = crate::db::scratch_sqlite().await;
+        let ring = KeyRing::load(&db, None).await.unwrap();
+        *ring.last_reload.lock().unwrap() = Instant::now() - MIN_RELOAD_GAP;
+        assert!(ring.reload_if_due().await.unwrap());
+        for _ in 0..100 {
+            assert!(!ring.reload_if_due().await.unwrap());
         }
     }
 

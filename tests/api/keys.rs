@@ -86,6 +86,9 @@ async fn after_rotation_new_tokens_use_the_new_key_and_old_ones_verify_until_ret
         "TOKEN_INVALID",
     );
     assert_no_errors(&app.me(Some(&bearer(&new_token))).await);
+    // The published list follows at the next reload (the periodic one, or
+    // one asked for by a request at most once a second).
+    app.state.keys.reload().await.unwrap();
     let keys = published(&app).await["keys"].clone();
     assert_eq!(keys.as_array().unwrap().len(), 1);
     assert_eq!(keys[0]["kid"], new_kid);
