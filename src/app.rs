@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use poem::http::Method;
 use poem::http::StatusCode;
-use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::middleware::{Cors, SetHeader};
 use poem::web::{Data, Json};
 use poem::{get, handler, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server};
@@ -15,16 +15,15 @@ use tracing::Instrument as _;
 
 use crate::config::Config;
 use crate::graphql;
+use crate::listener::GuardedAcceptor;
 use crate::rest;
 use crate::service::{Gatehouse, State};
-
-/// How long in-flight requests get to finish at shutdown.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Builds every route over the service.
 pub fn routes(state: State) -> impl Endpoint {
     let schema = graphql::schema(state.clone());
     let observed = state.clone();
+    let body_timeout = state.config.http.body_read_timeout;
     rest::mount(Route::new(), state.config.max_body_bytes)
         .at(
             "/graphql",
@@ -44,6 +43,7 @@ pub fn routes(state: State) -> impl Endpoint {
         .data(schema)
         .with(SetHeader::new().overriding("x-content-type-options", "nosniff"))
         .around(no_store_by_default)
+        .around(move |next, req| crate::listener::body_deadline(next, req, body_timeout))
         .around(move |next, req| log_request(next, req, observed.clone()))
 }
 
@@ -137,7 +137,8 @@ fn new_request_id() -> String {
 /// the key id is in each token's footer). Never a private key.
 #[handler]
 async fn paseto_keys(Data(state): Data<&State>) -> Response {
-    if let Err(e) = state.keys.reload().await {
+    // At most one re-read per `MIN_RELOAD_GAP`, whoever asks how often.
+    if let Err(e) = state.keys.reload_if_due().await {
         e.log();
         return Json(serde_json::json!({ "code": e.code(), "message": e.message() }))
             .with_status(StatusCode::SERVICE_UNAVAILABLE)
@@ -181,7 +182,7 @@ async fn readyz(Data(state): Data<&State>) -> Response {
 
 /// A started (bound, migrated) server, not yet serving.
 pub struct Application {
-    acceptor: TcpAcceptor,
+    acceptor: GuardedAcceptor,
     addr: SocketAddr,
     state: State,
 }
@@ -196,6 +197,7 @@ impl Application {
             .into_acceptor()
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
+        let acceptor = GuardedAcceptor::new(acceptor, state.config.http);
         let addr = acceptor
             .local_addr()
             .first()
@@ -222,12 +224,15 @@ impl Application {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
         let purge = tokio::spawn(purge_expired_tokens(self.state.clone()));
         let reload = tokio::spawn(reload_keys(self.state.clone()));
+        let throttle = tokio::spawn(purge_throttle(self.state.clone()));
         let state = self.state.clone();
+        let grace = state.config.http.shutdown_grace;
         let result = Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(routes(self.state), shutdown, Some(SHUTDOWN_GRACE))
+            .run_with_graceful_shutdown(routes(self.state), shutdown, Some(grace))
             .await;
         purge.abort();
         reload.abort();
+        throttle.abort();
         state.db.close().await;
         result
     }
@@ -240,6 +245,22 @@ async fn purge_expired_tokens(state: State) {
         tick.tick().await;
         match crate::db::refresh_tokens::purge_expired(&state.db, crate::now() - 86_400).await {
             Ok(n) if n > 0 => tracing::info!(deleted = n, "purged expired refresh tokens"),
+            Ok(_) => {}
+            Err(e) => e.log(),
+        }
+    }
+}
+
+/// Deletes ended throttle windows (each distinct login name tried leaves a
+/// row) as often as the shortest window, at most hourly.
+async fn purge_throttle(state: State) {
+    let t = state.config.throttle;
+    let every = t.login_window.min(t.sign_up_window).clamp(1, 3600) as u64;
+    let mut tick = tokio::time::interval(Duration::from_secs(every));
+    loop {
+        tick.tick().await;
+        match state.purge_throttle().await {
+            Ok(n) if n > 0 => tracing::debug!(deleted = n, "purged ended throttle windows"),
             Ok(_) => {}
             Err(e) => e.log(),
         }

@@ -33,7 +33,8 @@ pub struct Config {
     /// crash) or `full` (also survives power loss, slower writes).
     pub sqlite_synchronous_full: bool,
     /// `GATEHOUSE_GRAPHQL_MAX_DEPTH`, `_MAX_FIELDS`, `_MAX_ALIASES`,
-    /// `_MAX_PASSWORD_CHECKS`: limits on one GraphQL request.
+    /// `_MAX_PASSWORD_CHECKS`, `_MAX_INTROSPECTION_FIELDS`,
+    /// `_MAX_INTROSPECTION_ALIASES`: limits on one GraphQL request.
     pub graphql_limits: GraphqlLimits,
     /// `GATEHOUSE_PASSWORD_MIN_SCORE`: minimum zxcvbn strength (0-4) of a
     /// new password; 0 turns the estimate off (length rules still apply).
@@ -56,6 +57,38 @@ pub struct Config {
     /// `GATEHOUSE_LOG_FORMAT`: `text` (default, for people) or `json` (one
     /// object per line, for log collectors).
     pub log_json: bool,
+    /// Connection cap, read deadlines and shutdown grace (`GATEHOUSE_MAX_CONNECTIONS`,
+    /// `GATEHOUSE_*_TIMEOUT_SECS`, `GATEHOUSE_SHUTDOWN_GRACE_SECS`).
+    pub http: HttpLimits,
+}
+
+/// Defences against slow and greedy clients (see `listener`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Connections open at once; more wait in the kernel's backlog.
+    pub max_connections: usize,
+    /// A request's head (request line and headers) must arrive whole within
+    /// this much of its first byte.
+    pub header_read_timeout: Duration,
+    /// A request's body must arrive whole within this much of the handler
+    /// starting to read it.
+    pub body_read_timeout: Duration,
+    /// A connection with no request in flight closes after this long.
+    pub idle_timeout: Duration,
+    /// At shutdown (SIGTERM, Ctrl-C), how long in-flight requests get to finish.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 1024,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
 }
 
 /// Throttling limits; windows in seconds.
@@ -86,7 +119,9 @@ impl Default for ThrottleLimits {
     }
 }
 
-/// Limits on one GraphQL operation (introspection is exempt).
+/// Limits on one GraphQL operation. Introspection (`__schema`, `__type` and
+/// everything below them) has its own, larger caps instead of the depth,
+/// field and alias limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GraphqlLimits {
     pub max_depth: usize,
@@ -95,6 +130,12 @@ pub struct GraphqlLimits {
     /// Password-checking fields per request (`tokenAuth`, sign-up,
     /// `changePassword`): each costs an argon2 hash.
     pub max_password_checks: usize,
+    /// Introspection fields per operation (GraphiQL's full introspection
+    /// query selects about 240 once its fragments are expanded).
+    pub max_introspection_fields: usize,
+    /// Aliased introspection fields per operation: each alias of `__schema`
+    /// answers the schema once more.
+    pub max_introspection_aliases: usize,
 }
 
 impl Default for GraphqlLimits {
@@ -104,6 +145,8 @@ impl Default for GraphqlLimits {
             max_fields: 200,
             max_aliases: 30,
             max_password_checks: 1,
+            max_introspection_fields: 1000,
+            max_introspection_aliases: 30,
         }
     }
 }
@@ -150,6 +193,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
             log_json: false,
+            http: HttpLimits::default(),
         }
     }
 }
@@ -183,6 +227,8 @@ pub const SETTINGS: &[&str] = &[
     "GATEHOUSE_GRAPHQL_MAX_FIELDS",
     "GATEHOUSE_GRAPHQL_MAX_ALIASES",
     "GATEHOUSE_GRAPHQL_MAX_PASSWORD_CHECKS",
+    "GATEHOUSE_GRAPHQL_MAX_INTROSPECTION_FIELDS",
+    "GATEHOUSE_GRAPHQL_MAX_INTROSPECTION_ALIASES",
     "GATEHOUSE_LOGIN_MAX_FAILURES_PER_ACCOUNT",
     "GATEHOUSE_LOGIN_MAX_FAILURES_PER_ADDRESS",
     "GATEHOUSE_LOGIN_WINDOW_SECS",
@@ -194,6 +240,11 @@ pub const SETTINGS: &[&str] = &[
     "GATEHOUSE_SIGNING_KEY_FILE",
     "GATEHOUSE_KEY_RELOAD_SECS",
     "GATEHOUSE_LOG_FORMAT",
+    "GATEHOUSE_MAX_CONNECTIONS",
+    "GATEHOUSE_HEADER_READ_TIMEOUT_SECS",
+    "GATEHOUSE_BODY_READ_TIMEOUT_SECS",
+    "GATEHOUSE_IDLE_TIMEOUT_SECS",
+    "GATEHOUSE_SHUTDOWN_GRACE_SECS",
 ];
 
 /// The TOML key of a setting: its variable without `GATEHOUSE_`, lower case.
@@ -284,6 +335,14 @@ impl Config {
                 g.max_password_checks.to_string(),
             ),
             (
+                "GATEHOUSE_GRAPHQL_MAX_INTROSPECTION_FIELDS",
+                g.max_introspection_fields.to_string(),
+            ),
+            (
+                "GATEHOUSE_GRAPHQL_MAX_INTROSPECTION_ALIASES",
+                g.max_introspection_aliases.to_string(),
+            ),
+            (
                 "GATEHOUSE_LOGIN_MAX_FAILURES_PER_ACCOUNT",
                 t.login_failures_per_account.to_string(),
             ),
@@ -322,6 +381,26 @@ impl Config {
             (
                 "GATEHOUSE_LOG_FORMAT",
                 if c.log_json { "json" } else { "text" }.into(),
+            ),
+            (
+                "GATEHOUSE_MAX_CONNECTIONS",
+                c.http.max_connections.to_string(),
+            ),
+            (
+                "GATEHOUSE_HEADER_READ_TIMEOUT_SECS",
+                c.http.header_read_timeout.as_secs().to_string(),
+            ),
+            (
+                "GATEHOUSE_BODY_READ_TIMEOUT_SECS",
+                c.http.body_read_timeout.as_secs().to_string(),
+            ),
+            (
+                "GATEHOUSE_IDLE_TIMEOUT_SECS",
+                c.http.idle_timeout.as_secs().to_string(),
+            ),
+            (
+                "GATEHOUSE_SHUTDOWN_GRACE_SECS",
+                c.http.shutdown_grace.as_secs().to_string(),
             ),
         ];
         rows.iter().map(|(k, v)| format!("{k} = {v}\n")).collect()
@@ -464,6 +543,24 @@ impl Config {
                 )?
                 .as_secs() as i64,
             },
+            http: HttpLimits {
+                max_connections: num(
+                    "GATEHOUSE_MAX_CONNECTIONS",
+                    d.http.max_connections as u64,
+                    1,
+                    1_000_000,
+                )? as usize,
+                header_read_timeout: secs(
+                    "GATEHOUSE_HEADER_READ_TIMEOUT_SECS",
+                    d.http.header_read_timeout,
+                )?,
+                body_read_timeout: secs(
+                    "GATEHOUSE_BODY_READ_TIMEOUT_SECS",
+                    d.http.body_read_timeout,
+                )?,
+                idle_timeout: secs("GATEHOUSE_IDLE_TIMEOUT_SECS", d.http.idle_timeout)?,
+                shutdown_grace: secs("GATEHOUSE_SHUTDOWN_GRACE_SECS", d.http.shutdown_grace)?,
+            },
             log_json: match get("GATEHOUSE_LOG_FORMAT").as_deref() {
                 None => d.log_json,
                 Some(v) if v.eq_ignore_ascii_case("text") => false,
@@ -523,6 +620,18 @@ impl Config {
                     d.graphql_limits.max_password_checks as u64,
                     1,
                     100,
+                )? as usize,
+                max_introspection_fields: num(
+                    "GATEHOUSE_GRAPHQL_MAX_INTROSPECTION_FIELDS",
+                    d.graphql_limits.max_introspection_fields as u64,
+                    1,
+                    100_000,
+                )? as usize,
+                max_introspection_aliases: num(
+                    "GATEHOUSE_GRAPHQL_MAX_INTROSPECTION_ALIASES",
+                    d.graphql_limits.max_introspection_aliases as u64,
+                    0,
+                    10_000,
                 )? as usize,
             },
         })
@@ -738,5 +847,26 @@ mod tests {
         assert!(from(&[("GATEHOUSE_ARGON2_ITERATIONS", "0")]).is_err());
         assert!(from(&[("GATEHOUSE_MAX_BODY_BYTES", "abc")]).is_err());
         assert!(from(&[("GATEHOUSE_SQLITE_SYNCHRONOUS", "off")]).is_err());
+    }
+
+    #[test]
+    fn introspection_has_its_own_limits_and_they_can_be_set() {
+        let g = from(&[]).unwrap().graphql_limits;
+        assert_eq!(
+            (g.max_introspection_fields, g.max_introspection_aliases),
+            (1000, 30)
+        );
+        let g = from(&[
+            ("GATEHOUSE_GRAPHQL_MAX_INTROSPECTION_FIELDS", "5000"),
+            ("GATEHOUSE_GRAPHQL_MAX_INTROSPECTION_ALIASES", "0"),
+        ])
+        .unwrap()
+        .graphql_limits;
+        assert_eq!(
+            (g.max_introspection_fields, g.max_introspection_aliases),
+            (5000, 0)
+        );
+        let e = from(&[("GATEHOUSE_GRAPHQL_MAX_INTROSPECTION_FIELDS", "0")]).unwrap_err();
+        assert_eq!(e.name, "GATEHOUSE_GRAPHQL_MAX_INTROSPECTION_FIELDS");
     }
 }

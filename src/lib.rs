@@ -11,6 +11,8 @@ pub mod db;
 pub mod django;
 pub mod error;
 pub mod graphql;
+/// The listening socket: connection cap and read deadlines for slow clients.
+pub mod listener;
 pub mod metrics;
 pub mod rest;
 pub mod sdl_diff;

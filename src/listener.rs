@@ -1,0 +1,371 @@
+//! The listening socket's defences against slow and greedy clients: a cap
+//! on open connections, and deadlines on each phase of a request that the
+//! client controls.
+//!
+//! Each accepted connection goes through [`Guarded`], which watches the bytes
+//! hyper reads (one pass over them, nothing kept) and knows which phase the
+//! connection is in:
+//! - *idle* (just accepted, or a response was written): the next request
+//!   must start within `idle_timeout` (keep-alive connections close then);
+//! - *head* (a request's first byte came): its header block must end (the
+//!   blank line) within `header_read_timeout`, however slowly bytes trickle;
+//! - *busy* (the head is in): no deadline here; the body has its own
+//!   ([`BodyDeadline`], a middleware), and handlers their own limits.
+//!
+//! A connection past its deadline gets a read error and hyper closes it. At
+//! the connection cap the acceptor stops accepting until one closes (new
+//! clients wait in the kernel's backlog), so a flood of sockets cannot take
+//! every file descriptor.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use poem::listener::{Acceptor, TcpAcceptor};
+use poem::web::{LocalAddr, RemoteAddr};
+use poem::{http::uri::Scheme, Body, Endpoint, Request};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::{Instant, Sleep};
+
+pub use crate::config::HttpLimits;
+
+/// A TCP acceptor with a connection cap and per-phase read deadlines.
+pub struct GuardedAcceptor {
+    inner: TcpAcceptor,
+    slots: Arc<Semaphore>,
+    limits: HttpLimits,
+}
+
+impl GuardedAcceptor {
+    pub fn new(inner: TcpAcceptor, limits: HttpLimits) -> Self {
+        Self {
+            inner,
+            slots: Arc::new(Semaphore::new(limits.max_connections)),
+            limits,
+        }
+    }
+}
+
+impl Acceptor for GuardedAcceptor {
+    type Io = Guarded<TcpStream>;
+
+    fn local_addr(&self) -> Vec<LocalAddr> {
+        self.inner.local_addr()
+    }
+
+    async fn accept(&mut self) -> io::Result<(Self::Io, LocalAddr, RemoteAddr, Scheme)> {
+        // Wait for a free slot before taking the next connection off the
+        // backlog; the semaphore is never closed.
+        let permit = self
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| io::Error::other("the connection slots are closed"))?;
+        let (io, local, remote, scheme) = self.inner.accept().await?;
+        let _ = io.set_nodelay(true);
+        Ok((Guarded::new(io, permit, self.limits), local, remote, scheme))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for a request's first byte.
+    Idle,
+    /// Inside a request head; `tail` holds how much of its end has been seen.
+    Head { tail: EndOfHead },
+    /// The head is in: the body and the handler run without this deadline.
+    Busy,
+}
+
+/// A stream that enforces the idle and header deadlines, holding its slot
+/// of the connection cap for as long as it lives.
+pub struct Guarded<T> {
+    inner: T,
+    phase: Phase,
+    deadline: Pin<Box<Sleep>>,
+    limits: HttpLimits,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl<T> Guarded<T> {
+    fn new(inner: T, slot: OwnedSemaphorePermit, limits: HttpLimits) -> Self {
+        Self {
+            inner,
+            phase: Phase::Idle,
+            deadline: Box::pin(tokio::time::sleep(limits.idle_timeout)),
+            limits,
+            _slot: slot,
+        }
+    }
+
+    fn restart_deadline(&mut self, after: Duration) {
+        self.deadline.as_mut().reset(Instant::now() + after);
+    }
+
+    /// Moves the phase along after `bytes` were read.
+    fn saw(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        let mut tail = match self.phase {
+            Phase::Busy => return,
+            Phase::Idle => {
+                self.restart_deadline(self.limits.header_read_timeout);
+                EndOfHead::default()
+            }
+            Phase::Head { tail } => tail,
+        };
+        self.phase = if tail.feed(bytes) {
+            Phase::Busy
+        } else {
+            Phase::Head { tail }
+        };
+    }
+
+    /// After the server wrote (a response, or `100 Continue`): the next
+    /// request gets the idle deadline. The timer is registered with this
+    /// task now: hyper may have polled its read (finding nothing, in the busy
+    /// phase, with no timer) before writing, and would otherwise sleep until
+    /// the client sent something.
+    ///
+    /// Every write restarts it, so a long response to a slow reader is not
+    /// cut off while it is still being written.
+    fn wrote(&mut self, cx: &mut Context<'_>) {
+        self.phase = Phase::Idle;
+        self.restart_deadline(self.limits.idle_timeout);
+        let _ = self.deadline.as_mut().poll(cx);
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Guarded<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        let before = buf.filled().len();
+        match Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                this.saw(&buf.filled()[before..]);
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => {
+                if this.phase == Phase::Busy {
+                    return Poll::Pending;
+                }
+                match this.deadline.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the client was too slow to send its request",
+                    ))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Guarded<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        let written = Pin::new(&mut this.inner).poll_write(cx, buf);
+        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
+            this.wrote(cx);
+        }
+        written
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        let written = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
+            this.wrote(cx);
+        }
+        written
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Finds the blank line that ends an HTTP/1 head (`\r\n\r\n`, or `\n\n`
+/// as httparse also accepts), across reads, one byte at a time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct EndOfHead {
+    /// Line feeds seen with only `\r` between them (2 ends the head).
+    newlines: u8,
+}
+
+impl EndOfHead {
+    /// Feeds bytes; true once the head has ended.
+    fn feed(&mut self, bytes: &[u8]) -> bool {
+        for &b in bytes {
+            match b {
+                b'\n' => {
+                    self.newlines += 1;
+                    if self.newlines == 2 {
+                        return true;
+                    }
+                }
+                b'\r' => {}
+                _ => self.newlines = 0,
+            }
+        }
+        false
+    }
+}
+
+/// Middleware: a request body must arrive whole within
+/// `body_read_timeout` of the handler starting to read it; a trickled body
+/// then reads as an error (the handlers answer 400 or 408) instead of
+/// holding the connection. Requests without a body are passed as they are.
+pub async fn body_deadline<E: Endpoint>(
+    next: E,
+    mut req: Request,
+    timeout: Duration,
+) -> poem::Result<E::Output> {
+    let has_body = req
+        .headers()
+        .contains_key(poem::http::header::CONTENT_LENGTH)
+        || req
+            .headers()
+            .contains_key(poem::http::header::TRANSFER_ENCODING);
+    if has_body {
+        let body = req.take_body();
+        req.set_body(Body::from_async_read(BodyDeadline {
+            inner: body.into_async_read(),
+            deadline: None,
+            timeout,
+        }));
+    }
+    next.call(req).await
+}
+
+/// A body reader that fails once its deadline (set at the first read) passes.
+struct BodyDeadline<R> {
+    inner: R,
+    deadline: Option<Pin<Box<Sleep>>>,
+    timeout: Duration,
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for BodyDeadline<R> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        let timeout = this.timeout;
+        let deadline = this
+            .deadline
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        if deadline.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the request body was not sent in time",
+            )));
+        }
+        Pin::new(&mut this.inner).poll_read(cx, buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_end_of_a_head_is_found_across_reads_and_line_ending_styles() {
+        let mut e = EndOfHead::default();
+        assert!(!e.feed(b"GET / HTTP/1.1\r\nHost: x\r"));
+        assert!(!e.feed(b"\n"));
+        assert!(!e.feed(b"\r"));
+        assert!(e.feed(b"\n"));
+        assert!(EndOfHead::default().feed(b"GET / HTTP/1.1\nHost: x\n\n"));
+        assert!(!EndOfHead::default().feed(b"GET / HTTP/1.1\r\nA: b\r\nC: d\r\n"));
+    }
+
+    fn limits() -> HttpLimits {
+        HttpLimits {
+            header_read_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(30),
+            ..HttpLimits::default()
+        }
+    }
+
+    async fn guarded() -> (Guarded<tokio::io::DuplexStream>, tokio::io::DuplexStream) {
+        let (server, client) = tokio::io::duplex(1024);
+        let permit = Arc::new(Semaphore::new(1)).acquire_owned().await.unwrap();
+        (Guarded::new(server, permit, limits()), client)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_head_trickled_past_its_deadline_is_cut_off() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let (mut server, mut client) = guarded().await;
+        let reader = tokio::spawn(async move {
+            let mut buf = [0u8; 64];
+            loop {
+                match server.read(&mut buf).await {
+                    Ok(0) => return Ok(()),
+                    Ok(_) => {}
+                    Err(e) => return Err(e.kind()),
+                }
+            }
+        });
+        for b in b"GET / HTTP/1.1\r\nHost: a\r\n".iter() {
+            client.write_all(&[*b]).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            if reader.is_finished() {
+                break;
+            }
+        }
+        assert_eq!(reader.await.unwrap(), Err(io::ErrorKind::TimedOut));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_whole_head_then_a_slow_handler_is_not_cut_off() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let (mut server, mut client) = guarded().await;
+        client
+            .write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 64];
+        let n = server.read(&mut buf).await.unwrap();
+        assert!(n > 0);
+        assert_eq!(server.phase, Phase::Busy);
+        // The handler takes a minute; a read waiting meanwhile is not cut.
+        let waiting = tokio::time::timeout(Duration::from_secs(60), server.read(&mut buf)).await;
+        assert!(waiting.is_err(), "still waiting, no error: {waiting:?}");
+        server.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await.unwrap();
+        assert_eq!(server.phase, Phase::Idle);
+        // Idle past the keep-alive deadline: closed.
+        let idle = server.read(&mut buf).await;
+        assert_eq!(idle.unwrap_err().kind(), io::ErrorKind::TimedOut);
+    }
+}
