@@ -4,6 +4,7 @@
 mod helpers;
 
 mod abuse;
+mod attacks;
 mod authentication;
 mod keys;
 mod login;

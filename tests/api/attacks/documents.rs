@@ -1,0 +1,1 @@
+//! GraphQL documents built to cost more than their size.

@@ -1,0 +1,214 @@
+//! Limits that parallel requests used to outrun (check, then work, then
+//! count): every attempt is now counted first, atomically. Each test fires
+//! N requests at once and counts how many did the limited work. They run on
+//! PostgreSQL too (`GATEHOUSE_TEST_DATABASE_URL`).
+
+use futures_util::future::join_all;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+fn codes(bodies: &[Value], field: &str) -> (usize, usize) {
+    let mut checked = 0;
+    let mut throttled = 0;
+    for body in bodies {
+        match error_code(body) {
+            Some("INVALID_CREDENTIALS") => checked += 1,
+            Some("RATE_LIMITED") => throttled += 1,
+            other => panic!("{field}: unexpected answer {other:?}: {body:#}"),
+        }
+    }
+    (checked, throttled)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn forty_parallel_wrong_passwords_for_one_account_check_at_most_the_limit() {
+    let app = spawn_app_with(|c| c.throttle.login_failures_per_account = 10).await;
+    app.sign_up_default("alice").await;
+    let guesses: Vec<String> = (0..40).map(|i| format!("wrong guess {i}")).collect();
+    let bodies = join_all(guesses.iter().map(|g| app.token_auth("alice", g, None))).await;
+    let (checked, throttled) = codes(&bodies, "tokenAuth");
+    assert!(
+        checked <= 10,
+        "{checked} passwords were checked, the limit is 10"
+    );
+    assert_eq!(checked + throttled, 40);
+    // And the owner is refused too until the window ends.
+    assert_eq!(
+        error_code(&app.token_auth("alice", PASSWORD, None).await),
+        Some("RATE_LIMITED")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_passwords_over_both_faces_share_the_accounts_limit() {
+    let app = spawn_app_with(|c| c.throttle.login_failures_per_account = 6).await;
+    app.sign_up_default("bob").await;
+    let guesses: Vec<String> = (0..15).map(|i| format!("guess {i}")).collect();
+    let graphql = join_all(guesses.iter().map(|g| app.token_auth("bob", g, None)));
+    let rest = join_all(guesses.iter().map(|g| app.password_grant("BOB", g)));
+    let (graphql, rest) = tokio::join!(graphql, rest);
+    let (mut checked, _) = codes(&graphql, "tokenAuth");
+    for reply in &rest {
+        match reply.status {
+            400 if reply.body["error"] == "invalid_grant" => checked += 1,
+            429 => {}
+            s => panic!("unexpected REST answer {s}: {:#}", reply.body),
+        }
+    }
+    assert!(
+        checked <= 6,
+        "{checked} passwords were checked, the limit is 6"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_passwords_from_one_address_check_at_most_its_limit() {
+    let app = spawn_app_with(|c| {
+        c.throttle.login_failures_per_address = 8;
+        c.throttle.login_failures_per_account = 1000;
+    })
+    .await;
+    // Forty different (unknown) accounts: only the address limit applies.
+    let names: Vec<String> = (0..40).map(|i| format!("ghost{i}")).collect();
+    let bodies = join_all(
+        names
+            .iter()
+            .map(|n| app.token_auth(n, "some password", None)),
+    )
+    .await;
+    let (checked, _) = codes(&bodies, "tokenAuth");
+    assert!(
+        checked <= 8,
+        "{checked} passwords were checked, the limit is 8"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_sign_ups_from_one_address_create_at_most_the_limit() {
+    let app = spawn_app_with(|c| c.throttle.sign_ups_per_address = 5).await;
+    let names: Vec<(String, String)> = (0..30)
+        .map(|i| (format!("newcomer{i}"), format!("newcomer{i}@example.com")))
+        .collect();
+    let attempts = names
+        .iter()
+        .map(|(name, email)| app.create_user(name, email, PASSWORD, None));
+    let bodies = join_all(attempts).await;
+    let created = bodies.iter().filter(|b| error_code(b).is_none()).count();
+    let throttled = bodies
+        .iter()
+        .filter(|b| error_code(b) == Some("RATE_LIMITED"))
+        .count();
+    assert!(created <= 5, "{created} users were created, the limit is 5");
+    assert_eq!(created + throttled, 30, "{bodies:#?}");
+}
+
+#[tokio::test]
+async fn the_username_and_the_email_of_one_account_share_one_bucket() {
+    let app = spawn_app_with(|c| c.throttle.login_failures_per_account = 4).await;
+    app.sign_up_default("carol").await;
+    for login in ["carol", "carol@example.com", "CAROL", "Carol@Example.com"] {
+        assert_eq!(
+            error_code(&app.token_auth(login, "not her password", None).await),
+            Some("INVALID_CREDENTIALS")
+        );
+    }
+    for login in ["carol", "carol@example.com"] {
+        assert_eq!(
+            error_code(&app.token_auth(login, PASSWORD, None).await),
+            Some("RATE_LIMITED"),
+            "{login}"
+        );
+    }
+    // Another account is not caught in carol's bucket.
+    app.sign_up_default("dave").await;
+    assert_no_errors(&app.token_auth("dave", PASSWORD, None).await);
+}
+
+#[tokio::test]
+async fn a_successful_login_does_not_use_up_the_addresss_failures() {
+    let app = spawn_app_with(|c| c.throttle.login_failures_per_address = 3).await;
+    app.sign_up_default("erin").await;
+    for _ in 0..10 {
+        assert_no_errors(&app.token_auth("erin", PASSWORD, None).await);
+    }
+}
+
+#[tokio::test]
+async fn look_alike_usernames_are_the_same_name_or_refused() {
+    let app = spawn_app().await;
+    app.sign_up_default("admin").await;
+    // Fullwidth letters are "admin" after NFKC: taken.
+    let body = app
+        .create_user("ａｄｍｉｎ", "other@example.com", PASSWORD, None)
+        .await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body:#}");
+    // A Cyrillic "а" among Latin letters: refused as mixed scripts.
+    let body = app
+        .create_user("\u{430}dmin", "other@example.com", PASSWORD, None)
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body:#}");
+    // A fullwidth spelling logs in to the same account.
+    assert_no_errors(&app.token_auth("ＡＤＭＩＮ", PASSWORD, None).await);
+    // A new name in fullwidth letters is stored as Django stores it (NFKC).
+    let created = app
+        .sign_up("ｆｒａｎｋ", "frank@example.com", PASSWORD)
+        .await;
+    assert_eq!(created.user["username"], "frank");
+}
+
+#[tokio::test]
+async fn ended_throttle_windows_are_purged() {
+    let app = spawn_app_with(|c| {
+        c.throttle.login_window = 1;
+        c.throttle.sign_up_window = 1;
+    })
+    .await;
+    for i in 0..5 {
+        app.token_auth(&format!("nobody{i}"), "some password", None)
+            .await;
+    }
+    let db = &app.state.db;
+    assert!(gatehouse::db::throttle::count(db).await.unwrap() >= 5);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if gatehouse::db::throttle::count(db).await.unwrap() == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "throttle rows were never purged"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// Rotations racing a revoke-all: once revoke-all has answered, nothing a
+/// rotation handed out may still work, whichever committed first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_token_from_a_rotation_racing_revoke_all_survives_it() {
+    let app = spawn_app().await;
+    app.sign_up_default("grace").await;
+    for round in 0..20 {
+        let (access, refresh, _) = app.login("grace", PASSWORD).await;
+        let (rotated, revoked) = tokio::join!(
+            app.rotate(&refresh),
+            app.graphql_as(&access, REVOKE_ALL, json!({}))
+        );
+        assert_no_errors(&revoked);
+        if error_code(&rotated).is_some() {
+            continue;
+        }
+        let pair = &rotated["data"]["refreshToken"];
+        let new_access = pair["token"].as_str().unwrap();
+        let new_refresh = pair["refreshToken"].as_str().unwrap();
+        assert!(
+            error_code(&app.me(Some(&bearer(new_access))).await).is_some(),
+            "round {round}: an access token from the racing rotation survived revoke-all"
+        );
+        assert!(
+            error_code(&app.rotate(new_refresh).await).is_some(),
+            "round {round}: a refresh token from the racing rotation survived revoke-all"
+        );
+    }
+}

@@ -1,0 +1,8 @@
+//! Attacks replayed as an attacker would try them (issue 11): requests that
+//! cost more than their size, limits outrun by parallel requests, look-alike
+//! names, slow clients. Each test failed on the code before its fix.
+
+mod documents;
+mod limits;
+mod shutdown;
+mod slow_clients;
