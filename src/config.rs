@@ -145,7 +145,7 @@ impl Default for GraphqlLimits {
             max_fields: 200,
             max_aliases: 30,
             max_password_checks: 1,
-            max_introspection_fields: 1000,
+            max_introspection_fields: 500,
             max_introspection_aliases: 30,
         }
     }
@@ -673,18 +673,38 @@ fn toml_to_setting(v: &toml::Value) -> String {
     }
 }
 
-/// A database URL with its password hidden.
+/// A database URL with its password hidden: everything between the user
+/// name and the *last* `@` (a password may hold `@`, `/` or `?`; cutting at
+/// the last `@` errs towards hiding more), and any `password=` query
+/// parameter.
 fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    match rest.split_once('@') {
-        Some((credentials, host)) => match credentials.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:<redacted>@{host}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
+    let (credentials, host) = match rest.rsplit_once('@') {
+        Some((c, h)) => (Some(c), h),
+        None => (None, rest),
+    };
+    let credentials = credentials.map(|c| match c.split_once(':') {
+        Some((user, _)) => format!("{user}:<redacted>@"),
+        None => format!("{c}@"),
+    });
+    let host = match host.split_once('?') {
+        Some((h, q)) => {
+            let q: Vec<String> = q
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => {
+                        format!("{k}=<redacted>")
+                    }
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{h}?{}", q.join("&"))
+        }
+        None => host.to_owned(),
+    };
+    format!("{scheme}://{}{host}", credentials.unwrap_or_default())
 }
 
 /// An origin as browsers send it: scheme and host (and port), no path, and
@@ -720,7 +740,15 @@ fn signing_key(
         }),
         (Some(v), None) => Ok(Some(SecretString::from(v.trim().to_owned()))),
         (None, Some(path)) => match std::fs::read_to_string(&path) {
-            Ok(v) => Ok(Some(SecretString::from(v.trim().to_owned()))),
+            // Only its shape here (never its content in the message): a
+            // file that is not a key is a configuration error, exit 2.
+            Ok(v) if is_secret_paserk(v.trim()) => Ok(Some(SecretString::from(v.trim().to_owned()))),
+            Ok(_) => Err(ConfigError {
+                name: "GATEHOUSE_SIGNING_KEY_FILE",
+                reason: format!(
+                    "{path} does not hold a PASERK k4.secret key (make one with `gatehouse keys generate`)"
+                ),
+            }),
             Err(e) => Err(ConfigError {
                 name: "GATEHOUSE_SIGNING_KEY_FILE",
                 reason: format!("cannot read {path}: {e}"),
@@ -728,6 +756,11 @@ fn signing_key(
         },
         (None, None) => Ok(None),
     }
+}
+
+fn is_secret_paserk(s: &str) -> bool {
+    use pasetors::keys::AsymmetricSecretKey;
+    AsymmetricSecretKey::<pasetors::version4::V4>::try_from(s).is_ok()
 }
 
 fn parse<T: FromStr>(name: &'static str, value: &str) -> Result<T, ConfigError>
@@ -819,6 +852,21 @@ mod tests {
     }
 
     #[test]
+    fn a_signing_key_file_that_holds_no_key_is_refused_without_showing_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        std::fs::write(&path, "not-a-key SECRET-LOOKING").unwrap();
+        let path = path.display().to_string();
+        let err = from(&[("GATEHOUSE_SIGNING_KEY_FILE", path.as_str())]).unwrap_err();
+        assert_eq!(err.name, "GATEHOUSE_SIGNING_KEY_FILE");
+        assert!(err.reason.contains("PASERK"), "{err}");
+        assert!(!err.to_string().contains("SECRET-LOOKING"), "{err}");
+        let key = crate::auth::keys::generate_paserk_secret().unwrap();
+        std::fs::write(dir.path().join("key"), format!("{key}\n")).unwrap();
+        assert!(from(&[("GATEHOUSE_SIGNING_KEY_FILE", path.as_str())]).is_ok());
+    }
+
+    #[test]
     fn the_description_lists_every_setting_and_redacts_secrets() {
         let c = from(&[
             ("DATABASE_URL", "postgres://gh:hunter2@db/gh"),
@@ -834,6 +882,20 @@ mod tests {
         }
         assert!(!d.contains("hunter2") && !d.contains("TOP-SECRET"), "{d}");
         assert!(d.contains("postgres://gh:<redacted>@db/gh"), "{d}");
+        for (url, shown) in [
+            ("postgres://gh:p@ss@db/gh", "postgres://gh:<redacted>@db/gh"),
+            (
+                "postgres://gh:p/a?s@s@db:5/gh",
+                "postgres://gh:<redacted>@db:5/gh",
+            ),
+            (
+                "postgres://db/gh?user=gh&password=s3cret&sslmode=require",
+                "postgres://db/gh?user=gh&password=<redacted>&sslmode=require",
+            ),
+            ("sqlite://gatehouse.db", "sqlite://gatehouse.db"),
+        ] {
+            assert_eq!(redact_url(url), shown);
+        }
     }
 
     #[test]
@@ -854,7 +916,7 @@ mod tests {
         let g = from(&[]).unwrap().graphql_limits;
         assert_eq!(
             (g.max_introspection_fields, g.max_introspection_aliases),
-            (1000, 30)
+            (500, 30)
         );
         let g = from(&[
             ("GATEHOUSE_GRAPHQL_MAX_INTROSPECTION_FIELDS", "5000"),

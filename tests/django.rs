@@ -323,3 +323,50 @@ async fn imported_users_log_in_with_their_django_passwords_which_become_argon2id
         .await
         .starts_with("pbkdf2_sha256$"));
 }
+
+/// Django's admin and DRF's `IsAdminUser` need `is_staff`; a superuser flag
+/// alone grants no staff powers here either (issue 19, item 8).
+#[tokio::test]
+async fn an_imported_superuser_without_is_staff_has_no_staff_powers() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database(&dir).await;
+    let dump = dir.path().join("super.json");
+    std::fs::write(
+        &dump,
+        serde_json::to_string(&json!([{
+            "model": "auth.user",
+            "pk": 7,
+            "fields": {
+                "password": "pbkdf2_sha256$36000$Hq3Lw8Zt1Ny6Rb4Xk9Ms2p$fkY3v753p5QoO0J/UhAaEhi7YLFCYIh75PB8agFWRAs=",
+                "last_login": null,
+                "is_superuser": true,
+                "username": "root",
+                "first_name": "",
+                "last_name": "",
+                "email": "root@example.com",
+                "is_staff": false,
+                "is_active": true,
+                "date_joined": "2020-06-07T10:11:12Z",
+            }
+        }]))
+        .unwrap(),
+    )
+    .unwrap();
+    let imported = import(&url, dump.to_str().unwrap());
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    let server = Server::start(&url);
+    let token = server.login("root", BOB_PASSWORD).await.unwrap();
+    let me = server.me(&token).await;
+    assert_eq!(
+        (&me["isStaff"], &me["isSuperuser"]),
+        (&json!(false), &json!(true)),
+        "the flags are kept as they were"
+    );
+    let users = server
+        .graphql("{ users { username } }", json!({}), Some(&token))
+        .await;
+    assert_eq!(
+        users["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{users}"
+    );
+}

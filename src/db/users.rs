@@ -132,13 +132,27 @@ pub async fn rekey(db: &Db) -> Result<()> {
     Ok(())
 }
 
-/// Maps a unique violation on `users` to the field it concerns.
-fn conflict(e: sqlx::Error) -> Error {
+/// Maps a unique violation on `users` to the field it concerns. A clash in
+/// `login_keys` (a name that is another user's login of the other kind)
+/// concerns `cross_kind`.
+fn conflict(e: sqlx::Error, cross_kind: &'static str) -> Error {
     match unique_violation(&e) {
+        Some(c) if c.contains("login_keys") => Error::Conflict { field: cross_kind },
         Some(c) if c.contains("email") => Error::Conflict { field: "email" },
         Some(_) => Error::Conflict { field: "username" },
         None => e.into(),
     }
+}
+
+/// Whether `name`'s key is already someone's login (either kind).
+async fn login_key_taken(db: &Db, name: &str) -> Result<bool> {
+    Ok(with_pool!(db, write, |p| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM login_keys WHERE key = $1"
+    )
+    .bind(key(name))
+    .fetch_one(p)
+    .await)?
+        > 0)
 }
 
 pub async fn insert(db: &Db, u: &NewUser<'_>) -> Result<UserRow> {
@@ -148,7 +162,7 @@ pub async fn insert(db: &Db, u: &NewUser<'_>) -> Result<UserRow> {
          RETURNING {COLUMNS}"
     );
     let email_key = (!u.email.is_empty()).then(|| key(u.email));
-    with_pool!(db, write, |p| sqlx::query_as::<_, UserRow>(&sql)
+    let inserted = with_pool!(db, write, |p| sqlx::query_as::<_, UserRow>(&sql)
         .bind(u.username)
         .bind(key(u.username))
         .bind(u.email)
@@ -158,8 +172,21 @@ pub async fn insert(db: &Db, u: &NewUser<'_>) -> Result<UserRow> {
         .bind(u.is_superuser)
         .bind(u.now)
         .fetch_one(p)
-        .await)
-    .map_err(conflict)
+        .await);
+    match inserted {
+        Ok(user) => Ok(user),
+        // Which name was the other kind's: only asked on this rare path
+        // (a race past `login_name_clash`, or a caller that skipped it).
+        Err(e) if unique_violation(&e).is_some_and(|c| c.contains("login_keys")) => {
+            let field = if login_key_taken(db, u.username).await? {
+                "username"
+            } else {
+                "email"
+            };
+            Err(Error::Conflict { field })
+        }
+        Err(e) => Err(conflict(e, "username")),
+    }
 }
 
 /// A user brought over from another system (a Django dump): flags, names,
@@ -184,7 +211,7 @@ pub struct ImportedUser<'a> {
 /// (which sign-up refuses too).
 pub async fn insert_imported(db: &Db, u: &ImportedUser<'_>) -> Result<Option<i64>> {
     let email_key = (!u.email.is_empty()).then(|| key(u.email));
-    Ok(with_pool!(db, write, |p| sqlx::query_scalar(
+    let inserted = with_pool!(db, write, |p| sqlx::query_scalar(
         "INSERT INTO users (username, username_key, email, email_key, password_hash, \
            first_name, last_name, is_active, is_staff, is_superuser, date_joined, last_login) \
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 \
@@ -204,7 +231,13 @@ pub async fn insert_imported(db: &Db, u: &ImportedUser<'_>) -> Result<Option<i64
     .bind(u.date_joined)
     .bind(u.last_login)
     .fetch_optional(p)
-    .await)?)
+    .await);
+    match inserted {
+        Ok(id) => Ok(id),
+        // `login_keys` refused a name (see the migration): another user's.
+        Err(e) if unique_violation(&e).is_some() => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Which of a new username or email is already another user's login under
@@ -355,7 +388,7 @@ pub async fn update_profile(db: &Db, id: i64, c: &ProfileChange<'_>) -> Result<U
         .bind(c.last_name)
         .fetch_optional(p)
         .await)
-    .map_err(conflict)?
+    .map_err(|e| conflict(e, "email"))?
     .ok_or(Error::TokenInvalid("the user no longer exists"))
 }
 
@@ -441,6 +474,62 @@ mod tests {
         assert_eq!(key("ﬁle"), "file");
         assert_eq!(key("Straße"), "straße");
         assert_ne!(key("\u{430}dmin"), key("admin"));
+    }
+
+    /// The rule "a username is nobody's email and the other way round" is
+    /// the database's (`login_keys`), not only a SELECT before the write: a
+    /// write that skipped or raced the SELECT is refused too.
+    #[tokio::test]
+    async fn a_name_that_is_another_users_login_of_the_other_kind_is_refused_by_the_database() {
+        let (_dir, db) = crate::db::scratch_sqlite().await;
+        let user = |username: &'static str, email: &'static str| NewUser {
+            username,
+            email,
+            password_hash: "x",
+            is_staff: false,
+            is_superuser: false,
+            now: 0,
+        };
+        let a = insert(&db, &user("alice", "x@y.z")).await.unwrap();
+        let clash = insert(&db, &user("X@Y.Z", "other@y.z")).await;
+        assert!(
+            matches!(clash, Err(Error::Conflict { field: "username" })),
+            "{clash:?}"
+        );
+        let clash = insert(&db, &user("bob", "ALICE")).await;
+        assert!(
+            matches!(clash, Err(Error::Conflict { field: "email" })),
+            "{clash:?}"
+        );
+        // One's own username as one's email is fine.
+        let c = insert(&db, &user("c@y.z", "c@y.z")).await.unwrap();
+        let change = |email| ProfileChange {
+            email: Some(email),
+            first_name: None,
+            last_name: None,
+        };
+        let clash = update_profile(&db, c.id, &change("alice")).await;
+        assert!(
+            matches!(clash, Err(Error::Conflict { field: "email" })),
+            "{clash:?}"
+        );
+        // A's old email is free once A changes it, and not before.
+        assert!(update_profile(&db, c.id, &change("X@y.z")).await.is_err());
+        update_profile(&db, a.id, &change("new@y.z")).await.unwrap();
+        update_profile(&db, c.id, &change("X@y.z")).await.unwrap();
+        let imported = ImportedUser {
+            username: "new@y.z",
+            email: "",
+            password_hash: "x",
+            first_name: "",
+            last_name: "",
+            is_active: true,
+            is_staff: false,
+            is_superuser: false,
+            date_joined: 0,
+            last_login: None,
+        };
+        assert_eq!(insert_imported(&db, &imported).await.unwrap(), None);
     }
 
     #[tokio::test]

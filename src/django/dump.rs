@@ -121,15 +121,17 @@ fn user(v: &Value) -> Result<DjangoUser, String> {
     };
     match object.get("model").and_then(Value::as_str) {
         Some(MODEL) => {}
-        Some(other) => return Err(format!("model {other:?}, not {MODEL}")),
+        Some(other) => return Err(format!("model {}, not {MODEL}", shown(other))),
         None => return Err("no \"model\"".into()),
     }
     let mut who = String::from("user");
     if let Some(name) = v.pointer("/fields/username").and_then(Value::as_str) {
-        who.push_str(&format!(" {name:?}"));
+        who.push_str(&format!(" {}", shown(name)));
     }
     if let Some(pk) = object.get("pk") {
-        who.push_str(&format!(" (pk {pk})"));
+        let pk = pk.to_string();
+        let cut: String = pk.chars().take(64).collect();
+        who.push_str(&format!(" (pk {cut})"));
     }
     let fields = object
         .get("fields")
@@ -144,7 +146,7 @@ fn checked(fields: &Map<String, Value>) -> Result<DjangoUser, String> {
     let email = text(fields, "email", Some(""))?.trim().to_owned();
     if !email.is_empty() {
         validate::email("email", &email)
-            .map_err(|e| format!("email {email:?}: {}", e.message()))?;
+            .map_err(|e| format!("email {}: {}", shown(&email), e.message()))?;
     }
     let password = text(fields, "password", None)?.to_owned();
     if let Some(why) = hash::unusable_reason(&password) {
@@ -156,14 +158,20 @@ fn checked(fields: &Map<String, Value>) -> Result<DjangoUser, String> {
         .map_err(|e| format!("first_name: {}", e.message()))?;
     validate::name("last_name", &last_name).map_err(|e| format!("last_name: {}", e.message()))?;
     let date_joined = text(fields, "date_joined", None)?;
-    let date_joined = parse_datetime(date_joined)
-        .ok_or_else(|| format!("date_joined {date_joined:?} is not an ISO 8601 date-time"))?;
+    let date_joined = parse_datetime(date_joined).ok_or_else(|| {
+        format!(
+            "date_joined {} is not an ISO 8601 date-time in years 0001-9999 (UTC)",
+            shown(date_joined)
+        )
+    })?;
     let last_login = match fields.get("last_login") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(
-            parse_datetime(s)
-                .ok_or_else(|| format!("last_login {s:?} is not an ISO 8601 date-time"))?,
-        ),
+        Some(Value::String(s)) => Some(parse_datetime(s).ok_or_else(|| {
+            format!(
+                "last_login {} is not an ISO 8601 date-time in years 0001-9999 (UTC)",
+                shown(s)
+            )
+        })?),
         Some(_) => return Err("last_login is not a date-time or null".into()),
     };
     Ok(DjangoUser {
@@ -226,11 +234,24 @@ pub fn parse_datetime(s: &str) -> Option<i64> {
         )
         .ok()?,
     };
-    Some(
-        PrimitiveDateTime::new(date, clock)
-            .assume_offset(offset)
-            .unix_timestamp(),
-    )
+    let seconds = PrimitiveDateTime::new(date, clock)
+        .assume_offset(offset)
+        .unix_timestamp();
+    // Both faces print times in UTC with a four-digit year: a time that
+    // lands outside 0001-9999 there (9999-12-31T23:59:59-23:59 does) could
+    // not be printed, so it is not a date-time here either.
+    let utc = time::OffsetDateTime::from_unix_timestamp(seconds).ok()?;
+    (1..=9999).contains(&utc.year()).then_some(seconds)
+}
+
+/// A value from the file as an error message may show it: quoted, escaped,
+/// and cut after 64 characters (a rejected 50 MB username is not echoed).
+fn shown(s: &str) -> String {
+    const MAX: usize = 64;
+    match s.char_indices().nth(MAX) {
+        None => format!("{s:?}"),
+        Some((at, _)) => format!("{:?}… ({} bytes in all)", &s[..at], s.len()),
+    }
 }
 
 #[cfg(test)]

@@ -89,7 +89,7 @@ statuses! {
     /// `PATCH /api/users/me`.
     UpdateErrors: [400, 401, 409, 413, 415, 422, 500, 503];
     /// `POST /api/users/me/password`.
-    PasswordErrors: [400, 401, 413, 415, 422, 500, 503];
+    PasswordErrors: [400, 401, 413, 415, 422, 429, 500, 503];
     /// `GET /api/users`.
     StaffErrors: [400, 401, 403, 422, 500, 503];
 }

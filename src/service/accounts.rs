@@ -104,6 +104,17 @@ impl Gatehouse {
         old: &SecretString,
         new: &SecretString,
     ) -> Result<Issued> {
+        if old.expose_secret() == new.expose_secret() {
+            return Err(Error::bad_input(
+                "newPassword",
+                "The new password must differ from the old one.",
+            ));
+        }
+        // The old password is a password guess like a login's: counted in
+        // the account's login bucket first, so a stolen access token cannot
+        // be used to try passwords unthrottled (both faces come here).
+        let bucket = super::throttle::account_bucket(Some(me.user.id), &me.user.username);
+        let attempt = self.login_attempt(bucket, None).await?;
         let verdict = self
             .hasher
             .verify(old, Some(&me.user.password_hash))
@@ -114,6 +125,7 @@ impl Gatehouse {
                 "Your old password was entered incorrectly.",
             ));
         }
+        self.login_succeeded(attempt).await?;
         validate::password(
             "newPassword",
             new.expose_secret(),

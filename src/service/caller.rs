@@ -19,8 +19,11 @@ pub struct AuthUser {
 }
 
 impl AuthUser {
+    /// Staff powers (listing users) need `is_staff`, as Django's admin and
+    /// DRF's `IsAdminUser` do: an imported `is_superuser` without `is_staff`
+    /// has none.
     pub fn is_staff(&self) -> bool {
-        self.user.is_staff || self.user.is_superuser
+        self.user.is_staff
     }
 }
 

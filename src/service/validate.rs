@@ -55,8 +55,12 @@ pub fn username(field: &'static str, s: &str) -> Result<()> {
     Ok(())
 }
 
-/// A plausible address: one `@`, a non-empty local part, a dotted domain,
-/// no spaces or control characters. Deliverability is not our business.
+/// A plausible address, by Django's `EmailValidator` rules: the local part
+/// a dot-atom of ASCII letters, digits and ``!#$%&'*+/=?^_`{|}~-`` (quoted
+/// local parts are refused), the domain dot-separated labels of letters (any
+/// script), digits and inner hyphens, with at least one dot. No spaces,
+/// control or format characters anywhere (a zero-width space must not make
+/// `admin@example.com` a second address). Deliverability is not our business.
 pub fn email(field: &'static str, s: &str) -> Result<()> {
     let bad = || Error::bad_input(field, "Enter a valid email address.");
     if s.chars().count() > MAX_EMAIL_CHARS {
@@ -65,19 +69,40 @@ pub fn email(field: &'static str, s: &str) -> Result<()> {
             format!("The email address must be at most {MAX_EMAIL_CHARS} characters."),
         ));
     }
-    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if s.chars()
+        .any(|c| c.is_whitespace() || c.is_control() || is_format(c))
+    {
         return Err(bad());
     }
     let (local, domain) = s.rsplit_once('@').ok_or_else(bad)?;
-    let domain_ok = domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains("..")
-        && !domain.contains('@');
-    if local.is_empty() || local.contains('@') || !domain_ok {
+    let atom_char = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c);
+    let local_ok = local
+        .split('.')
+        .all(|atom| !atom.is_empty() && atom.chars().all(atom_char));
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.chars().count() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+    };
+    let domain_ok = domain.contains('.') && domain.split('.').all(label_ok);
+    if !local_ok || !domain_ok {
         return Err(bad());
     }
     Ok(())
+}
+
+/// Unicode's format characters (general category Cf, Unicode 15.1): they
+/// draw nothing or reorder text (U+200B zero-width space, U+00AD soft
+/// hyphen, U+202E right-to-left override), so a name holding one can pass
+/// for another, or turn a log line around.
+pub fn is_format(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x0890..=0x0891 | 0x08E2
+        | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F
+        | 0xFEFF | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD | 0x13430..=0x1343F
+        | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F)
 }
 
 /// Only this many characters are given to the strength estimator: its cost
@@ -163,10 +188,10 @@ pub fn name(field: &'static str, s: &str) -> Result<()> {
             format!("The name must be at most {MAX_NAME_CHARS} characters."),
         ));
     }
-    if s.chars().any(char::is_control) {
+    if s.chars().any(|c| c.is_control() || is_format(c)) {
         return Err(Error::bad_input(
             field,
-            "The name must not contain control characters.",
+            "The name must not contain control or format characters (such as U+200B or U+202E).",
         ));
     }
     Ok(())
@@ -232,8 +257,37 @@ mod tests {
             "a@b@c.com",
             "a@.com",
             "a@x..com",
+            // Format characters, odd local parts, odd domains.
+            "admin@example.com\u{200B}",
+            "ad\u{AD}min@example.com",
+            "admin\u{202E}@example.com",
+            "<svg/onload=alert(1)>@x.com",
+            "\"quoted\"@x.com",
+            "a..b@x.com",
+            ".a@x.com",
+            "a.@x.com",
+            "a@-x.com",
+            "a@x-.com",
+            "a@x_y.com",
+            "a@[127.0.0.1]",
         ] {
-            assert!(email("email", bad).is_err(), "{bad}");
+            assert!(email("email", bad).is_err(), "{bad:?}");
+        }
+        for good in [
+            "first.last+tag@example.co.uk",
+            "o'brien@example.ie",
+            "x@bücher.de",
+            "a-b_c@sub-domain.example.org",
+        ] {
+            assert!(email("email", good).is_ok(), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn names_refuse_control_and_format_characters() {
+        assert!(name("firstName", "Zoë O'Brien-Smith").is_ok());
+        for bad in ["a\u{200B}b", "\u{202E}evil", "x\u{7}", "soft\u{AD}hyphen"] {
+            assert!(name("firstName", bad).is_err(), "{bad:?}");
         }
     }
 

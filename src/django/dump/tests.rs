@@ -146,6 +146,12 @@ fn bad_rows_say_why() {
             ),
             "iteration count is out of range",
         ),
+        // In UTC this is the year 10000: neither face could print it.
+        (
+            full("ok", "o@example.com", HASH)
+                .replace("2020-05-06T07:08:09.123Z", "9999-12-31T23:59:59-23:59"),
+            "years 0001-9999",
+        ),
     ];
     for (json, want) in cases {
         // A good row keeps the file a dump of users.
@@ -154,6 +160,24 @@ fn bad_rows_say_why() {
         let err = rows[1].user.as_ref().map(|_| ()).unwrap_err();
         assert!(err.contains(want), "{json}: {err}");
     }
+}
+
+#[test]
+fn a_huge_rejected_value_is_not_echoed_whole() {
+    let huge = "x".repeat(1_000_000);
+    let text = format!("[{}]", full(&huge, "h@example.com", HASH));
+    let rows = parse(&text).unwrap();
+    let err = rows[0].user.as_ref().map(|_| ()).unwrap_err();
+    assert!(err.contains("150"), "{}", &err[..200.min(err.len())]);
+    assert!(err.len() < 400, "the message is {} bytes", err.len());
+    assert!(err.contains("1000000 bytes in all"), "{err}");
+}
+
+#[test]
+fn the_last_second_of_year_9999_in_utc_is_still_a_date_time() {
+    assert!(parse_datetime("9999-12-31T23:59:59Z").is_some());
+    assert!(parse_datetime("9999-12-31T23:59:59+01:00").is_some());
+    assert!(parse_datetime("9999-12-31T23:59:59-00:01").is_none());
 }
 
 #[test]

@@ -212,3 +212,88 @@ async fn no_token_from_a_rotation_racing_revoke_all_survives_it() {
         );
     }
 }
+
+/// A stolen access token must not make change-password an unthrottled
+/// password oracle (issue 19, item 5): wrong old passwords count in the
+/// account's login bucket, on both faces, parallel or not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn wrong_old_passwords_on_change_password_are_throttled_with_the_logins() {
+    let app = spawn_app_with(|c| c.throttle.login_failures_per_account = 5).await;
+    app.sign_up_default("heidi").await;
+    let tokens = app.rest_login("heidi", PASSWORD).await;
+    let auth = bearer(&tokens.access);
+    let guesses: Vec<String> = (0..25).map(|i| format!("old guess {i}")).collect();
+    let replies = join_all(guesses.iter().map(|g| {
+        app.rest_json(
+            reqwest::Method::POST,
+            "/api/users/me/password",
+            json!({ "old_password": g, "new_password": "a brand new passphrase 42" }),
+            Some(&auth),
+        )
+    }))
+    .await;
+    let checked = replies.iter().filter(|r| r.status == 422).count();
+    let throttled = replies.iter().filter(|r| r.status == 429).count();
+    assert!(
+        checked <= 5,
+        "{checked} old passwords were checked, the limit is 5"
+    );
+    assert_eq!(checked + throttled, 25, "{replies:#?}");
+    // The same bucket as the logins: heidi's own login is refused now.
+    assert_eq!(
+        error_code(&app.token_auth("heidi", PASSWORD, None).await),
+        Some("RATE_LIMITED")
+    );
+    // And over GraphQL.
+    let body = app
+        .graphql_as(
+            &tokens.access,
+            "mutation ($o: String!, $n: String!) { changePassword(oldPassword: $o, newPassword: $n) { token } }",
+            json!({ "o": "yet another guess", "n": "a brand new passphrase 42" }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("RATE_LIMITED"), "{body:#}");
+}
+
+#[tokio::test]
+async fn a_new_password_equal_to_the_old_one_is_refused() {
+    let app = spawn_app().await;
+    app.sign_up_default("ivan").await;
+    let tokens = app.rest_login("ivan", PASSWORD).await;
+    let reply = app
+        .rest_json(
+            reqwest::Method::POST,
+            "/api/users/me/password",
+            json!({ "old_password": PASSWORD, "new_password": PASSWORD }),
+            Some(&bearer(&tokens.access)),
+        )
+        .await;
+    let body = reply.expect_error(422, "BAD_USER_INPUT");
+    assert!(body.to_string().contains("differ"), "{body:#}");
+}
+
+/// A sign-up taking `name@example.com` as its username while another user
+/// changes their email to it: at most one may win (issue 19, item 7), or
+/// the older user could no longer log in by email.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_username_and_an_email_change_racing_for_one_name_cannot_both_win() {
+    let app = spawn_app_with(|c| c.throttle.sign_ups_per_address = 1000).await;
+    app.sign_up_default("judy").await;
+    let (token, _, _) = app.login("judy", PASSWORD).await;
+    for round in 0..15 {
+        let name = format!("race{round}@example.com");
+        let (signed_up, changed) = tokio::join!(
+            app.create_user(&name, &format!("other{round}@example.com"), PASSWORD, None),
+            app.graphql_as(
+                &token,
+                "mutation ($e: String) { updateMe(email: $e) { user { email } } }",
+                json!({ "e": name }),
+            )
+        );
+        let both = error_code(&signed_up).is_none() && error_code(&changed).is_none();
+        assert!(
+            !both,
+            "round {round}: both the sign-up and the email change took {name}"
+        );
+    }
+}
