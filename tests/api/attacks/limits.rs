@@ -282,8 +282,9 @@ async fn a_username_and_an_email_change_racing_for_one_name_cannot_both_win() {
     let (token, _, _) = app.login("judy", PASSWORD).await;
     for round in 0..15 {
         let name = format!("race{round}@example.com");
+        let email = format!("other{round}@example.com");
         let (signed_up, changed) = tokio::join!(
-            app.create_user(&name, &format!("other{round}@example.com"), PASSWORD, None),
+            app.create_user(&name, &email, PASSWORD, None),
             app.graphql_as(
                 &token,
                 "mutation ($e: String) { updateMe(email: $e) { user { email } } }",

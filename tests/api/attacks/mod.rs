@@ -6,3 +6,4 @@ mod documents;
 mod limits;
 mod shutdown;
 mod slow_clients;
+mod stall;
