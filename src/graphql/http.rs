@@ -88,10 +88,17 @@ pub async fn post(
     let documents = Documents::global();
     let (doc, cached) = match documents.get(&gql_request.query) {
         Some(doc) => (Some(doc), true),
-        None => (
-            async_graphql::parser::parse_query(&gql_request.query).ok(),
-            false,
-        ),
+        None => {
+            // Before any parse (here or in execution): the parser recurses
+            // without a limit on nested lists and objects.
+            if let Err(e) = limits::check_text(&gql_request.query) {
+                return request_error(StatusCode::OK, e.code, &e.message);
+            }
+            (
+                async_graphql::parser::parse_query(&gql_request.query).ok(),
+                false,
+            )
+        }
     };
     let parsed = match doc {
         Some(doc) => {
