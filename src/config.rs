@@ -43,6 +43,18 @@ pub struct Config {
     /// `GATEHOUSE_SIGNING_KEY_FILE` (a file holding one): sign with this key
     /// instead of one stored in the database. Redacted in `Debug`.
     pub signing_key: Option<SecretString>,
+    /// `GATEHOUSE_KEY_ENCRYPTION_KEY` (32 random bytes, unpadded base64url)
+    /// or `GATEHOUSE_KEY_ENCRYPTION_KEY_FILE` (a file holding one): seals the
+    /// private keys stored in the database. None: they are stored in the
+    /// clear. Redacted in `Debug`.
+    pub key_encryption_key: Option<SecretString>,
+    /// `GATEHOUSE_KEY_ENCRYPTION_KEY_OLD` (or `_OLD_FILE`): the previous
+    /// encryption key, which still opens keys sealed under it, while
+    /// `gatehouse keys reseal` moves them to the new one. Redacted in `Debug`.
+    pub key_encryption_key_old: Option<SecretString>,
+    /// The files secrets were read from (`GATEHOUSE_*_FILE`), by setting:
+    /// `config check` and start-up warn when others may read them.
+    pub secret_files: Vec<(&'static str, std::path::PathBuf)>,
     /// `GATEHOUSE_KEY_RELOAD_SECS`: how often the key ring is re-read, so a
     /// key rotated by another process starts signing here.
     pub key_reload_interval: Duration,
@@ -54,6 +66,14 @@ pub struct Config {
     /// `GATEHOUSE_CORS_ORIGINS`: comma-separated origins (e.g.
     /// `https://app.example.com`) allowed to call from a browser. Empty: CORS off.
     pub cors_origins: Vec<String>,
+    /// `GATEHOUSE_METRICS_ADDR`: a second listener (e.g. `127.0.0.1:9100`)
+    /// that serves only `GET /metrics`; when set, the main listener does not
+    /// serve it. None: `/metrics` is on `GATEHOUSE_ADDR`.
+    pub metrics_addr: Option<SocketAddr>,
+    /// `GATEHOUSE_METRICS_TOKEN`: when set, `GET /metrics` (wherever it is
+    /// served) answers only `Authorization: Bearer <this token>`. Redacted
+    /// in `Debug`.
+    pub metrics_token: Option<SecretString>,
     /// `GATEHOUSE_LOG_FORMAT`: `text` (default, for people) or `json` (one
     /// object per line, for log collectors).
     pub log_json: bool,
@@ -188,10 +208,15 @@ impl Default for Config {
             graphql_limits: GraphqlLimits::default(),
             password_min_score: 3,
             signing_key: None,
+            key_encryption_key: None,
+            key_encryption_key_old: None,
+            secret_files: Vec::new(),
             key_reload_interval: Duration::from_secs(30),
             throttle: ThrottleLimits::default(),
             trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
+            metrics_addr: None,
+            metrics_token: None,
             log_json: false,
             http: HttpLimits::default(),
         }
@@ -236,8 +261,14 @@ pub const SETTINGS: &[&str] = &[
     "GATEHOUSE_SIGNUP_WINDOW_SECS",
     "GATEHOUSE_TRUSTED_PROXIES",
     "GATEHOUSE_CORS_ORIGINS",
+    "GATEHOUSE_METRICS_ADDR",
+    "GATEHOUSE_METRICS_TOKEN",
     "GATEHOUSE_SIGNING_KEY",
     "GATEHOUSE_SIGNING_KEY_FILE",
+    "GATEHOUSE_KEY_ENCRYPTION_KEY",
+    "GATEHOUSE_KEY_ENCRYPTION_KEY_FILE",
+    "GATEHOUSE_KEY_ENCRYPTION_KEY_OLD",
+    "GATEHOUSE_KEY_ENCRYPTION_KEY_OLD_FILE",
     "GATEHOUSE_KEY_RELOAD_SECS",
     "GATEHOUSE_LOG_FORMAT",
     "GATEHOUSE_MAX_CONNECTIONS",
@@ -366,11 +397,45 @@ impl Config {
             ),
             ("GATEHOUSE_CORS_ORIGINS", list(&c.cors_origins)),
             (
+                "GATEHOUSE_METRICS_ADDR",
+                match c.metrics_addr {
+                    Some(a) => a.to_string(),
+                    None => "(none: /metrics on GATEHOUSE_ADDR)".into(),
+                },
+            ),
+            (
+                "GATEHOUSE_METRICS_TOKEN",
+                if c.metrics_token.is_some() {
+                    "<redacted>"
+                } else {
+                    "(none: /metrics needs no token)"
+                }
+                .into(),
+            ),
+            (
                 "GATEHOUSE_SIGNING_KEY",
                 if c.signing_key.is_some() {
                     "<redacted>"
                 } else {
                     "(none: keys in the database)"
+                }
+                .into(),
+            ),
+            (
+                "GATEHOUSE_KEY_ENCRYPTION_KEY",
+                if c.key_encryption_key.is_some() {
+                    "<redacted>"
+                } else {
+                    "(none: private keys in the database are stored in the clear)"
+                }
+                .into(),
+            ),
+            (
+                "GATEHOUSE_KEY_ENCRYPTION_KEY_OLD",
+                if c.key_encryption_key_old.is_some() {
+                    "<redacted>"
+                } else {
+                    "(none)"
                 }
                 .into(),
             ),
@@ -512,6 +577,26 @@ impl Config {
                 get("GATEHOUSE_SIGNING_KEY"),
                 get("GATEHOUSE_SIGNING_KEY_FILE"),
             )?,
+            key_encryption_key: encryption_key(
+                "GATEHOUSE_KEY_ENCRYPTION_KEY",
+                get("GATEHOUSE_KEY_ENCRYPTION_KEY"),
+                "GATEHOUSE_KEY_ENCRYPTION_KEY_FILE",
+                get("GATEHOUSE_KEY_ENCRYPTION_KEY_FILE"),
+            )?,
+            key_encryption_key_old: encryption_key(
+                "GATEHOUSE_KEY_ENCRYPTION_KEY_OLD",
+                get("GATEHOUSE_KEY_ENCRYPTION_KEY_OLD"),
+                "GATEHOUSE_KEY_ENCRYPTION_KEY_OLD_FILE",
+                get("GATEHOUSE_KEY_ENCRYPTION_KEY_OLD_FILE"),
+            )?,
+            secret_files: [
+                "GATEHOUSE_SIGNING_KEY_FILE",
+                "GATEHOUSE_KEY_ENCRYPTION_KEY_FILE",
+                "GATEHOUSE_KEY_ENCRYPTION_KEY_OLD_FILE",
+            ]
+            .into_iter()
+            .filter_map(|name| get(name).map(|p| (name, p.trim().into())))
+            .collect(),
             key_reload_interval: secs("GATEHOUSE_KEY_RELOAD_SECS", d.key_reload_interval)?,
             throttle: ThrottleLimits {
                 login_failures_per_account: num(
@@ -581,6 +666,13 @@ impl Config {
                     .map(cors_origin)
                     .collect::<Result<_, _>>()?,
             },
+            metrics_addr: match get("GATEHOUSE_METRICS_ADDR") {
+                None => None,
+                Some(v) => Some(parse::<SocketAddr>("GATEHOUSE_METRICS_ADDR", &v)?),
+            },
+            metrics_token: get("GATEHOUSE_METRICS_TOKEN")
+                .map(metrics_token)
+                .transpose()?,
             trusted_proxies: match get("GATEHOUSE_TRUSTED_PROXIES") {
                 None => Vec::new(),
                 Some(v) => v
@@ -727,6 +819,25 @@ fn cors_origin(s: &str) -> Result<String, ConfigError> {
     Ok(s.to_owned())
 }
 
+/// The bearer token `/metrics` asks for: long enough not to be guessed, and
+/// sendable in a header as it is. The error never shows the value.
+fn metrics_token(value: String) -> Result<SecretString, ConfigError> {
+    let token = value.trim();
+    let err = |reason: &str| ConfigError {
+        name: "GATEHOUSE_METRICS_TOKEN",
+        reason: reason.into(),
+    };
+    if token.len() < 16 {
+        return Err(err(
+            "use at least 16 characters (e.g. `openssl rand -hex 32`)",
+        ));
+    }
+    if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(err("use printable ASCII characters without spaces"));
+    }
+    Ok(SecretString::from(token.to_owned()))
+}
+
 /// The deployment-supplied signing key, from the variable or the file.
 fn signing_key(
     value: Option<String>,
@@ -761,6 +872,41 @@ fn signing_key(
 fn is_secret_paserk(s: &str) -> bool {
     use pasetors::keys::AsymmetricSecretKey;
     AsymmetricSecretKey::<pasetors::version4::V4>::try_from(s).is_ok()
+}
+
+/// A key-encryption key, from the variable or the file, checked for its
+/// format (the error never shows the value).
+fn encryption_key(
+    name: &'static str,
+    value: Option<String>,
+    file_name: &'static str,
+    file: Option<String>,
+) -> Result<Option<SecretString>, ConfigError> {
+    let (name, text) = match (value, file) {
+        (Some(_), Some(_)) => {
+            return Err(ConfigError {
+                name,
+                reason: format!("set either {name} or {file_name}, not both"),
+            })
+        }
+        (Some(v), None) => (name, v),
+        (None, Some(path)) => match std::fs::read_to_string(path.trim()) {
+            Ok(v) => (file_name, v),
+            Err(e) => {
+                return Err(ConfigError {
+                    name: file_name,
+                    reason: format!("cannot read {}: {e}", path.trim()),
+                })
+            }
+        },
+        (None, None) => return Ok(None),
+    };
+    let text = secrecy::zeroize::Zeroizing::new(text);
+    crate::auth::keys::EncryptionKey::parse(&text).map_err(|e| ConfigError {
+        name,
+        reason: e.into(),
+    })?;
+    Ok(Some(SecretString::from(text.trim().to_owned())))
 }
 
 fn parse<T: FromStr>(name: &'static str, value: &str) -> Result<T, ConfigError>
@@ -874,10 +1020,7 @@ mod tests {
         ])
         .unwrap();
         let d = c.describe();
-        for s in SETTINGS
-            .iter()
-            .filter(|s| **s != "GATEHOUSE_SIGNING_KEY_FILE")
-        {
+        for s in SETTINGS.iter().filter(|s| !s.ends_with("_FILE")) {
             assert!(d.contains(&format!("{s} = ")), "{s} missing from\n{d}");
         }
         assert!(!d.contains("hunter2") && !d.contains("TOP-SECRET"), "{d}");
@@ -896,6 +1039,40 @@ mod tests {
         ] {
             assert_eq!(redact_url(url), shown);
         }
+    }
+
+    #[test]
+    fn encryption_keys_are_checked_redacted_and_their_files_remembered() {
+        let key = crate::auth::keys::EncryptionKey::generate().unwrap();
+        let c = from(&[("GATEHOUSE_KEY_ENCRYPTION_KEY", key.as_str())]).unwrap();
+        assert!(c.key_encryption_key.is_some());
+        assert!(!format!("{c:?}").contains(&key));
+        assert!(!c.describe().contains(&key));
+        assert!(from(&[])
+            .unwrap()
+            .describe()
+            .contains("GATEHOUSE_KEY_ENCRYPTION_KEY = (none: private keys in the database are stored in the clear)"));
+        // A bad value names the setting and does not repeat the value.
+        let e = from(&[("GATEHOUSE_KEY_ENCRYPTION_KEY_OLD", "hunter2-hunter2")]).unwrap_err();
+        assert_eq!(e.name, "GATEHOUSE_KEY_ENCRYPTION_KEY_OLD");
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kek");
+        std::fs::write(&path, format!("{key}\n")).unwrap();
+        let path = path.display().to_string();
+        let c = from(&[("GATEHOUSE_KEY_ENCRYPTION_KEY_FILE", path.as_str())]).unwrap();
+        assert!(c.key_encryption_key.is_some());
+        assert_eq!(
+            c.secret_files,
+            vec![("GATEHOUSE_KEY_ENCRYPTION_KEY_FILE", path.clone().into())]
+        );
+        let e = from(&[
+            ("GATEHOUSE_KEY_ENCRYPTION_KEY_FILE", path.as_str()),
+            ("GATEHOUSE_KEY_ENCRYPTION_KEY", key.as_str()),
+        ])
+        .unwrap_err();
+        assert_eq!(e.name, "GATEHOUSE_KEY_ENCRYPTION_KEY");
     }
 
     #[test]

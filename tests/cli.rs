@@ -329,3 +329,377 @@ fn config_check_prints_the_effective_settings_from_file_and_environment() {
         text(&bad.stderr)
     );
 }
+
+/// Starts `gatehouse serve` (under `umask` when given) on a free port and
+/// waits for its listening line; returns the process and the log lines
+/// before it. The caller kills the process.
+fn serve_until_listening(
+    env: &[(&str, &str)],
+    umask: Option<&str>,
+) -> (std::process::Child, Vec<String>) {
+    use std::io::{BufRead as _, BufReader};
+    let bin = env!("CARGO_BIN_EXE_gatehouse");
+    let mut cmd = match umask {
+        Some(mask) => {
+            let mut sh = Command::new("sh");
+            sh.args(["-c", &format!("umask {mask} && exec \"$0\" serve"), bin]);
+            sh
+        }
+        None => {
+            let mut c = Command::new(bin);
+            c.arg("serve");
+            c
+        }
+    };
+    cmd.env_remove("DATABASE_URL")
+        .env("GATEHOUSE_ADDR", "127.0.0.1:0")
+        .env("GATEHOUSE_ARGON2_MEMORY_KIB", "1024")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut before = Vec::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        if line.contains("listening") {
+            return (child, before);
+        }
+        before.push(line);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the server did not start: {before:#?}");
+}
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// Issue 19, item 1: the database, its -wal and -shm files, and the key
+/// files Gatehouse writes are the owner's alone, even under `umask 000`.
+#[cfg(unix)]
+#[test]
+fn the_database_its_wal_and_shm_and_written_keys_are_private_whatever_the_umask() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let url = format!("sqlite://{}", db.display());
+    let (mut server, _) = serve_until_listening(&[("DATABASE_URL", &url)], Some("000"));
+    let files = [
+        db.clone(),
+        dir.path().join("g.db-wal"),
+        dir.path().join("g.db-shm"),
+    ];
+    let modes: Vec<u32> = files.iter().map(|f| mode(f)).collect();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(modes, [0o600; 3], "{files:?}");
+
+    for (sub, file) in [
+        ("generate", "signing.key"),
+        ("generate-encryption-key", "kek"),
+    ] {
+        let path = dir.path().join(file);
+        let path = path.to_str().unwrap();
+        let out = Command::new("sh")
+            .args([
+                "-c",
+                "umask 000 && exec \"$0\" keys \"$1\" --out \"$2\"",
+                env!("CARGO_BIN_EXE_gatehouse"),
+                sub,
+                path,
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(mode(std::path::Path::new(path)), 0o600, "{sub}");
+        let key = std::fs::read_to_string(path).unwrap();
+        assert!(
+            !text(&out.stdout).contains(key.trim()),
+            "the key is not printed"
+        );
+        // Never overwritten.
+        let again = gatehouse(&["keys", sub, "--out", path], &[], None);
+        assert_eq!(again.status.code(), Some(1));
+        assert_eq!(std::fs::read_to_string(path).unwrap(), key);
+    }
+    let kek = std::fs::read_to_string(dir.path().join("kek")).unwrap();
+    assert_eq!(kek.trim().len(), 43);
+}
+
+/// Issue 19, item 1: `config check` and start-up warn when the database or a
+/// key file is open to others, and `config check` says when the stored keys
+/// are in the clear.
+#[cfg(unix)]
+#[test]
+fn config_check_and_start_up_warn_about_key_files_others_can_read() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let url = format!("sqlite://{}", db.display());
+    assert!(gatehouse(&["migrate"], &[("DATABASE_URL", &url)], None)
+        .status
+        .success());
+    let key_file = dir.path().join("signing.key");
+    let out = gatehouse(
+        &["keys", "generate", "--out", key_file.to_str().unwrap()],
+        &[],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("GATEHOUSE_SIGNING_KEY_FILE", key_file.to_str().unwrap()),
+    ];
+
+    // Private files: only the note about keys in the clear.
+    let out = gatehouse(&["config", "check"], &env, None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(!err.contains("chmod"), "{err}");
+    assert!(err.contains("stored in the clear"), "{err}");
+    assert!(text(&out.stdout).contains(
+        "GATEHOUSE_KEY_ENCRYPTION_KEY = (none: private keys in the database are stored in the clear)"
+    ));
+
+    for f in [&db, &key_file] {
+        std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let out = gatehouse(&["config", "check"], &env, None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    for f in [&db, &key_file] {
+        assert!(
+            err.contains(&format!("{} ", f.display())) && err.contains("mode 0644"),
+            "{} not named in:\n{err}",
+            f.display()
+        );
+    }
+    let (mut server, logs) = serve_until_listening(&env, None);
+    let _ = server.kill();
+    let _ = server.wait();
+    let logs = logs.join("\n");
+    for f in [&db, &key_file] {
+        assert!(
+            logs.contains(&format!("{} ", f.display())) && logs.contains("WARN"),
+            "{} not named in:\n{logs}",
+            f.display()
+        );
+    }
+
+    // With an encryption key set, no note about keys in the clear.
+    let kek = text(&gatehouse(&["keys", "generate-encryption-key"], &[], None).stdout);
+    let out = gatehouse(
+        &["config", "check"],
+        &[("GATEHOUSE_KEY_ENCRYPTION_KEY", kek.trim())],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("in the clear"));
+    assert!(!text(&out.stdout).contains(kek.trim()));
+    assert!(text(&out.stdout).contains("GATEHOUSE_KEY_ENCRYPTION_KEY = <redacted>"));
+}
+
+/// The private keys in the database file, as stored.
+fn stored_secret_keys(db: &std::path::Path) -> Vec<Vec<u8>> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT secret_key FROM signing_keys ORDER BY seq")
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| r.get::<_, Vec<u8>>(0))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    rows
+}
+
+/// Issue 19, item 1: `keys reseal` seals the keys stored in the clear (read
+/// back from the file), and moves them to a new encryption key given the
+/// old one; a sealed database without its encryption key does not start
+/// (exit 2, a message naming the setting, no panic).
+#[test]
+fn keys_reseal_seals_stored_keys_and_a_sealed_database_needs_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let url = format!("sqlite://{}", db.display());
+    let first = gatehouse(&["keys", "rotate"], &[("DATABASE_URL", &url)], None);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert_eq!(stored_secret_keys(&db)[0].len(), 64, "a clear key");
+
+    let refused = gatehouse(&["keys", "reseal"], &[("DATABASE_URL", &url)], None);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+
+    let kek = text(&gatehouse(&["keys", "generate-encryption-key"], &[], None).stdout);
+    let kek = kek.trim();
+    let with_kek = [
+        ("DATABASE_URL", url.as_str()),
+        ("GATEHOUSE_KEY_ENCRYPTION_KEY", kek),
+    ];
+    let out = gatehouse(&["keys", "reseal"], &with_kek, None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("1 key(s) sealed"),
+        "{}",
+        text(&out.stdout)
+    );
+    let sealed = &stored_secret_keys(&db)[0];
+    assert!(sealed.starts_with(b"ghsk\x01"), "{sealed:?}");
+    // New keys are sealed too.
+    assert!(gatehouse(&["keys", "rotate"], &with_kek, None)
+        .status
+        .success());
+    assert!(stored_secret_keys(&db)
+        .iter()
+        .all(|k| k.starts_with(b"ghsk\x01")));
+    let list = text(&gatehouse(&["keys", "list"], &with_kek, None).stdout);
+    assert!(list.matches("sealed:").count() == 2, "{list}");
+
+    // Without the encryption key: no start, and no clear key added.
+    for args in [&["serve"][..], &["keys", "rotate"][..]] {
+        let out = gatehouse(
+            args,
+            &[("DATABASE_URL", &url), ("GATEHOUSE_ADDR", "127.0.0.1:0")],
+            None,
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        let err = text(&out.stderr);
+        assert!(err.contains("GATEHOUSE_KEY_ENCRYPTION_KEY"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    assert_eq!(stored_secret_keys(&db).len(), 2);
+
+    // A new encryption key: re-sealed with the old one given.
+    let new_kek = text(&gatehouse(&["keys", "generate-encryption-key"], &[], None).stdout);
+    let new_kek = new_kek.trim();
+    let out = gatehouse(
+        &["keys", "reseal"],
+        &[
+            ("DATABASE_URL", &url),
+            ("GATEHOUSE_KEY_ENCRYPTION_KEY", new_kek),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "the old key is needed");
+    let out = gatehouse(
+        &["keys", "reseal"],
+        &[
+            ("DATABASE_URL", &url),
+            ("GATEHOUSE_KEY_ENCRYPTION_KEY", new_kek),
+            ("GATEHOUSE_KEY_ENCRYPTION_KEY_OLD", kek),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("2 key(s) sealed"),
+        "{}",
+        text(&out.stdout)
+    );
+    let (mut server, _) = serve_until_listening(
+        &[
+            ("DATABASE_URL", &url),
+            ("GATEHOUSE_KEY_ENCRYPTION_KEY", new_kek),
+        ],
+        None,
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+/// Issue 19, item 2: with a supplied signing key, `keys list` shows it as
+/// the signer and the stored key as "active, not signing"; the stored key
+/// may be retired although it is the only one, `keys retire-stored` retires
+/// them all in one step, and `keys rotate` is refused (its key would never
+/// sign).
+#[test]
+fn with_a_supplied_key_the_stored_keys_stop_signing_and_can_all_be_retired() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/g.db", dir.path().display());
+    let last_word = |out: &Output| {
+        text(&out.stdout)
+            .trim()
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let stored = last_word(&gatehouse(
+        &["keys", "rotate"],
+        &[("DATABASE_URL", &url)],
+        None,
+    ));
+    let secret = text(&gatehouse(&["keys", "generate"], &[], None).stdout);
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("GATEHOUSE_SIGNING_KEY", secret.trim()),
+    ];
+
+    let list = text(&gatehouse(&["keys", "list"], &env, None).stdout);
+    let line = |kid: &str| {
+        list.lines()
+            .find(|l| l.contains(kid))
+            .unwrap_or_else(|| panic!("{kid} not in\n{list}"))
+            .to_owned()
+    };
+    assert!(line(&stored).ends_with("active, not signing"), "{list}");
+    let supplied = list
+        .lines()
+        .find(|l| l.ends_with("supplied, signing"))
+        .unwrap_or_else(|| panic!("no supplied key in\n{list}"));
+    assert!(supplied.contains("k4.pid."), "{list}");
+    assert!(!list.contains("k4.secret"), "{list}");
+
+    let rotate = gatehouse(&["keys", "rotate"], &env, None);
+    assert_eq!(rotate.status.code(), Some(1));
+    assert!(
+        text(&rotate.stderr).contains("supplied"),
+        "{}",
+        text(&rotate.stderr)
+    );
+
+    let retire = gatehouse(&["keys", "retire", &stored], &env, None);
+    assert!(retire.status.success(), "{}", text(&retire.stderr));
+
+    // Two more stored keys (made without the supplied key), then all at once.
+    let more = [
+        last_word(&gatehouse(
+            &["keys", "rotate"],
+            &[("DATABASE_URL", &url)],
+            None,
+        )),
+        last_word(&gatehouse(
+            &["keys", "rotate"],
+            &[("DATABASE_URL", &url)],
+            None,
+        )),
+    ];
+    let refused = gatehouse(&["keys", "retire-stored"], &[("DATABASE_URL", &url)], None);
+    assert_eq!(refused.status.code(), Some(2));
+    let out = gatehouse(&["keys", "retire-stored"], &env, None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for kid in &more {
+        assert!(
+            text(&out.stdout).contains(&format!("retired {kid}")),
+            "{}",
+            text(&out.stdout)
+        );
+    }
+    let list = text(&gatehouse(&["keys", "list"], &env, None).stdout);
+    assert_eq!(list.matches("retired").count(), 3, "{list}");
+    assert!(!list.contains("active"), "{list}");
+}

@@ -22,6 +22,11 @@ const MAX_TOKEN_LEN: usize = 2048;
 /// Longest footer we will parse; ours (`{"kid":"k4.pid.…"}`) are about 60 bytes.
 const MAX_FOOTER_LEN: usize = 512;
 
+/// Seconds of clock difference between instances tolerated: a token may
+/// live at most the access-token lifetime plus this, and its `iat` may lie
+/// at most this far in the future.
+pub const CLOCK_SKEW_SECS: i64 = 60;
+
 /// The claims of an access token, with times as Unix seconds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccessClaims {
@@ -92,16 +97,23 @@ pub fn sign(key: &SigningKey, claims: &AccessClaims) -> Result<String> {
 /// Verifies an access token's signature, key and times. Does not check the
 /// user (active, not revoked): the service layer does, with the database.
 ///
+/// Beyond `nbf` and `exp`, a token must not have been issued to live longer
+/// than the configured access-token lifetime (`exp − iat`), nor be issued in
+/// the future (`iat`), each give or take `CLOCK_SKEW_SECS`: whoever holds a
+/// signing key cannot mint long-lived tokens that pass unnoticed. (Lowering
+/// `GATEHOUSE_ACCESS_TOKEN_TTL` so ends tokens issued under the old one.)
+///
 /// A token whose signature was verified before is found in a small cache by
 /// its exact text, and skips the Ed25519 check (the costliest part of an
 /// authenticated request). The cache changes no answer: a hit still needs its
 /// key id to name the same public key in the key ring now (a retired or
 /// unknown key refuses it as before), and its times are checked again.
 pub async fn verify(keys: &KeyRing, token: &str, now: i64) -> Result<AccessClaims> {
+    let max_lifetime = keys.access_ttl().saturating_add(CLOCK_SKEW_SECS);
     if let Some(hit) = verified().get(token) {
         if let Some(public) = keys.verifying(&hit.kid).await? {
             if public.as_bytes() == &*hit.public_key {
-                return check_times(hit.claims, now);
+                return check_times(hit.claims, now, max_lifetime);
             }
         }
         // The key is gone or changed: the full path below gives the answer.
@@ -111,7 +123,7 @@ pub async fn verify(keys: &KeyRing, token: &str, now: i64) -> Result<AccessClaim
         .verifying(&kid)
         .await?
         .ok_or(Error::TokenInvalid("unknown or retired signing key"))?;
-    let claims = verify_with(&public, &untrusted, kid.clone(), now)?;
+    let claims = verify_with(&public, &untrusted, kid.clone(), now, max_lifetime)?;
     verified().insert(token, kid, public.as_bytes(), &claims);
     Ok(claims)
 }
@@ -221,6 +233,7 @@ fn verify_with(
     untrusted: &UntrustedToken<Public, V4>,
     kid: String,
     now: i64,
+    max_lifetime: i64,
 ) -> Result<AccessClaims> {
     // The footer is covered by the signature, so a changed footer fails here.
     let trusted = PublicToken::verify(public, untrusted, None, Some(ACCESS_PURPOSE))
@@ -241,12 +254,18 @@ fn verify_with(
         version: wire.ver,
         kid,
     };
-    check_times(claims, now)
+    check_times(claims, now, max_lifetime)
 }
 
-fn check_times(claims: AccessClaims, now: i64) -> Result<AccessClaims> {
+fn check_times(claims: AccessClaims, now: i64, max_lifetime: i64) -> Result<AccessClaims> {
     if claims.not_before > now {
         return Err(Error::TokenInvalid("not yet valid"));
+    }
+    if claims.issued_at > now.saturating_add(CLOCK_SKEW_SECS) {
+        return Err(Error::TokenInvalid("issued in the future"));
+    }
+    if claims.expires_at.saturating_sub(claims.issued_at) > max_lifetime {
+        return Err(Error::TokenInvalid("issued to live longer than allowed"));
     }
     if claims.expires_at <= now {
         return Err(Error::TokenExpired);
@@ -308,7 +327,7 @@ mod tests {
     fn check(f: &Fixture, token: &str, now: i64) -> Result<AccessClaims> {
         let (untrusted, kid) = parse_untrusted(token)?;
         assert_eq!(kid, f.key.kid);
-        verify_with(&f.public, &untrusted, kid, now)
+        verify_with(&f.public, &untrusted, kid, now, 300 + CLOCK_SKEW_SECS)
     }
 
     fn code(r: Result<AccessClaims>) -> &'static str {
@@ -349,6 +368,42 @@ mod tests {
         c.not_before += 100;
         let t = sign(&f.key, &c).unwrap();
         assert_eq!(code(check(&f, &t, 1_800_000_010)), "TOKEN_INVALID");
+    }
+
+    /// Whoever holds the key (stolen from the database, say) cannot mint a
+    /// token that lives longer than the configured lifetime, nor one dated
+    /// in the future to outlive it.
+    #[test]
+    fn a_token_issued_to_live_too_long_or_in_the_future_is_refused() {
+        let f = fixture();
+        let now = 1_800_000_000;
+        let ten_years = 10 * 365 * 24 * 3600;
+        let mut c = claims(now);
+        c.expires_at = now + ten_years;
+        let t = sign(&f.key, &c).unwrap();
+        assert_eq!(code(check(&f, &t, now + 10)), "TOKEN_INVALID");
+        // Back-dated so that `exp − iat` looks short: `iat` is then in the future.
+        c.issued_at = now + ten_years - 300;
+        let t = sign(&f.key, &c).unwrap();
+        assert_eq!(code(check(&f, &t, now + 10)), "TOKEN_INVALID");
+        // The lifetime plus the skew passes; one second more does not.
+        let mut c = claims(now);
+        c.expires_at = now + 300 + CLOCK_SKEW_SECS;
+        assert_eq!(code(check(&f, &sign(&f.key, &c).unwrap(), now)), "OK");
+        c.expires_at += 1;
+        assert_eq!(
+            code(check(&f, &sign(&f.key, &c).unwrap(), now)),
+            "TOKEN_INVALID"
+        );
+        // `iat` a little ahead (another instance's clock) passes; far ahead does not.
+        let mut c = claims(now);
+        c.issued_at = now + CLOCK_SKEW_SECS;
+        assert_eq!(code(check(&f, &sign(&f.key, &c).unwrap(), now)), "OK");
+        c.issued_at += 1;
+        assert_eq!(
+            code(check(&f, &sign(&f.key, &c).unwrap(), now)),
+            "TOKEN_INVALID"
+        );
     }
 
     #[test]
@@ -393,7 +448,7 @@ mod tests {
         let t = sign(&other.key, &claims(1_800_000_000)).unwrap();
         let (untrusted, kid) = parse_untrusted(&t).unwrap();
         assert_eq!(
-            code(verify_with(&f.public, &untrusted, kid, 1_800_000_010)),
+            code(verify_with(&f.public, &untrusted, kid, 1_800_000_010, 360)),
             "TOKEN_INVALID"
         );
     }
@@ -479,8 +534,8 @@ mod tests {
         assert_eq!(code(verify(&ring, &t, now + 300).await), "TOKEN_EXPIRED");
         assert_eq!(code(verify(&ring, &t, now - 10).await), "TOKEN_INVALID");
         // Retire the key (after adding a successor): the cached token fails.
-        keys::rotate(&db).await.unwrap();
-        keys::retire(&db, &key.kid).await.unwrap();
+        keys::rotate(&db, &keys::Sealing::clear()).await.unwrap();
+        keys::retire(&db, &key.kid, false).await.unwrap();
         ring.reload().await.unwrap();
         assert_eq!(code(verify(&ring, &t, now + 3).await), "TOKEN_INVALID");
         // A token differing in one byte of its signature is not a hit.
@@ -537,7 +592,7 @@ mod fuzz {
             let i = at.index(token.len());
             let mutated = format!("{}{}{}", &token[..i], c, &token[i + 1..]);
             let result = parse_untrusted(&mutated)
-                .and_then(|(u, kid)| verify_with(&kp.public, &u, kid, 1_800_000_010));
+                .and_then(|(u, kid)| verify_with(&kp.public, &u, kid, 1_800_000_010, 360));
             if let Ok(got) = result {
                 prop_assert_eq!(got, claims);
             }

@@ -8,6 +8,8 @@ use crate::with_pool;
 pub struct KeyRow {
     pub seq: i64,
     pub kid: String,
+    /// The private key: sealed under the key-encryption key, or the raw
+    /// 64 bytes when none is configured (see `auth::keys::Sealing`).
     pub secret_key: Vec<u8>,
     pub public_key: Vec<u8>,
     pub created_at: i64,
@@ -68,6 +70,33 @@ pub async fn retire(db: &Db, kid: &str, now: i64) -> Result<bool> {
     )
     .bind(kid)
     .bind(now)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Retires every active key. Returns their ids, oldest first.
+pub async fn retire_all(db: &Db, now: i64) -> Result<Vec<String>> {
+    let mut kids: Vec<(i64, String)> = with_pool!(db, write, |p| sqlx::query_as(
+        "UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL RETURNING seq, kid"
+    )
+    .bind(now)
+    .fetch_all(p)
+    .await)?;
+    kids.sort();
+    Ok(kids.into_iter().map(|(_, kid)| kid).collect())
+}
+
+/// Replaces a key's stored private key (re-sealing it) if it is still
+/// `old`. Returns whether it was replaced.
+pub async fn replace_secret(db: &Db, kid: &str, old: &[u8], new: &[u8]) -> Result<bool> {
+    let n = with_pool!(db, write, |p| sqlx::query(
+        "UPDATE signing_keys SET secret_key = $3 WHERE kid = $1 AND secret_key = $2"
+    )
+    .bind(kid)
+    .bind(old)
+    .bind(new)
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?;

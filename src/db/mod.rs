@@ -10,6 +10,7 @@ pub mod refresh_tokens;
 pub mod throttle;
 pub mod users;
 
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -91,6 +92,8 @@ impl Db {
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
         let path = opts.get_filename().display().to_string();
+        create_private(opts.get_filename())
+            .with_context(|| format!("cannot open the SQLite database at {path}"))?;
         // No ping before handing out a connection: a SQLite connection is a
         // file handle on a worker thread, not a socket that can go stale, and
         // sqlx already pings it when it comes back to the pool. The ping was
@@ -115,6 +118,7 @@ impl Db {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let direct = direct::DirectReads::open(opts.get_filename(), cores)
             .with_context(|| format!("cannot open the SQLite database at {path}"))?;
+        private_sidecars(opts.get_filename());
         Ok(Db::Sqlite(SqlitePools {
             read,
             write,
@@ -169,6 +173,76 @@ impl Db {
     }
 }
 
+/// The file a `sqlite:` URL names; `None` for any other URL.
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    if !url.starts_with("sqlite:") {
+        return None;
+    }
+    SqliteConnectOptions::from_str(url)
+        .ok()
+        .map(|o| o.get_filename().to_path_buf())
+}
+
+/// A SQLite database file and the two files SQLite keeps beside it in WAL
+/// mode (`-wal`, `-shm`), which hold recent writes and so the same secrets.
+pub fn sqlite_files(db: &Path) -> [PathBuf; 3] {
+    let with = |suffix: &str| {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    [db.to_path_buf(), with("-wal"), with("-shm")]
+}
+
+/// Creates the database file, empty, readable and writable by its owner
+/// only (0600, whatever the umask), unless it exists. SQLite creates the
+/// `-wal` and `-shm` files with the database file's mode.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_file) => {
+            // The umask may have taken bits away: set the mode exactly.
+            #[cfg(unix)]
+            std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Takes group and other access off the `-wal` and `-shm` files (left by an
+/// older version or another program) when the database file has none. A
+/// database file others may read is left as its owner made it: `config
+/// check` and start-up warn about it.
+fn private_sidecars(db: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let Ok(meta) = std::fs::metadata(db) else {
+            return;
+        };
+        if meta.permissions().mode() & 0o077 != 0 {
+            return;
+        }
+        for file in &sqlite_files(db)[1..] {
+            let Ok(meta) = std::fs::metadata(file) else {
+                continue;
+            };
+            let mode = meta.permissions().mode();
+            if mode & 0o077 != 0 {
+                let private = std::fs::Permissions::from_mode(mode & 0o700);
+                if let Err(e) = std::fs::set_permissions(file, private) {
+                    tracing::warn!(file = %file.display(), error = %e, "could not make the file private to its owner");
+                }
+            }
+        }
+    }
+}
+
 /// Runs `f` on the calling thread when `db` is SQLite (see `direct`);
 /// `None` when the query must go through the pool instead (PostgreSQL, or
 /// SQLite busy).
@@ -195,6 +269,45 @@ pub(crate) async fn scratch_sqlite() -> (tempfile::TempDir, Db) {
     let db = Db::connect(&config).await.unwrap();
     db.migrate().await.unwrap();
     (dir, db)
+}
+
+#[cfg(all(test, unix))]
+mod file_modes {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    /// The database and its -wal and -shm files are the owner's alone, also
+    /// when a -wal left by an older version was readable by others.
+    #[tokio::test]
+    async fn the_database_and_its_wal_and_shm_files_are_private() {
+        let (dir, db) = scratch_sqlite().await;
+        let files = sqlite_files(&dir.path().join("t.db"));
+        for f in &files {
+            assert_eq!(mode(f), 0o600, "{}", f.display());
+        }
+        std::fs::set_permissions(&files[1], std::fs::Permissions::from_mode(0o644)).unwrap();
+        let config = Config {
+            database_url: format!("sqlite://{}/t.db", dir.path().display()),
+            ..Default::default()
+        };
+        let again = Db::connect(&config).await.unwrap();
+        assert_eq!(mode(&files[1]), 0o600);
+        again.close().await;
+        db.close().await;
+    }
+
+    #[test]
+    fn sqlite_paths_come_from_sqlite_urls_only() {
+        assert_eq!(
+            sqlite_path("sqlite:///var/lib/g.db?mode=rwc"),
+            Some(PathBuf::from("/var/lib/g.db"))
+        );
+        assert_eq!(sqlite_path("postgres://u:p@h/db"), None);
+    }
 }
 
 /// Which unique constraint a database error violated, if any.

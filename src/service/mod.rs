@@ -10,7 +10,6 @@ pub mod validate;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use secrecy::ExposeSecret as _;
 
 use crate::auth::keys::KeyRing;
 use crate::auth::password::Hasher;
@@ -41,11 +40,7 @@ impl Gatehouse {
         crate::db::users::rekey(&db)
             .await
             .map_err(|e| anyhow::anyhow!("bringing login keys up to NFKC: {e:?}"))?;
-        let external = config
-            .signing_key
-            .as_ref()
-            .map(|k| k.expose_secret().to_owned());
-        let keys = KeyRing::load(&db, external.as_deref())
+        let keys = KeyRing::start(&db, &config)
             .await
             .context("loading signing keys")?;
         let hasher = Hasher::new(config.argon2, config.hash_concurrency)?;
