@@ -101,12 +101,16 @@ static PAGE: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// The GraphiQL page, with its Content-Security-Policy. Not cached (the
+/// The GraphiQL page, with its Content-Security-Policy; never framed
+/// (`frame-ancestors 'none'`, and `X-Frame-Options` for older browsers) and
+/// never named in a `Referer` (its URL may be private). Not cached (the
 /// application's default), so a new release's asset names are picked up.
 pub fn page() -> Response {
     Response::builder()
         .content_type("text/html; charset=utf-8")
         .header(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY)
+        .header(header::X_FRAME_OPTIONS, "DENY")
+        .header(header::REFERRER_POLICY, "no-referrer")
         .body(PAGE.as_str())
 }
 

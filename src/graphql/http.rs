@@ -146,12 +146,41 @@ pub async fn post(
 
 /// A GraphQL-over-HTTP request body: an object with a string `query`
 /// (async-graphql would default a missing one to the empty document).
+/// The request's members, checked by type first so that no message ever
+/// repeats a value that was sent (a variable may be a password): serde's
+/// own messages quote the value (`invalid type: string "…"`).
 fn parse_request(bytes: &[u8]) -> Result<async_graphql::Request, String> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-    if !value.get("query").is_some_and(serde_json::Value::is_string) {
+    use serde_json::Value as Json;
+    let value: Json = serde_json::from_slice(bytes).map_err(|e| {
+        // Syntax errors name a position, never a value.
+        format!(
+            "the body is not JSON ({:?} at line {} column {})",
+            e.classify(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    let Some(members) = value.as_object() else {
+        return Err("the body must be a JSON object".into());
+    };
+    if !members.get("query").is_some_and(Json::is_string) {
         return Err("`query` must be a string".into());
     }
-    serde_json::from_value(value).map_err(|e| e.to_string())
+    type IsKind = fn(&Json) -> bool;
+    let kinds: [(&str, IsKind, &str); 3] = [
+        ("variables", Json::is_object, "an object"),
+        ("operationName", Json::is_string, "a string"),
+        ("extensions", Json::is_object, "an object"),
+    ];
+    for (name, is_kind, kind) in kinds {
+        if members
+            .get(name)
+            .is_some_and(|v| !v.is_null() && !is_kind(v))
+        {
+            return Err(format!("`{name}` must be {kind} or null"));
+        }
+    }
+    serde_json::from_value(value).map_err(|_| "the request's members have the wrong shape".into())
 }
 
 /// Gives every error a code: resolver errors carry theirs; the rest are

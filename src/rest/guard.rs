@@ -1,8 +1,11 @@
-//! What stands in front of every REST operation: a body-size limit and the
-//! conversion of transport errors (unparsable bodies, wrong content types,
-//! unknown paths) into the documented JSON shapes instead of poem's plain text.
+//! What stands in front of every REST operation: a body-size limit, a
+//! refusal of repeated parameters, and the conversion of transport errors
+//! (unparsable bodies, wrong content types, unknown paths) into the
+//! documented JSON shapes instead of poem's plain text. Error messages never
+//! repeat a submitted value (it may be a password).
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use poem::error::ReadBodyError;
@@ -42,7 +45,12 @@ pub async fn guard<E: Endpoint>(
     // with a body are read here: the others have no body parameter.
     if matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH) {
         match req.take_body().into_bytes_limit(limit).await {
-            Ok(bytes) => req.set_body(bytes),
+            Ok(bytes) => {
+                if let Some(problem) = body_problem(req.content_type(), &bytes) {
+                    return Ok(render(oauth, StatusCode::BAD_REQUEST, problem));
+                }
+                req.set_body(bytes)
+            }
             Err(ReadBodyError::PayloadTooLarge) => {
                 let message = format!("The request body must be at most {limit} bytes.");
                 return Ok(render(oauth, StatusCode::PAYLOAD_TOO_LARGE, message));
@@ -91,7 +99,7 @@ fn transport_error(oauth: bool, e: poem::Error) -> Response {
 /// poem-openapi's wording, made to say what to fix.
 fn client_message(oauth: bool, e: &poem::Error) -> String {
     if let Some(p) = e.downcast_ref::<ParseRequestPayloadError>() {
-        return format!("The request body is invalid: {}", p.reason);
+        return format!("The request body is invalid: {}", without_values(&p.reason));
     }
     if let Some(p) = e.downcast_ref::<ParseParamError>() {
         return format!("The parameter `{}` is invalid: {}", p.name, p.reason);
@@ -105,6 +113,199 @@ fn client_message(oauth: bool, e: &poem::Error) -> String {
         return format!("Unsupported Content-Type: send the body as {wanted}.");
     }
     e.to_string()
+}
+
+/// poem-openapi's parse messages quote what they could not parse: `found
+/// <the value>` (a JSON value of the wrong type) and `unknown field `<the
+/// name>``. Neither is repeated to the client: the value is dropped, and a
+/// name is kept only when it is a short plain identifier.
+fn without_values(reason: &str) -> String {
+    let mut out = reason.to_owned();
+    if let Some(at) = out.find(", found ") {
+        // `Expected input type "T", found <value>. (occurred while parsing "U")…`:
+        // the propagated context is lost with the value, which may contain
+        // anything, including text that looks like that context.
+        out.truncate(at);
+        out.push('.');
+    }
+    const UNKNOWN: &str = "unknown field `";
+    if let (Some(start), Some(end)) = (out.find(UNKNOWN), out.rfind("`.")) {
+        let name_at = start + UNKNOWN.len();
+        if end >= name_at && !is_plain_name(&out[name_at..end]) {
+            out.replace_range(start.., "an unknown field.");
+        }
+    }
+    out
+}
+
+/// A parameter name that may be repeated back: short, ASCII letters,
+/// digits and `_ - .` only.
+fn is_plain_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+}
+
+/// What is wrong with a body before poem-openapi reads it: a parameter sent
+/// twice (a JSON object with a repeated key, a form with a repeated name:
+/// RFC 6749 section 3.1 forbids repeats, and a JSON parser would silently
+/// keep the last one), or a JSON body that is not an object. `None` when the
+/// body is fine or not of these types (poem-openapi reports the rest).
+fn body_problem(content_type: Option<&str>, body: &[u8]) -> Option<String> {
+    let essence = content_type?.split(';').next()?.trim().to_ascii_lowercase();
+    let repeated = if essence == "application/x-www-form-urlencoded" {
+        repeated_form_name(body)
+    } else if essence == "application/json" || essence.ends_with("+json") {
+        match inspect_json(body) {
+            JsonShape::Object => None,
+            JsonShape::Repeated(name) => Some(name),
+            JsonShape::NotAnObject => {
+                return Some("The request body must be a JSON object.".to_owned())
+            }
+            // A syntax error: poem-openapi's message says where.
+            JsonShape::Invalid => None,
+        }
+    } else {
+        None
+    }?;
+    Some(if is_plain_name(&repeated) {
+        format!("The parameter `{repeated}` is repeated: send each parameter once.")
+    } else {
+        "A parameter is repeated: send each parameter once.".to_owned()
+    })
+}
+
+/// The first name that occurs twice in a form-encoded body, decoded.
+fn repeated_form_name(body: &[u8]) -> Option<String> {
+    let mut seen = HashSet::new();
+    for pair in body.split(|b| *b == b'&') {
+        let name = pair.split(|b| *b == b'=').next().unwrap_or_default();
+        if name.is_empty() {
+            continue;
+        }
+        let name = form_decode(name);
+        if !seen.insert(name.clone()) {
+            return Some(String::from_utf8_lossy(&name).into_owned());
+        }
+    }
+    None
+}
+
+/// `application/x-www-form-urlencoded` decoding of one name: `+` is a
+/// space, `%XX` a byte; a stray `%` stays as it is.
+fn form_decode(raw: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (
+                raw.get(i + 1).and_then(|b| hex(*b)),
+                raw.get(i + 2).and_then(|b| hex(*b)),
+            ) {
+                (Some(hi), Some(lo)) => {
+                    out.push(hi << 4 | lo);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// What a JSON body is, as far as the guard cares.
+#[derive(Debug, PartialEq, Eq)]
+enum JsonShape {
+    Object,
+    /// An object (at any depth) repeats this key.
+    Repeated(String),
+    NotAnObject,
+    Invalid,
+}
+
+/// One pass over a JSON body: its top-level type and the first repeated
+/// key of any object in it (serde_json's recursion limit bounds the depth).
+fn inspect_json(body: &[u8]) -> JsonShape {
+    let found = RefCell::new(None);
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let top = serde::de::DeserializeSeed::deserialize(KeyCheck { found: &found }, &mut de)
+        .and_then(|top| de.end().map(|()| top));
+    match (found.into_inner(), top) {
+        (Some(name), _) => JsonShape::Repeated(name),
+        (None, Ok(true)) => JsonShape::Object,
+        (None, Ok(false)) => JsonShape::NotAnObject,
+        (None, Err(_)) => JsonShape::Invalid,
+    }
+}
+
+/// Walks a JSON value, recording the first key an object repeats; yields
+/// whether the value was an object.
+#[derive(Clone, Copy)]
+struct KeyCheck<'a> {
+    found: &'a RefCell<Option<String>>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeyCheck<'_> {
+    type Value = bool;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for KeyCheck<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_unit<E>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while seq.next_element_seed(self)?.is_some() {}
+        Ok(false)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut keys = HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if keys.contains(&key) {
+                *self.found.borrow_mut() = Some(key);
+                return Err(serde::de::Error::custom("a repeated key"));
+            }
+            keys.insert(key);
+            map.next_value_seed(self)?;
+        }
+        Ok(true)
+    }
 }
 
 fn render(oauth: bool, status: StatusCode, message: String) -> Response {
@@ -132,9 +333,70 @@ fn code_for(status: StatusCode) -> &'static str {
     }
 }
 
+/// The 413 for a body declared (by `Content-Length`) larger than the limit,
+/// in the shape of the path's errors; answered before any of it is read.
+pub fn payload_too_large(path: &str, limit: usize) -> Response {
+    let message = format!("The request body must be at most {limit} bytes.");
+    render(is_oauth_path(path), StatusCode::PAYLOAD_TOO_LARGE, message)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_json_keys_are_found_at_any_depth() {
+        assert_eq!(inspect_json(br#"{"a": 1, "b": 2}"#), JsonShape::Object);
+        assert_eq!(
+            inspect_json(br#"{"a": 1, "a": 2}"#),
+            JsonShape::Repeated("a".into())
+        );
+        // The same key after unescaping.
+        assert_eq!(
+            inspect_json(br#"{"password": "x", "pass\u0077ord": "y"}"#),
+            JsonShape::Repeated("password".into())
+        );
+        assert_eq!(
+            inspect_json(br#"{"a": [{"b": 1, "b": 2}]}"#),
+            JsonShape::Repeated("b".into())
+        );
+        assert_eq!(
+            inspect_json(br#"{"a": {"b": 1}, "b": 2}"#),
+            JsonShape::Object
+        );
+        assert_eq!(inspect_json(br#""secret""#), JsonShape::NotAnObject);
+        assert_eq!(inspect_json(b"[1, 2]"), JsonShape::NotAnObject);
+        assert_eq!(inspect_json(b"{"), JsonShape::Invalid);
+        assert_eq!(inspect_json(br#"{} {}"#), JsonShape::Invalid);
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert_eq!(inspect_json(deep.as_bytes()), JsonShape::Invalid);
+    }
+
+    #[test]
+    fn repeated_form_names_are_found_after_decoding() {
+        assert_eq!(repeated_form_name(b"a=1&b=2"), None);
+        assert_eq!(repeated_form_name(b"a=1&a=2"), Some("a".into()));
+        assert_eq!(
+            repeated_form_name(b"user%6Eame=x&username=y"),
+            Some("username".into())
+        );
+        assert_eq!(repeated_form_name(b"a+b=1&a%20b"), Some("a b".into()));
+        assert_eq!(repeated_form_name(b"a=1&&b=2&"), None);
+        assert_eq!(repeated_form_name(b"%=1&%zz=2&%z"), None);
+        assert_eq!(repeated_form_name(b"%=1&%"), Some("%".into()));
+    }
+
+    #[test]
+    fn parse_messages_lose_the_values_they_quote() {
+        let m = without_values(
+            r#"Expected input type "string", found ["hunter2"]. (occurred while parsing "TokenParams")"#,
+        );
+        assert_eq!(m, r#"Expected input type "string"."#);
+        let m = without_values(r#"failed to parse "SignUpRequest": unknown field `hunter2 x`."#);
+        assert!(!m.contains("hunter2"), "{m}");
+        let m = without_values(r#"failed to parse "SignUpRequest": unknown field `nickname`."#);
+        assert!(m.contains("`nickname`"), "{m}");
+    }
 
     #[test]
     fn only_the_three_token_endpoints_use_the_oauth_shape() {

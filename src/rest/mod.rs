@@ -3,6 +3,7 @@
 //! `/api/openapi.json` and `/api/openapi.yaml` (committed as `openapi.json`).
 
 pub mod auth;
+pub mod docs;
 pub mod error;
 mod guard;
 pub mod oauth;
@@ -16,7 +17,7 @@ pub mod users;
 use std::sync::Arc;
 
 use poem::endpoint::make_sync;
-use poem::{EndpointExt as _, IntoResponse as _, Route};
+use poem::{get, EndpointExt as _, IntoResponse as _, Response, Route};
 use poem_openapi::{OpenApiService, ServerObject, Tags};
 
 use token::TokenApi;
@@ -78,6 +79,12 @@ pub fn spec_json() -> String {
     spec::json(&spec::document())
 }
 
+/// The 413 for a request under `/api` whose declared `Content-Length` is
+/// over the limit, in that endpoint's error shape.
+pub fn payload_too_large(path: &str, limit: usize) -> Response {
+    guard::payload_too_large(path, limit)
+}
+
 /// Adds the REST API, its spec and Swagger UI to `route`. `max_body_bytes`
 /// bounds every request body of the API.
 pub fn mount(route: Route, max_body_bytes: usize) -> Route {
@@ -89,17 +96,20 @@ pub fn mount(route: Route, max_body_bytes: usize) -> Route {
         allow: spec::allowed_methods(),
     });
     let api = api();
-    let docs = api.swagger_ui();
     route
         .at(
             "/api/openapi.json",
-            make_sync(move |_| json.clone().with_content_type("application/json")),
+            get(make_sync(move |_| {
+                json.clone().with_content_type("application/json")
+            })),
         )
         .at(
             "/api/openapi.yaml",
-            make_sync(move |_| yaml.clone().with_content_type("application/yaml")),
+            get(make_sync(move |_| {
+                yaml.clone().with_content_type("application/yaml")
+            })),
         )
-        .nest("/docs", docs)
+        .nest("/docs", docs::routes())
         .nest(
             "/api",
             api.around(move |ep, req| guard::guard(ep, req, guard.clone())),

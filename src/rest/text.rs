@@ -62,9 +62,24 @@ impl ParseFromJSON for Text {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
         match value.unwrap_or_default() {
             Value::String(s) => Ok(Self(s)),
-            other => Err(ParseError::expected_type(other)),
+            other => Err(not_a_string(&other)),
         }
     }
+}
+
+/// The error for a JSON value that should have been a string. It names the
+/// value's type, never the value (poem-openapi's `expected_type` quotes it,
+/// and it may be a password sent as a number or in an array).
+pub fn not_a_string<T: Type>(value: &Value) -> ParseError<T> {
+    let kind = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    };
+    ParseError::custom(format!("expected a string, not {kind}"))
 }
 
 impl ToJSON for Text {
@@ -83,5 +98,15 @@ mod tests {
         assert!(Text::parse_from_json(Some(Value::from(5))).is_err());
         assert!(Text::parse_from_json(Some(Value::from(true))).is_err());
         assert!(Text::parse_from_json(None).is_err());
+    }
+
+    #[test]
+    fn a_wrong_type_is_named_but_never_quoted() {
+        let value = serde_json::json!(["hunter2"]);
+        let Err(e) = Text::parse_from_json(Some(value)) else {
+            panic!("an array is not a string")
+        };
+        assert!(!e.message().contains("hunter2"), "{}", e.message());
+        assert!(e.message().contains("an array"), "{}", e.message());
     }
 }

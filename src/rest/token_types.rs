@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use poem_openapi::payload::{Form, Json};
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
-use poem_openapi::types::{Example, ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
+use poem_openapi::types::{Example, ParseFromJSON, ParseResult, ToJSON, Type};
 use poem_openapi::{ApiRequest, Object};
 use serde::Deserialize;
 use serde_json::Value;
@@ -52,7 +52,7 @@ impl ParseFromJSON for GrantType {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
         match value.unwrap_or_default() {
             Value::String(s) => Ok(Self(s)),
-            other => Err(ParseError::expected_type(other)),
+            other => Err(super::text::not_a_string(&other)),
         }
     }
 }

@@ -19,16 +19,12 @@ use crate::service::State;
 /// The users operations.
 pub struct UsersApi;
 
+/// No `Location` header: there is no `/api/users/{id}` to point at yet.
 #[derive(ApiResponse)]
 pub enum Created {
-    /// The new user. `Location` is the user's URL.
+    /// The new user.
     #[oai(status = 201)]
-    Created(
-        Json<User>,
-        /// `/api/users/{id}`: the new user's path.
-        #[oai(header = "Location")]
-        String,
-    ),
+    Created(Json<User>),
 }
 
 #[derive(ApiResponse)]
@@ -80,8 +76,7 @@ impl UsersApi {
                 crate::auth::client::of_request(req, &gh.config.trusted_proxies),
             )
             .await?;
-        let location = format!("/api/users/{}", user.id);
-        Ok(Created::Created(Json(user.into()), location))
+        Ok(Created::Created(Json(user.into())))
     }
 
     /// The caller's account

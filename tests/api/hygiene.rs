@@ -117,3 +117,224 @@ async fn token_bearing_responses_are_never_cached_and_never_sniffed() {
         .unwrap();
     assert_eq!(me.headers().get("cache-control").unwrap(), "no-store");
 }
+
+#[tokio::test]
+async fn a_repeated_parameter_is_refused_alike_in_json_and_form_token_requests() {
+    let app = spawn_app().await;
+    app.sign_up_default("alice").await;
+    // Form: serde would refuse it; JSON: a parser keeps the last one.
+    let form = app
+        .client
+        .post(app.url("/api/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=password&username=alice&password=wrong&password={}",
+            PASSWORD.replace(' ', "+")
+        ))
+        .send()
+        .await
+        .unwrap();
+    let json = app
+        .client
+        .post(app.url("/api/token"))
+        .header("content-type", "application/json")
+        .body(format!(
+            r#"{{"grant_type": "password", "username": "alice", "password": "wrong", "password": "{PASSWORD}"}}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+    let mut bodies = Vec::new();
+    for resp in [form, json] {
+        assert_eq!(resp.status(), 400);
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_request", "{body:#}");
+        bodies.push(body);
+    }
+    assert_eq!(bodies[0], bodies[1], "the same answer for both encodings");
+    assert!(
+        bodies[0]["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("`password` is repeated"),
+        "{:#}",
+        bodies[0]
+    );
+    // Escaped spellings of one key are one key; other endpoints refuse too.
+    let escaped = app
+        .client
+        .post(app.url("/api/token/introspect"))
+        .header("content-type", "application/json")
+        .body(r#"{"token": "a", "tok\u0065n": "b"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(escaped.status(), 400);
+    let sign_up = app
+        .client
+        .post(app.url("/api/users"))
+        .header("content-type", "application/json")
+        .body(format!(
+            r#"{{"username": "bob", "email": "bob@example.com", "password": "{PASSWORD}", "username": "root"}}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sign_up.status(), 400);
+    let body: serde_json::Value = sign_up.json().await.unwrap();
+    assert_eq!(body["code"], "BAD_REQUEST", "{body:#}");
+}
+
+#[tokio::test]
+async fn parse_errors_never_repeat_the_submitted_value() {
+    let app = spawn_app().await;
+    const SECRET: &str = "Sekrit-Value-42";
+    let json_bodies = [
+        (
+            "/api/token",
+            json!({ "grant_type": "password", "username": "a", "password": [SECRET] }),
+        ),
+        (
+            "/api/token",
+            json!({ "grant_type": "password", "username": "a", "password": { "p": SECRET } }),
+        ),
+        (
+            "/api/token",
+            json!({ "grant_type": [SECRET], "username": "a", "password": "b" }),
+        ),
+        ("/api/token", json!(SECRET)),
+        ("/api/token", json!([SECRET])),
+        ("/api/token/introspect", json!({ "token": [SECRET] })),
+        ("/api/token/revoke", json!(SECRET)),
+        (
+            "/api/users",
+            json!({ "username": "a", "email": "a@example.com", "password": [SECRET] }),
+        ),
+        // An unknown field is named only when its name is plain.
+        (
+            "/api/users",
+            json!({ "username": "a", "email": "a@example.com", "password": "x", format!("p@ss {SECRET}"): 1 }),
+        ),
+        ("/api/users", json!(SECRET)),
+    ];
+    for (path, body) in json_bodies {
+        let resp = app
+            .client
+            .post(app.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        assert_eq!(status, 400, "{path} {body}: {text}");
+        assert!(!text.contains(SECRET), "{path} {body} echoed: {text}");
+    }
+    let forms = [
+        format!("grant_type=password&username=a&password={SECRET}&password={SECRET}"),
+        format!("grant_type={SECRET}&grant_type=x"),
+        format!("username={SECRET}"),
+    ];
+    for form in forms {
+        let resp = app
+            .client
+            .post(app.url("/api/token"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.clone())
+            .send()
+            .await
+            .unwrap();
+        let text = resp.text().await.unwrap();
+        assert!(!text.contains(SECRET), "{form} echoed: {text}");
+    }
+    // GraphQL: a variable of the wrong type.
+    for value in [json!([SECRET]), json!({ "p": SECRET }), json!(12345)] {
+        let body = app
+            .graphql(
+                "mutation ($p: String!) { tokenAuth(username: \"a\", password: $p) { token } }",
+                json!({ "p": value }),
+                None,
+            )
+            .await;
+        assert!(!body.to_string().contains(SECRET), "echoed: {body}");
+        assert!(!body.to_string().contains("12345"), "echoed: {body}");
+    }
+}
+
+#[tokio::test]
+async fn not_found_is_nosniff_and_method_not_allowed_says_what_is_allowed() {
+    let app = spawn_app().await;
+    for path in ["/no/such/path", "/api/nothing", "/graphiql/nothing.js"] {
+        let resp = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(resp.status(), 404, "{path}");
+        assert_eq!(
+            resp.headers()
+                .get("x-content-type-options")
+                .map(|v| v.to_str().unwrap()),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(resp.headers()["cache-control"], "no-store", "{path}");
+    }
+    for (method, path, allow) in [
+        (Method::POST, "/healthz", "GET, HEAD"),
+        (Method::POST, "/readyz", "GET, HEAD"),
+        (Method::DELETE, "/metrics", "GET, HEAD"),
+        (Method::POST, "/schema.graphql", "GET, HEAD"),
+        (Method::POST, "/.well-known/paseto-keys", "GET, HEAD"),
+        (Method::POST, "/api/openapi.json", "GET, HEAD"),
+        (Method::PUT, "/api/openapi.yaml", "GET, HEAD"),
+        (Method::POST, "/graphiql/graphiql-3.9.0.min.js", "GET, HEAD"),
+        (Method::DELETE, "/graphql", "GET, HEAD, POST"),
+        (Method::DELETE, "/api/users/me", "GET, PATCH"),
+    ] {
+        let resp = app
+            .client
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 405, "{method} {path}");
+        assert_eq!(
+            resp.headers().get("allow").map(|v| v.to_str().unwrap()),
+            Some(allow),
+            "{method} {path}"
+        );
+        assert_eq!(
+            resp.headers()
+                .get("x-content-type-options")
+                .map(|v| v.to_str().unwrap()),
+            Some("nosniff"),
+            "{method} {path}"
+        );
+    }
+}
+
+/// GraphQL's request decoding answers what is wrong, never the value sent
+/// (serde's own messages quote it: `invalid type: string "…"`).
+#[tokio::test]
+async fn graphql_request_errors_never_repeat_a_submitted_value() {
+    let app = crate::helpers::spawn_app().await;
+    for body in [
+        r#"{"query":"{__typename}","variables":"SECRET-VALUE-1"}"#,
+        r#"{"query":"{__typename}","operationName":["SECRET-VALUE-1"]}"#,
+        r#"{"query":"{__typename}","extensions":"SECRET-VALUE-1"}"#,
+        r#"{"query":"{__typename}","variables":{"a":1},"x":"SECRET-VALUE-1"} trailing"#,
+        r#"{"query":"SECRET-VALUE-1" "#,
+        r#""SECRET-VALUE-1""#,
+    ] {
+        let resp = app
+            .client
+            .post(app.url("/graphql"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        assert_eq!(status, 400, "{body}: {text}");
+        assert!(text.contains("BAD_REQUEST"), "{body}: {text}");
+        assert!(!text.contains("SECRET-VALUE"), "{body}: {text}");
+    }
+}

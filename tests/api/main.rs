@@ -2,6 +2,7 @@
 //! application on a fresh SQLite file and talks GraphQL to it.
 
 mod helpers;
+mod raw;
 
 mod abuse;
 mod attacks;
@@ -18,6 +19,12 @@ mod sign_up;
 mod transport;
 mod users;
 mod verify_token;
+
+// Proxies, refused heads and logs, who reads the metrics, the browser pages.
+mod forwarded;
+mod metrics_access;
+mod pages;
+mod rejected;
 
 // The REST face.
 mod hygiene;

@@ -350,3 +350,49 @@ async fn every_route_says_nosniff() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_declared_body_over_the_limit_gets_413_before_100_continue() {
+    let app = spawn_app().await;
+    for (path, content_type) in [
+        ("/graphql", "application/json"),
+        ("/api/token", "application/x-www-form-urlencoded"),
+        ("/api/users", "application/json"),
+    ] {
+        // The head only: a client that asks for 100 Continue waits for it
+        // before sending its body.
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n\
+             Content-Length: 10000000\r\nExpect: 100-continue\r\n\r\n"
+        );
+        let response = crate::raw::exchange(
+            &app.address,
+            head.into_bytes(),
+            std::time::Duration::from_secs(3),
+        )
+        .await;
+        assert!(
+            response.starts_with("HTTP/1.1 413"),
+            "{path}: expected a 413 first, got {response:?}"
+        );
+        assert!(!response.contains("100 Continue"), "{path}: {response:?}");
+        let body = &response[response.find("\r\n\r\n").map_or(0, |i| i + 4)..];
+        assert!(
+            body.contains("PAYLOAD_TOO_LARGE") || body.contains("invalid_request"),
+            "{path}: {body}"
+        );
+    }
+    // Within the limit, the client is told to go on.
+    let head = "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+                Content-Length: 26\r\nExpect: 100-continue\r\n\r\n";
+    let response = crate::raw::exchange(
+        &app.address,
+        head.as_bytes().to_vec(),
+        std::time::Duration::from_secs(1),
+    )
+    .await;
+    assert!(
+        response.starts_with("HTTP/1.1 100 Continue"),
+        "{response:?}"
+    );
+}

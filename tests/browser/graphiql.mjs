@@ -2,10 +2,12 @@
 // (Debian's package), OFFLINE: every request to a host other than the
 // server's is blocked (and fails the test), so the page must bring all it
 // needs itself. Log in with a `tokenAuth` mutation typed into the editor,
-// read the token from the result pane, set the Authorization header in the
-// Headers tab, run `me` and see the user. The user is signed up beforehand
-// with a plain fetch. Any Content-Security-Policy violation or script error
-// on the page fails the test too.
+// its username and password in the Variables tab, read the token from the
+// result pane, set the Authorization header in the Headers tab, run `me`
+// and see the user. The user is signed up beforehand with a plain fetch.
+// Any Content-Security-Policy violation or script error on the page fails
+// the test too, and so does anything GraphiQL left in the browser's storage
+// (the documents, variables and results hold passwords and tokens).
 //
 // Usage: BASE_URL=http://127.0.0.1:8000 node tests/browser/graphiql.mjs
 // (after `npm ci` in tests/browser). Exits non-zero on failure, leaving a
@@ -119,13 +121,16 @@ async function main() {
     // The schema was fetched through the page's own fetcher (introspection).
     await page.locator(".graphiql-container").waitFor();
 
-    // Log in.
+    // Log in: the document names variables; their values go in the Variables tab.
     const editor = page.locator(".graphiql-query-editor");
     await typeInto(
       page,
       editor,
-      `mutation {\n  tokenAuth(username: "${username}", password: "${password}") {\n    token\n  }\n}\n`,
+      "mutation ($username: String!, $password: String!) {\n  tokenAuth(username: $username, password: $password) {\n    token\n  }\n}\n",
     );
+    await page.locator(".graphiql-editor-tools").getByRole("button", { name: "Variables", exact: true }).click();
+    const variables = page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden)');
+    await typeInto(page, variables, JSON.stringify({ username, password }));
     const login = await run(page);
     const token = login?.data?.tokenAuth?.token;
     if (!token) throw new Error(`no token in the result pane: ${JSON.stringify(login)}`);
@@ -142,6 +147,16 @@ async function main() {
       throw new Error(`expected ${username} in the result pane, got ${JSON.stringify(me)}`);
     }
     await page.locator(".graphiql-response").getByText(username).first().waitFor();
+
+    // Nothing kept in the browser: no tabs, history, variables or headers.
+    await page.waitForTimeout(1000); // GraphiQL saves its tabs after a 500 ms pause
+    const stored = await page.evaluate(() => ({
+      local: Object.keys(window.localStorage),
+      session: Object.keys(window.sessionStorage),
+    }));
+    if (stored.local.length || stored.session.length) {
+      throw new Error(`GraphiQL left data in the browser's storage: ${JSON.stringify(stored)}`);
+    }
 
     if (blocked.length) throw new Error(`the page tried to reach other hosts: ${blocked.join(", ")}`);
     if (problems.length) throw new Error(`errors on the page:\n${problems.join("\n")}`);

@@ -1,7 +1,9 @@
 // A person's path through Swagger UI, in headless Chromium (Debian's
 // package): open /docs, log in with "Try it out" on POST /api/token, paste
 // the access token into "Authorize", then call GET /api/users/me and see
-// the user. The user is signed up beforehand with a plain fetch.
+// the user. The user is signed up beforehand with a plain fetch. The page
+// must carry its Content-Security-Policy, and any violation of it (or any
+// script error) fails the test.
 //
 // Usage: BASE_URL=http://127.0.0.1:8000 node tests/browser/swagger.mjs
 // (after `npm ci` in tests/browser). Exits non-zero on failure, leaving a
@@ -68,8 +70,19 @@ async function main() {
   });
   const page = await browser.newPage();
   page.setDefaultTimeout(TIMEOUT_MS);
+  const problems = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error" && !/favicon\.ico/.test(msg.location()?.url || "")) {
+      problems.push(`console: ${msg.text()}`);
+    }
+  });
+  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
   try {
-    await page.goto(`${BASE_URL}/docs`);
+    const resp = await page.goto(`${BASE_URL}/docs`);
+    const csp = resp.headers()["content-security-policy"] || "";
+    if (!csp.includes("frame-ancestors 'none'") || !csp.includes("script-src 'sha256-")) {
+      throw new Error(`no strict Content-Security-Policy: ${JSON.stringify(csp)}`);
+    }
     await page.locator(".swagger-ui .info .title").waitFor();
 
     // POST /api/token, form-encoded (the default content type).
@@ -97,12 +110,14 @@ async function main() {
     if (JSON.parse(result.text).username !== username) {
       throw new Error(`expected ${username} in ${result.text}`);
     }
+    if (problems.length) throw new Error(`errors on the page:\n${problems.join("\n")}`);
     console.log(`ok: Swagger UI logged in as ${username} and read /api/users/me`);
     console.log("1 passed, 0 failed");
   } catch (err) {
     const shot = join(SCREENSHOT_DIR, "gatehouse-swagger-failure.png");
     await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
     console.error(`screenshot: ${shot}`);
+    if (problems.length) console.error(`errors on the page:\n${problems.join("\n")}`);
     throw err;
   } finally {
     await browser.close();

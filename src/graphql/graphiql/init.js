@@ -9,32 +9,29 @@
   // (so it keeps working behind a proxy that adds a path prefix).
   var endpoint = window.location.pathname;
 
+  // The examples take their values from the Variables editor, so a password
+  // is never typed into the query document.
   var defaultQuery = [
     "# Gatehouse. The schema: Docs (the book icon, left).",
     "#",
-    "# 1. Run SignUp with your own username and a long",
-    "#    passphrase, then LogIn with the same; copy the token.",
-    "# 2. Under Headers (below), set",
+    "# 1. Under Variables (below), fill in your own username,",
+    "#    email and a long passphrase.",
+    "# 2. Run SignUp, then LogIn; copy the token.",
+    "# 3. Under Headers, set",
     '#    {"Authorization": "Bearer <the token>"}',
-    "# 3. Run Me.",
+    "# 4. Run Me.",
     "#",
-    "# The run button (or Ctrl-Enter) asks which to run.",
+    "# The run button (or Ctrl-Enter) asks which to run. Nothing you type",
+    "# here is stored in the browser: reloading the page forgets it.",
     "",
-    "mutation SignUp {",
-    "  createUser(",
-    '    username: "alice"',
-    '    email: "alice@example.com"',
-    '    password: "a long passphrase of your own"',
-    "  ) {",
+    "mutation SignUp($username: String!, $email: String!, $password: String!) {",
+    "  createUser(username: $username, email: $email, password: $password) {",
     "    user { id username dateJoined }",
     "  }",
     "}",
     "",
-    "mutation LogIn {",
-    "  tokenAuth(",
-    '    username: "alice"',
-    '    password: "a long passphrase of your own"',
-    "  ) {",
+    "mutation LogIn($username: String!, $password: String!) {",
+    "  tokenAuth(username: $username, password: $password) {",
     "    token",
     "    refreshToken",
     "    payload",
@@ -46,6 +43,40 @@
     "}",
     "",
   ].join("\n");
+
+  var defaultVariables = JSON.stringify(
+    { username: "alice", email: "alice@example.com", password: "" },
+    null,
+    2
+  );
+
+  // GraphiQL keeps its tabs (queries, variables, headers), history and
+  // settings in the Storage it is given, by default localStorage, where they
+  // would outlive the page (passwords typed into a document or the Variables
+  // editor, tokens in results). This one lives only as long as the page.
+  function memoryStorage() {
+    var items = new Map();
+    return {
+      getItem: function (key) {
+        return items.has(key) ? items.get(key) : null;
+      },
+      setItem: function (key, value) {
+        items.set(key, String(value));
+      },
+      removeItem: function (key) {
+        items.delete(key);
+      },
+      clear: function () {
+        items.clear();
+      },
+      key: function (i) {
+        return Array.from(items.keys())[i] || null;
+      },
+      get length() {
+        return items.size;
+      },
+    };
+  }
 
   // GraphQL over HTTP: one JSON POST per operation, with the headers from the
   // header editor (GraphiQL parses them and passes them as `opts.headers`).
@@ -74,10 +105,12 @@
     React.createElement(GraphiQL, {
       fetcher: fetcher,
       defaultQuery: defaultQuery,
+      variables: defaultVariables,
+      storage: memoryStorage(),
       isHeadersEditorEnabled: true,
-      // Tokens typed into the header editor stay out of localStorage.
+      // Tokens typed into the header editor are not kept in any storage.
       shouldPersistHeaders: false,
-      defaultEditorToolsVisibility: "headers",
+      defaultEditorToolsVisibility: "variables",
     })
   );
 })();
