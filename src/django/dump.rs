@@ -141,7 +141,7 @@ fn user(v: &Value) -> Result<DjangoUser, String> {
 }
 
 fn checked(fields: &Map<String, Value>) -> Result<DjangoUser, String> {
-    let username = validate::normalize_username(&text(fields, "username", None)?);
+    let username = validate::normalize_username(text(fields, "username", None)?);
     validate::username("username", &username).map_err(|e| e.message())?;
     let email = text(fields, "email", Some(""))?.trim().to_owned();
     if !email.is_empty() {
