@@ -75,6 +75,9 @@ impl Acceptor for GuardedAcceptor {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
+    /// A new connection whose first bytes might still be HTTP/2's preface:
+    /// `matched` of them matched so far. Deadlines as for `Idle`/`Head`.
+    Opening { matched: usize },
     /// Waiting for a request's first byte.
     Idle,
     /// Inside a request head; `tail` holds how much of its end has been seen.
@@ -97,7 +100,7 @@ impl<T> Guarded<T> {
     fn new(inner: T, slot: OwnedSemaphorePermit, limits: HttpLimits) -> Self {
         Self {
             inner,
-            phase: Phase::Idle,
+            phase: Phase::Opening { matched: 0 },
             deadline: Box::pin(tokio::time::sleep(limits.idle_timeout)),
             limits,
             _slot: slot,
@@ -108,13 +111,46 @@ impl<T> Guarded<T> {
         self.deadline.as_mut().reset(Instant::now() + after);
     }
 
-    /// Moves the phase along after `bytes` were read.
-    fn saw(&mut self, bytes: &[u8]) {
+    /// Moves the phase along after `bytes` were read; an error for a
+    /// connection that opens with HTTP/2's preface.
+    fn saw(&mut self, bytes: &[u8]) -> io::Result<()> {
         if bytes.is_empty() {
-            return;
+            return Ok(());
+        }
+        if let Phase::Opening { matched } = self.phase {
+            let n = bytes.len().min(H2_PREFACE.len() - matched);
+            if bytes[..n] == H2_PREFACE[matched..matched + n] {
+                if matched + n == H2_PREFACE.len() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "HTTP/2 is not served here; use HTTP/1.1",
+                    ));
+                }
+                // Still possibly the preface: the header deadline runs.
+                if matched == 0 {
+                    self.restart_deadline(self.limits.header_read_timeout);
+                }
+                self.phase = Phase::Opening {
+                    matched: matched + n,
+                };
+                return Ok(());
+            }
+            // Not HTTP/2: the bytes so far (a prefix of the preface) and
+            // these begin an HTTP/1 head, whose deadline already runs if
+            // some came before.
+            self.phase = if matched == 0 {
+                Phase::Idle
+            } else {
+                Phase::Head {
+                    tail: EndOfHead {
+                        started: true,
+                        newlines: 0,
+                    },
+                }
+            };
         }
         let mut tail = match self.phase {
-            Phase::Busy => return,
+            Phase::Opening { .. } | Phase::Busy => return Ok(()),
             Phase::Idle => {
                 self.restart_deadline(self.limits.header_read_timeout);
                 EndOfHead::default()
@@ -126,6 +162,7 @@ impl<T> Guarded<T> {
         } else {
             Phase::Head { tail }
         };
+        Ok(())
     }
 
     /// After the server wrote (a response, or `100 Continue`): the next
@@ -152,10 +189,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for Guarded<T> {
         let this = &mut *self;
         let before = buf.filled().len();
         match Pin::new(&mut this.inner).poll_read(cx, buf) {
-            Poll::Ready(Ok(())) => {
-                this.saw(&buf.filled()[before..]);
-                Poll::Ready(Ok(()))
-            }
+            Poll::Ready(Ok(())) => Poll::Ready(this.saw(&buf.filled()[before..])),
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
             Poll::Pending => {
                 if this.phase == Phase::Busy {
@@ -217,6 +251,10 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Guarded<T> {
 /// as httparse also accepts), across reads, one byte at a time.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct EndOfHead {
+    /// Whether the request line has begun: blank lines before it (which
+    /// HTTP/1.1 lets a server skip) end nothing, or a client could send
+    /// `\r\n` forever and never be in a head.
+    started: bool,
     /// Line feeds seen with only `\r` between them (2 ends the head).
     newlines: u8,
 }
@@ -226,19 +264,29 @@ impl EndOfHead {
     fn feed(&mut self, bytes: &[u8]) -> bool {
         for &b in bytes {
             match b {
-                b'\n' => {
+                b'\n' if self.started => {
                     self.newlines += 1;
                     if self.newlines == 2 {
                         return true;
                     }
                 }
-                b'\r' => {}
-                _ => self.newlines = 0,
+                b'\r' | b'\n' => {}
+                _ => {
+                    self.started = true;
+                    self.newlines = 0;
+                }
             }
         }
         false
     }
 }
+
+/// The start of HTTP/2's connection preface. Gatehouse serves HTTP/1.1
+/// only: an HTTP/2 connection (prior knowledge, h2c) is multiplexed and
+/// kept alive by PING frames, which the per-request deadlines here cannot
+/// bound, so it is refused at its first bytes. (Behind a TLS-terminating
+/// proxy that speaks HTTP/2 to clients, the proxy speaks HTTP/1.1 here.)
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0";
 
 /// Middleware: a request body must arrive whole within
 /// `body_read_timeout` of the handler starting to read it; a trickled body
@@ -309,6 +357,14 @@ mod tests {
         assert!(!EndOfHead::default().feed(b"GET / HTTP/1.1\r\nA: b\r\nC: d\r\n"));
     }
 
+    #[test]
+    fn blank_lines_before_a_request_end_no_head() {
+        let mut e = EndOfHead::default();
+        assert!(!e.feed(b"\r\n\r\n\r\n\n\n"));
+        assert!(!e.feed(b"GET / HTTP/1.1\r\n"));
+        assert!(e.feed(b"\r\n"));
+    }
+
     fn limits() -> HttpLimits {
         HttpLimits {
             header_read_timeout: Duration::from_secs(5),
@@ -345,6 +401,55 @@ mod tests {
             }
         }
         assert_eq!(reader.await.unwrap(), Err(io::ErrorKind::TimedOut));
+    }
+
+    async fn read_until_error(server: &mut Guarded<tokio::io::DuplexStream>) -> io::ErrorKind {
+        use tokio::io::AsyncReadExt as _;
+        let mut buf = [0u8; 64];
+        loop {
+            match server.read(&mut buf).await {
+                Ok(0) => return io::ErrorKind::UnexpectedEof,
+                Ok(_) => {}
+                Err(e) => return e.kind(),
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn blank_lines_sent_forever_are_cut_off_at_the_header_deadline() {
+        use tokio::io::AsyncWriteExt as _;
+        let (mut server, mut client) = guarded().await;
+        let reader = tokio::spawn(async move { read_until_error(&mut server).await });
+        for _ in 0..100 {
+            if reader.is_finished() {
+                break;
+            }
+            let _ = client.write_all(b"\r\n").await;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        assert_eq!(reader.await.unwrap(), io::ErrorKind::TimedOut);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_http2_preface_is_refused_even_a_byte_at_a_time() {
+        use tokio::io::AsyncWriteExt as _;
+        let (mut server, mut client) = guarded().await;
+        let reader = tokio::spawn(async move { read_until_error(&mut server).await });
+        for b in b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" {
+            let _ = client.write_all(&[*b]).await;
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(reader.await.unwrap(), io::ErrorKind::InvalidData);
+        // A request that merely starts like it is served.
+        let (mut server, mut client) = guarded().await;
+        client
+            .write_all(b"PRIVATE / HTTP/1.1\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 64];
+        use tokio::io::AsyncReadExt as _;
+        assert_eq!(server.read(&mut buf).await.unwrap(), 22);
+        assert_eq!(server.phase, Phase::Busy);
     }
 
     #[tokio::test(start_paused = true)]

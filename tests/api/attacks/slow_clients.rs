@@ -140,3 +140,40 @@ async fn an_idle_connection_is_closed_after_the_idle_timeout() {
     assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
     assert!(took < Duration::from_secs(5), "held {took:?}");
 }
+
+/// Blank lines before a request line never end a head (the attack review
+/// held every slot with `\r\n` every 8 s): they are cut at the deadline.
+#[tokio::test]
+async fn blank_lines_sent_forever_are_cut_off_at_the_header_deadline() {
+    let app = spawn_app_with(|c| c.http.header_read_timeout = Duration::from_secs(1)).await;
+    let mut s = TcpStream::connect(host_port(&app)).await.unwrap();
+    let started = Instant::now();
+    loop {
+        if s.write_all(b"\r\n").await.is_err() {
+            break;
+        }
+        let mut buf = [0u8; 64];
+        match tokio::time::timeout(Duration::from_millis(300), s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            _ => {}
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "blank lines held the connection for {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+/// HTTP/2 with prior knowledge is refused at its preface: its PING frames
+/// would otherwise keep a connection past every deadline.
+#[tokio::test]
+async fn an_http2_prior_knowledge_connection_is_refused() {
+    let app = spawn_app().await;
+    let mut s = TcpStream::connect(host_port(&app)).await.unwrap();
+    s.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .await
+        .unwrap();
+    let (took, _) = until_closed(&mut s, Duration::from_secs(5)).await;
+    assert!(took < Duration::from_secs(2), "held {took:?}");
+}
