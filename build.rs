@@ -1,20 +1,21 @@
 //! Generates `$OUT_DIR/schema_generated.rs` from `schema.graphql`: the enums,
-//! input objects, resolver traits and `#[Object]` impls the crate `include!`s
-//! (see src/codegen.rs). An invalid schema stops the build with a message
-//! naming the line.
+//! input objects, argument structs, resolver traits and `#[Object]` impls
+//! that src/graphql/generated.rs `include!`s. The generator lives in
+//! `codegen/`, a build-time module tree that the server library does not
+//! contain. An invalid schema stops the build with a message naming the line.
 
 use std::path::{Path, PathBuf};
 use std::{env, fs, process};
 
-#[allow(dead_code)]
-#[path = "src/codegen.rs"]
+#[path = "codegen/mod.rs"]
 mod codegen;
 
 fn main() {
-    println!("cargo::rerun-if-changed=schema.graphql");
-    println!("cargo::rerun-if-changed=src/codegen.rs");
-
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
+    println!("cargo::rerun-if-changed=schema.graphql");
+    // The generator's own files (its tests and fixtures do not change the output).
+    watch_sources(&manifest_dir.join("codegen"));
+
     let schema_path = manifest_dir.join("schema.graphql");
     let sdl = match fs::read_to_string(&schema_path) {
         Ok(sdl) => sdl,
@@ -32,8 +33,26 @@ fn main() {
     let out_path = Path::new(&out_dir).join("schema_generated.rs");
     // Rewrite only on change, so an unchanged schema does not rebuild the crate.
     if fs::read_to_string(&out_path).ok().as_deref() != Some(code.as_str()) {
-        if let Err(err) = fs::write(&out_path, code) {
+        if let Err(err) = fs::write(&out_path, &code) {
             fail(&format!("cannot write {}: {err}", out_path.display()));
+        }
+    }
+}
+
+/// `rerun-if-changed` for every file under `dir`, except `tests/` and
+/// `fixtures/`.
+fn watch_sources(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        fail(&format!("cannot list {}", dir.display()));
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if !path.ends_with("tests") && !path.ends_with("fixtures") {
+                watch_sources(&path);
+            }
+        } else {
+            println!("cargo::rerun-if-changed={}", path.display());
         }
     }
 }

@@ -5,7 +5,6 @@
 
 pub mod app;
 pub mod auth;
-pub mod codegen;
 pub mod config;
 pub mod db;
 pub mod django;
@@ -15,7 +14,6 @@ pub mod graphql;
 pub mod listener;
 pub mod metrics;
 pub mod rest;
-pub mod sdl_diff;
 pub mod service;
 
 /// The current time as Unix seconds.

@@ -13,9 +13,9 @@ use gatehouse::service::Gatehouse;
 
 /// Gatehouse: sign-up, login and token service for GraphQL and REST.
 ///
-/// Settings come from environment variables: DATABASE_URL (default
-/// sqlite://gatehouse.db), GATEHOUSE_ADDR (default 127.0.0.1:8000) and the
-/// others listed in the README. Log verbosity: RUST_LOG (default info).
+/// Settings come from environment variables (DATABASE_URL and GATEHOUSE_*,
+/// all optional, listed in the README); `gatehouse config check` prints
+/// their effective values. Log verbosity: RUST_LOG (default info).
 ///
 /// Exit codes: 0 success, 1 runtime error (database, network), 2 invalid
 /// usage or configuration.

@@ -103,14 +103,20 @@ pub fn sign(key: &SigningKey, claims: &AccessClaims) -> Result<String> {
 /// signing key cannot mint long-lived tokens that pass unnoticed. (Lowering
 /// `GATEHOUSE_ACCESS_TOKEN_TTL` so ends tokens issued under the old one.)
 ///
-/// A token whose signature was verified before is found in a small cache by
-/// its exact text, and skips the Ed25519 check (the costliest part of an
-/// authenticated request). The cache changes no answer: a hit still needs its
-/// key id to name the same public key in the key ring now (a retired or
-/// unknown key refuses it as before), and its times are checked again.
-pub async fn verify(keys: &KeyRing, token: &str, now: i64) -> Result<AccessClaims> {
+/// A token whose signature was verified before is found in `verified` (the
+/// service's cache) by its exact text, and skips the Ed25519 check (the
+/// costliest part of an authenticated request). The cache changes no answer:
+/// a hit still needs its key id to name the same public key in the key ring
+/// now (a retired or unknown key refuses it as before), and its times are
+/// checked again.
+pub async fn verify(
+    keys: &KeyRing,
+    verified: &VerifiedCache,
+    token: &str,
+    now: i64,
+) -> Result<AccessClaims> {
     let max_lifetime = keys.access_ttl().saturating_add(CLOCK_SKEW_SECS);
-    if let Some(hit) = verified().get(token) {
+    if let Some(hit) = verified.get(token) {
         if let Some(public) = keys.verifying(&hit.kid).await? {
             if public.as_bytes() == &*hit.public_key {
                 return check_times(hit.claims, now, max_lifetime);
@@ -124,24 +130,29 @@ pub async fn verify(keys: &KeyRing, token: &str, now: i64) -> Result<AccessClaim
         .await?
         .ok_or(Error::TokenInvalid("unknown or retired signing key"))?;
     let claims = verify_with(&public, &untrusted, kid.clone(), now, max_lifetime)?;
-    verified().insert(token, kid, public.as_bytes(), &claims);
+    verified.insert(token, kid, public.as_bytes(), &claims);
     Ok(claims)
 }
 
-/// How many verified tokens are remembered (about 1 KiB each).
-const VERIFIED_CAPACITY: usize = 8192;
+/// How many verified tokens a service remembers by default (about 1 KiB each).
+pub const VERIFIED_CAPACITY: usize = 8192;
 const VERIFIED_SHARDS: usize = 8;
-
-fn verified() -> &'static VerifiedCache {
-    static CACHE: std::sync::OnceLock<VerifiedCache> = std::sync::OnceLock::new();
-    CACHE.get_or_init(VerifiedCache::new)
-}
 
 /// Tokens whose signature verified, by exact text (only byte-identical text
 /// hits, so a forged token can never match), with the key that verified it.
-struct VerifiedCache {
+/// One per running service (`Gatehouse`), so services in one process (tests
+/// start many) share nothing.
+pub struct VerifiedCache {
     hasher: std::hash::RandomState,
     shards: Vec<std::sync::Mutex<std::collections::HashMap<Box<str>, Verified>>>,
+    /// Entries per shard.
+    shard_capacity: usize,
+}
+
+impl Default for VerifiedCache {
+    fn default() -> Self {
+        Self::new(VERIFIED_CAPACITY)
+    }
 }
 
 #[derive(Clone)]
@@ -152,10 +163,12 @@ struct Verified {
 }
 
 impl VerifiedCache {
-    fn new() -> Self {
+    /// A cache of about `capacity` tokens.
+    pub fn new(capacity: usize) -> Self {
         Self {
             hasher: std::hash::RandomState::new(),
             shards: (0..VERIFIED_SHARDS).map(|_| Default::default()).collect(),
+            shard_capacity: (capacity / VERIFIED_SHARDS).max(8),
         }
     }
 
@@ -174,7 +187,7 @@ impl VerifiedCache {
 
     fn insert(&self, token: &str, kid: String, public_key: &[u8], claims: &AccessClaims) {
         let mut shard = self.shard(token);
-        let capacity = VERIFIED_CAPACITY / VERIFIED_SHARDS;
+        let capacity = self.shard_capacity;
         if shard.len() >= capacity {
             // Full: forget the expired tokens, and everything if that freed
             // less than an eighth (so the scan runs at most once per
@@ -528,36 +541,41 @@ mod tests {
         };
         let t = sign(&key, &c).unwrap();
         // Verified twice: the second answer comes from the cache.
-        assert_eq!(verify(&ring, &t, now + 1).await.unwrap(), c);
-        assert!(verified().get(&t).is_some());
-        assert_eq!(verify(&ring, &t, now + 2).await.unwrap(), c);
-        assert_eq!(code(verify(&ring, &t, now + 300).await), "TOKEN_EXPIRED");
-        assert_eq!(code(verify(&ring, &t, now - 10).await), "TOKEN_INVALID");
+        let cache = VerifiedCache::default();
+        assert_eq!(verify(&ring, &cache, &t, now + 1).await.unwrap(), c);
+        assert!(cache.get(&t).is_some());
+        assert_eq!(verify(&ring, &cache, &t, now + 2).await.unwrap(), c);
+        let expired = verify(&ring, &cache, &t, now + 300).await;
+        assert_eq!(code(expired), "TOKEN_EXPIRED");
+        let early = verify(&ring, &cache, &t, now - 10).await;
+        assert_eq!(code(early), "TOKEN_INVALID");
         // Retire the key (after adding a successor): the cached token fails.
         keys::rotate(&db, &keys::Sealing::clear()).await.unwrap();
         keys::retire(&db, &key.kid, false).await.unwrap();
         ring.reload().await.unwrap();
-        assert_eq!(code(verify(&ring, &t, now + 3).await), "TOKEN_INVALID");
+        let retired = verify(&ring, &cache, &t, now + 3).await;
+        assert_eq!(code(retired), "TOKEN_INVALID");
         // A token differing in one byte of its signature is not a hit.
         let mut forged = t.clone().into_bytes();
         let at = forged.len() - 60;
         forged[at] = if forged[at] == b'A' { b'B' } else { b'A' };
         let forged = String::from_utf8(forged).unwrap();
-        assert!(verified().get(&forged).is_none());
+        assert!(cache.get(&forged).is_none());
     }
 
     #[test]
     fn the_verified_token_cache_stays_within_its_capacity() {
-        let cache = VerifiedCache::new();
         let c = claims(crate::now());
-        for i in 0..3 * VERIFIED_CAPACITY {
-            cache.insert(&format!("token-{i}"), "kid".into(), b"key", &c);
+        for capacity in [VERIFIED_CAPACITY, 256] {
+            let cache = VerifiedCache::new(capacity);
+            for i in 0..3 * capacity {
+                cache.insert(&format!("token-{i}"), "kid".into(), b"key", &c);
+            }
+            let total: usize = cache.shards.iter().map(|s| s.lock().unwrap().len()).sum();
+            assert!(total <= capacity, "{total} > {capacity}");
+            let last = format!("token-{}", 3 * capacity - 1);
+            assert!(cache.get(&last).is_some());
         }
-        let total: usize = cache.shards.iter().map(|s| s.lock().unwrap().len()).sum();
-        assert!(total <= VERIFIED_CAPACITY, "{total}");
-        assert!(cache
-            .get(&format!("token-{}", 3 * VERIFIED_CAPACITY - 1))
-            .is_some());
     }
 }
 

@@ -18,7 +18,7 @@
 //! parse, as without the cache).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use async_graphql::parser::types::ExecutableDocument;
 
@@ -40,24 +40,15 @@ struct Generations {
     previous: Map,
 }
 
-/// The process's cache of parsed documents.
+/// One service's cache of parsed documents, kept in its schema's data (see
+/// `graphql::schema`), so services in one process (tests start many) share
+/// nothing.
+#[derive(Default)]
 pub struct Documents {
     inner: Mutex<Generations>,
 }
 
 impl Documents {
-    fn new() -> Self {
-        Self {
-            inner: Mutex::new(Generations::default()),
-        }
-    }
-
-    /// The process-wide cache (a document does not depend on the schema).
-    pub fn global() -> &'static Documents {
-        static CACHE: OnceLock<Documents> = OnceLock::new();
-        CACHE.get_or_init(Documents::new)
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, Generations> {
         // A panic while holding the lock cannot leave a map half-changed in a
         // way that matters: at worst an entry is missing.
@@ -114,7 +105,7 @@ mod tests {
 
     #[test]
     fn a_hit_is_the_same_document() {
-        let cache = Documents::new();
+        let cache = Documents::default();
         let text = "query Me($x: Int) { me { id username } }";
         assert!(cache.get(text).is_none());
         let parsed = parse_query(text).unwrap();
@@ -130,7 +121,7 @@ mod tests {
 
     #[test]
     fn stays_bounded_and_keeps_texts_in_use() {
-        let cache = Documents::new();
+        let cache = Documents::default();
         let hot = "{ me { id } }";
         cache.insert(hot, &parse_query(hot).unwrap());
         for i in 0..GENERATION * 5 {
@@ -142,7 +133,7 @@ mod tests {
             assert!(cache.len() <= 2 * GENERATION);
         }
         // Bounded in text too: big texts turn generations over sooner.
-        let cache = Documents::new();
+        let cache = Documents::default();
         let big = |i: usize| format!("{{ user{i} }}{}", " ".repeat(MAX_TEXT - 20));
         for i in 0..64 {
             cache.insert(&big(i), &parse_query(big(i)).unwrap());
@@ -164,7 +155,7 @@ mod tests {
     /// parsed for its request and never kept.
     #[test]
     fn texts_with_string_literals_are_never_kept() {
-        let cache = Documents::new();
+        let cache = Documents::default();
         for text in [
             r#"mutation { tokenAuth(username: "alice", password: "hunter2-secret") { token } }"#,
             r#"mutation { refreshToken(refreshToken: """ghr_secret""") { token } }"#,

@@ -85,8 +85,9 @@ pub async fn post(
     // Parsed once here (or found parsed before); execution reuses it. A text
     // that does not parse is left to execution, which reports the error.
     let operation = gql_request.operation_name.clone();
-    let documents = Documents::global();
-    let (doc, cached) = match documents.get(&gql_request.query) {
+    let documents = schema.data::<Documents>();
+    let hit = documents.and_then(|d| d.get(&gql_request.query));
+    let (doc, cached) = match hit {
         Some(doc) => (Some(doc), true),
         None => {
             // Before any parse (here or in execution): the parser recurses
@@ -107,7 +108,7 @@ pub async fn post(
                 return request_error(StatusCode::OK, e.code, &e.message);
             }
             // Kept only once it passed the limits (see `Documents`).
-            if !cached {
+            if let (false, Some(documents)) = (cached, documents) {
                 documents.insert(&gql_request.query, &doc);
             }
             gql_request.set_parsed_query(doc);

@@ -25,10 +25,12 @@ pub use user::User;
 use crate::error::Error;
 use crate::service::{Caller, Gatehouse, State};
 
-/// Builds the executable schema over the service.
+/// Builds the executable schema over the service, with its own cache of
+/// parsed documents (read by `http::post`).
 pub fn schema(state: State) -> Schema {
     Schema::build(Query, Mutation, async_graphql::EmptySubscription)
         .data(state)
+        .data(documents::Documents::default())
         .finish()
 }
 

@@ -1,9 +1,15 @@
 //! Resolvers of `Mutation`: each one a thin call into the service layer.
+//! Arguments arrive in a struct per field and are destructured by name, so
+//! a renamed, added or removed argument in schema.graphql fails the build.
 
 use async_graphql::{Context, Result};
 use secrecy::SecretString;
 
-use super::generated::MutationResolver;
+use super::generated::{
+    MutationChangePasswordArgs, MutationCreateUserArgs, MutationRefreshTokenArgs, MutationResolver,
+    MutationRevokeTokenArgs, MutationTokenAuthArgs, MutationUpdateMeArgs, MutationUserCreateArgs,
+    MutationVerifyTokenArgs,
+};
 use super::payloads::{
     ChangePassword, CreateUser, ObtainJSONWebToken, Refresh, Revoke, RevokeAllTokens, UpdateMe,
     UserCreate, Verify,
@@ -18,9 +24,11 @@ impl MutationResolver for Mutation {
     async fn create_user(
         &self,
         ctx: &Context<'_>,
-        username: String,
-        password: String,
-        email: String,
+        MutationCreateUserArgs {
+            username,
+            password,
+            email,
+        }: MutationCreateUserArgs,
     ) -> Result<Option<CreateUser>> {
         let (gh, caller) = services(ctx)?;
         let user = gh
@@ -38,9 +46,11 @@ impl MutationResolver for Mutation {
     async fn user_create(
         &self,
         ctx: &Context<'_>,
-        username: String,
-        password: String,
-        email: String,
+        MutationUserCreateArgs {
+            username,
+            password,
+            email,
+        }: MutationUserCreateArgs,
     ) -> Result<Option<UserCreate>> {
         let (gh, caller) = services(ctx)?;
         let user = gh
@@ -58,8 +68,7 @@ impl MutationResolver for Mutation {
     async fn token_auth(
         &self,
         ctx: &Context<'_>,
-        username: String,
-        password: String,
+        MutationTokenAuthArgs { username, password }: MutationTokenAuthArgs,
     ) -> Result<Option<ObtainJSONWebToken>> {
         let (gh, caller) = services(ctx)?;
         let issued = gh
@@ -71,7 +80,7 @@ impl MutationResolver for Mutation {
     async fn verify_token(
         &self,
         ctx: &Context<'_>,
-        token: Option<String>,
+        MutationVerifyTokenArgs { token }: MutationVerifyTokenArgs,
     ) -> Result<Option<Verify>> {
         let (gh, _) = services(ctx)?;
         let token = token.ok_or_else(|| Error::bad_input("token", "A token is required."))?;
@@ -82,8 +91,10 @@ impl MutationResolver for Mutation {
     async fn refresh_token(
         &self,
         ctx: &Context<'_>,
-        token: Option<String>,
-        refresh_token: Option<String>,
+        MutationRefreshTokenArgs {
+            token,
+            refresh_token,
+        }: MutationRefreshTokenArgs,
     ) -> Result<Option<Refresh>> {
         let (gh, _) = services(ctx)?;
         let issued = match (token, refresh_token) {
@@ -110,7 +121,7 @@ impl MutationResolver for Mutation {
     async fn revoke_token(
         &self,
         ctx: &Context<'_>,
-        refresh_token: String,
+        MutationRevokeTokenArgs { refresh_token }: MutationRevokeTokenArgs,
     ) -> Result<Option<Revoke>> {
         let (gh, _) = services(ctx)?;
         Ok(Some(Revoke(gh.revoke_refresh(&refresh_token).await?)))
@@ -119,9 +130,11 @@ impl MutationResolver for Mutation {
     async fn update_me(
         &self,
         ctx: &Context<'_>,
-        email: Option<String>,
-        first_name: Option<String>,
-        last_name: Option<String>,
+        MutationUpdateMeArgs {
+            email,
+            first_name,
+            last_name,
+        }: MutationUpdateMeArgs,
     ) -> Result<Option<UpdateMe>> {
         let (gh, caller) = services(ctx)?;
         let me = caller.require(gh).await?;
@@ -139,8 +152,10 @@ impl MutationResolver for Mutation {
     async fn change_password(
         &self,
         ctx: &Context<'_>,
-        old_password: String,
-        new_password: String,
+        MutationChangePasswordArgs {
+            old_password,
+            new_password,
+        }: MutationChangePasswordArgs,
     ) -> Result<Option<ChangePassword>> {
         let (gh, caller) = services(ctx)?;
         let me = caller.require(gh).await?;

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Result};
 
-use super::generated::QueryResolver;
+use super::generated::{QueryResolver, QueryUsersArgs};
 use super::{services, User};
 
 /// The root query type.
@@ -22,8 +22,7 @@ impl QueryResolver for Query {
     async fn users(
         &self,
         ctx: &Context<'_>,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        QueryUsersArgs { offset, limit }: QueryUsersArgs,
     ) -> Result<Option<Vec<User>>> {
         let (gh, caller) = services(ctx)?;
         let me = caller.require(gh).await?;

@@ -76,11 +76,6 @@ impl Caller {
         }
     }
 
-    /// Whether any credentials were presented.
-    pub fn presented_token(&self) -> bool {
-        !matches!(self.presented, Presented::None)
-    }
-
     /// The authenticated caller, or why there is none.
     pub async fn require(&self, gh: &Gatehouse) -> Result<&AuthUser> {
         let token = match &self.presented {
@@ -93,15 +88,5 @@ impl Caller {
         self.resolved
             .get_or_try_init(|| gh.authenticate(token))
             .await
-    }
-
-    /// The authenticated caller, who must be staff.
-    pub async fn require_staff(&self, gh: &Gatehouse) -> Result<&AuthUser> {
-        let me = self.require(gh).await?;
-        if me.is_staff() {
-            Ok(me)
-        } else {
-            Err(Error::Forbidden)
-        }
     }
 }

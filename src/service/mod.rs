@@ -13,6 +13,7 @@ use anyhow::Context as _;
 
 use crate::auth::keys::KeyRing;
 use crate::auth::password::Hasher;
+use crate::auth::tokens::VerifiedCache;
 use crate::config::Config;
 use crate::db::Db;
 use crate::metrics::Metrics;
@@ -20,12 +21,16 @@ use crate::metrics::Metrics;
 pub use caller::{AuthUser, Caller};
 pub use sessions::Issued;
 
-/// The running service: database, password hasher, signing keys, settings.
+/// The running service: database, password hasher, signing keys, settings,
+/// and its caches (nothing is kept per process, so services started side by
+/// side, as tests do, share nothing).
 pub struct Gatehouse {
     pub db: Db,
     pub metrics: Metrics,
     pub hasher: Hasher,
     pub keys: KeyRing,
+    /// Access tokens whose signature verified (see `tokens::verify`).
+    pub verified_tokens: VerifiedCache,
     pub config: Config,
 }
 
@@ -49,6 +54,7 @@ impl Gatehouse {
             metrics: Metrics::default(),
             hasher,
             keys,
+            verified_tokens: VerifiedCache::default(),
             config,
         }))
     }

@@ -168,7 +168,7 @@ impl Gatehouse {
     /// Checks an access token and the user behind it: active, and the token
     /// not revoked by a later revoke-all or password change.
     pub async fn authenticate(&self, token: &str) -> Result<AuthUser> {
-        let claims = tokens::verify(&self.keys, token, crate::now()).await?;
+        let claims = tokens::verify(&self.keys, &self.verified_tokens, token, crate::now()).await?;
         let (user, key_active) = users::by_id_with_key(&self.db, claims.user_id, &claims.kid)
             .await?
             .ok_or(Error::TokenInvalid("the user no longer exists"))?;

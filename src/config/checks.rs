@@ -1,0 +1,88 @@
+//! The checks particular settings need beyond their shape, and how
+//! `config check` hides a database password.
+
+/// An origin as browsers send it: scheme and host (and port), no path, and
+/// never the wildcard (an auth service must not be callable from any site).
+pub fn cors_origin(s: &str) -> Result<String, String> {
+    let err = |reason: &str| format!("`{s}`: {reason}");
+    if s == "*" {
+        return Err(err("a wildcard is not allowed; list the origins"));
+    }
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or_else(|| err("an origin starts with https:// or http://"))?;
+    if rest.is_empty() || rest.contains('/') {
+        return Err(err("an origin has no path, e.g. https://app.example.com"));
+    }
+    Ok(s.to_owned())
+}
+
+/// The bearer token `/metrics` asks for: long enough not to be guessed, and
+/// sendable in a header as it is. The reason never shows the value.
+pub fn metrics_token(value: &str) -> Result<String, String> {
+    let token = value.trim();
+    if token.len() < 16 {
+        return Err("use at least 16 characters (e.g. `openssl rand -hex 32`)".into());
+    }
+    if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("use printable ASCII characters without spaces".into());
+    }
+    Ok(token.to_owned())
+}
+
+/// A supplied signing key read from a file must be a PASERK secret key (a
+/// file that is not one is a configuration error, exit 2; the reason never
+/// shows its content). One given directly is checked by the key ring.
+pub fn signing_key(text: &str, path: Option<&str>) -> Result<(), String> {
+    use pasetors::keys::AsymmetricSecretKey;
+    use pasetors::version4::V4;
+    match path {
+        Some(path) if AsymmetricSecretKey::<V4>::try_from(text.trim()).is_err() => Err(format!(
+            "{path} does not hold a PASERK k4.secret key (make one with `gatehouse keys generate`)"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A key-encryption key, wherever it came from, must have its format (the
+/// reason never shows the value).
+pub fn encryption_key(text: &str, _: Option<&str>) -> Result<(), String> {
+    crate::auth::keys::EncryptionKey::parse(text)
+        .map(drop)
+        .map_err(Into::into)
+}
+
+/// A database URL with its password hidden: everything between the user
+/// name and the *last* `@` (a password may hold `@`, `/` or `?`; cutting at
+/// the last `@` errs towards hiding more), and any `password=` query
+/// parameter.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (credentials, host) = match rest.rsplit_once('@') {
+        Some((c, h)) => (Some(c), h),
+        None => (None, rest),
+    };
+    let credentials = credentials.map(|c| match c.split_once(':') {
+        Some((user, _)) => format!("{user}:<redacted>@"),
+        None => format!("{c}@"),
+    });
+    let host = match host.split_once('?') {
+        Some((h, q)) => {
+            let q: Vec<String> = q
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => {
+                        format!("{k}=<redacted>")
+                    }
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{h}?{}", q.join("&"))
+        }
+        None => host.to_owned(),
+    };
+    format!("{scheme}://{}{host}", credentials.unwrap_or_default())
+}

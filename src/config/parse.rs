@@ -1,0 +1,407 @@
+//! How a setting's text becomes a value of [`Config`], and how `config
+//! check` shows it again: one [`Kind`] per shape of setting (a bounded
+//! number, a duration, a word of two, a list, a secret, a secret or the file
+//! holding it).
+
+use std::fmt::Display;
+use std::str::FromStr;
+use std::time::Duration;
+
+use secrecy::zeroize::Zeroizing;
+use secrecy::SecretString;
+
+use super::{Config, ConfigError};
+
+/// The field of [`Config`] a setting fills: `field!(throttle.login_window)`.
+pub struct Field<T: 'static> {
+    pub get: fn(&Config) -> &T,
+    pub set: fn(&mut Config) -> &mut T,
+}
+
+macro_rules! field {
+    ($($f:ident).+) => {
+        $crate::config::parse::Field {
+            get: |c| &c.$($f).+,
+            set: |c| &mut c.$($f).+,
+        }
+    };
+}
+pub(super) use field;
+
+/// Where values come from: the environment, a file, or a map in tests. A
+/// value that is empty or only spaces counts as unset.
+pub struct Source<'a>(pub &'a dyn Fn(&str) -> Option<String>);
+
+impl Source<'_> {
+    pub fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|v| !v.trim().is_empty())
+    }
+}
+
+/// One setting to read: its name, and its text (the variable's value or
+/// its default's; None when unset without a default).
+pub struct Input<'a> {
+    pub name: &'static str,
+    pub text: Option<String>,
+    /// For settings that come in pairs.
+    pub source: &'a Source<'a>,
+}
+
+impl Input<'_> {
+    fn error(&self, reason: impl Into<String>) -> ConfigError {
+        ConfigError {
+            name: self.name,
+            reason: reason.into(),
+        }
+    }
+
+    /// The text, which the setting's default guarantees.
+    fn required(&self) -> Result<&str, ConfigError> {
+        self.text
+            .as_deref()
+            .ok_or_else(|| self.error("a value is required"))
+    }
+
+    /// The text parsed as a `T`; the reason quotes the text as given.
+    fn parse<T: FromStr>(&self) -> Result<T, ConfigError>
+    where
+        T::Err: Display,
+    {
+        parse(self.required()?).map_err(|r| self.error(r))
+    }
+
+    /// The text as a number between `min` and `max`.
+    fn bounded(&self, min: u64, max: u64) -> Result<u64, ConfigError> {
+        let n: u64 = self.parse()?;
+        if n < min || n > max {
+            return Err(self.error(format!("must be between {min} and {max}, got {n}")));
+        }
+        Ok(n)
+    }
+}
+
+/// `value` parsed as a `T`; the reason quotes the value as given.
+pub fn parse<T: FromStr>(value: &str) -> Result<T, String>
+where
+    T::Err: Display,
+{
+    value
+        .trim()
+        .parse()
+        .map_err(|e: T::Err| format!("`{value}`: {e}"))
+}
+
+/// A shape of setting: how it is read into [`Config`] and shown.
+pub trait Kind: Sync {
+    /// Reads the setting into `config`.
+    fn read(&self, input: Input, config: &mut Config) -> Result<(), ConfigError>;
+
+    /// The effective value as `config check` shows it (`unset` when there is
+    /// none). None: the setting is not listed (a `_FILE` alternative).
+    fn show(&self, config: &Config, unset: &str) -> Option<String>;
+
+    /// Whether `config check` hides the value.
+    fn is_secret(&self) -> bool {
+        false
+    }
+
+    /// The values allowed, for the README ("" when the doc says it).
+    fn allowed(&self) -> String {
+        String::new()
+    }
+}
+
+/// Text kept as given, shown through `show` (which may redact it).
+pub struct Text {
+    pub field: Field<String>,
+    pub show: fn(&str) -> String,
+}
+
+impl Kind for Text {
+    fn read(&self, input: Input, c: &mut Config) -> Result<(), ConfigError> {
+        *(self.field.set)(c) = input.required()?.to_owned();
+        Ok(())
+    }
+    fn show(&self, c: &Config, _: &str) -> Option<String> {
+        Some((self.show)((self.field.get)(c)))
+    }
+}
+
+/// Any value with `FromStr` (an address, say).
+pub struct Parsed<T: 'static>(pub Field<T>);
+
+impl<T: FromStr + Display> Kind for Parsed<T>
+where
+    T::Err: Display,
+{
+    fn read(&self, input: Input, c: &mut Config) -> Result<(), ConfigError> {
+        *(self.0.set)(c) = input.parse()?;
+        Ok(())
+    }
+    fn show(&self, c: &Config, _: &str) -> Option<String> {
+        Some((self.0.get)(c).to_string())
+    }
+}
+
+/// An optional [`Parsed`] value.
+pub struct Optional<T: 'static>(pub Field<Option<T>>);
+
+impl<T: FromStr + Display> Kind for Optional<T>
+where
+    T::Err: Display,
+{
+    fn read(&self, input: Input, c: &mut Config) -> Result<(), ConfigError> {
+        *(self.0.set)(c) = match input.text {
+            None => None,
+            Some(_) => Some(input.parse()?),
+        };
+        Ok(())
+    }
+    fn show(&self, c: &Config, unset: &str) -> Option<String> {
+        Some((self.0.get)(c).as_ref().map_or(unset.into(), T::to_string))
+    }
+}
+
+/// A whole number between `min` and `max`.
+pub struct Count<T: 'static> {
+    pub field: Field<T>,
+    pub min: u64,
+    pub max: u64,
+}
+
+impl<T> Count<T> {
+    pub const fn new(field: Field<T>, min: u64, max: u64) -> Self {
+        Self { field, min, max }
+    }
+}
+
+impl<T: TryFrom<u64> + Display> Kind for Count<T> {
+    fn read(&self, input: Input, c: &mut Config) -> Result<(), ConfigError> {
+        let n = input.bounded(self.min, self.max)?;
+        *(self.field.set)(c) = T::try_from(n).map_err(|_| input.error("too large"))?;
+        Ok(())
+    }
+    fn show(&self, c: &Config, _: &str) -> Option<String> {
+        Some((self.field.get)(c).to_string())
+    }
+    fn allowed(&self) -> String {
+        format!("{}–{}", self.min, self.max)
+    }
+}
+
+/// A field that holds a number of seconds: a [`Duration`], or an `i64` for
+/// windows the database compares with Unix times.
+pub trait Seconds: Copy + Send + Sync {
+    fn from_secs(n: u64) -> Self;
+    fn secs(self) -> u64;
+}
+
+impl Seconds for Duration {
+    fn from_secs(n: u64) -> Self {
+        Duration::from_secs(n)
+    }
+    fn secs(self) -> u64 {
+        self.as_secs()
+    }
+}
+
+impl Seconds for i64 {
+    fn from_secs(n: u64) -> Self {
+        i64::try_from(n).unwrap_or(i64::MAX)
+    }
+    fn secs(self) -> u64 {
+        u64::try_from(self).unwrap_or_default()
+    }
+}
+
+/// A number of seconds, at least 1.
+pub struct Secs<T: 'static>(pub Field<T>);
+
+impl<T: Seconds> Kind for Secs<T> {
+    fn read(&self, input: Input, c: &mut Config) -> Result<(), ConfigError> {
+        match input.parse::<u64>()? {
+            0 => Err(input.error("must be at least 1 second")),
+            n => {
+                *(self.0.set)(c) = T::from_secs(n);
+                Ok(())
+            }
+        }
+    }
+    fn show(&self, c: &Config, _: &str) -> Option<String> {
+        Some((self.0.get)(c).secs().to_string())
+    }
+    fn allowed(&self) -> String {
+        "at least 1".into()
+    }
+}
+
+/// A number of milliseconds between `min` and `max`.
+pub struct Millis {
+    pub field: Field<Duration>,
+    pub min: u64,
+    pub max: u64,
+}
+
+impl Kind for Millis {
+    fn read(&self, input: Input, c: &mut Config) -> Result<(), ConfigError> {
+        *(self.field.set)(c) = Duration::from_millis(input.bounded(self.min, self.max)?);
+        Ok(())
+    }
+    fn show(&self, c: &Config, _: &str) -> Option<String> {
+        Some((self.field.get)(c).as_millis().to_string())
+    }
+    fn allowed(&self) -> String {
+        format!("{}–{}", self.min, self.max)
+    }
+}
+
+/// One of two words (any case): `no` gives false, `yes` true.
+pub struct Choice {
+    pub field: Field<bool>,
+    pub no: &'static str,
+    pub yes: &'static str,
+}
+
+impl Kind for Choice {
+    fn read(&self, input: Input, c: &mut Config) -> Result<(), ConfigError> {
+        let (no, yes, text) = (self.no, self.yes, input.required()?);
+        *(self.field.set)(c) = match text.trim() {
+            v if v.eq_ignore_ascii_case(no) => false,
+            v if v.eq_ignore_ascii_case(yes) => true,
+            _ => return Err(input.error(format!("expected `{no}` or `{yes}`, got `{text}`"))),
+        };
+        Ok(())
+    }
+    fn show(&self, c: &Config, _: &str) -> Option<String> {
+        Some(
+            if *(self.field.get)(c) {
+                self.yes
+            } else {
+                self.no
+            }
+            .into(),
+        )
+    }
+    fn allowed(&self) -> String {
+        format!("`{}` or `{}`", self.no, self.yes)
+    }
+}
+
+/// Comma-separated items, each read by `item` (whose reason quotes it).
+pub struct List<T: 'static> {
+    pub field: Field<Vec<T>>,
+    pub item: fn(&str) -> Result<T, String>,
+}
+
+impl<T: Display> Kind for List<T> {
+    fn read(&self, input: Input, c: &mut Config) -> Result<(), ConfigError> {
+        *(self.field.set)(c) = input
+            .text
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| (self.item)(s).map_err(|r| input.error(r)))
+            .collect::<Result<_, _>>()?;
+        Ok(())
+    }
+    fn show(&self, c: &Config, unset: &str) -> Option<String> {
+        let items = (self.field.get)(c);
+        if items.is_empty() {
+            return Some(unset.into());
+        }
+        Some(items.iter().map(T::to_string).collect::<Vec<_>>().join(","))
+    }
+}
+
+/// Whether a secret is set, never the secret.
+fn show_secret(set: bool, unset: &str) -> Option<String> {
+    Some(if set { "<redacted>" } else { unset }.into())
+}
+
+/// A secret given as the value, checked by `check` (which returns it as it
+/// is kept, and whose reason never repeats it).
+pub struct Secret {
+    pub field: Field<Option<SecretString>>,
+    pub check: fn(&str) -> Result<String, String>,
+}
+
+impl Kind for Secret {
+    fn read(&self, input: Input, c: &mut Config) -> Result<(), ConfigError> {
+        *(self.field.set)(c) = match input.text.as_deref() {
+            None => None,
+            Some(t) => Some((self.check)(t).map_err(|r| input.error(r))?.into()),
+        };
+        Ok(())
+    }
+    fn show(&self, c: &Config, unset: &str) -> Option<String> {
+        show_secret((self.field.get)(c).is_some(), unset)
+    }
+    fn is_secret(&self) -> bool {
+        true
+    }
+}
+
+/// A secret given as the value or in a file named by the setting `file`
+/// (not both). `check` sees the text and, when it came from a file, the
+/// file's path; its reason never repeats the text. A file used is
+/// remembered in [`Config::secret_files`].
+pub struct SecretOrFile {
+    pub field: Field<Option<SecretString>>,
+    pub file: &'static str,
+    pub check: fn(&str, Option<&str>) -> Result<(), String>,
+}
+
+impl Kind for SecretOrFile {
+    fn read(&self, input: Input, c: &mut Config) -> Result<(), ConfigError> {
+        let (name, file) = (input.name, self.file);
+        let (from, text, path) = match (&input.text, input.source.get(file)) {
+            (Some(_), Some(_)) => {
+                return Err(input.error(format!("set either {name} or {file}, not both")))
+            }
+            (Some(v), None) => (name, Zeroizing::new(v.clone()), None),
+            (None, Some(path)) => {
+                let path = path.trim().to_owned();
+                let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
+                    name: file,
+                    reason: format!("cannot read {path}: {e}"),
+                })?;
+                (file, Zeroizing::new(text), Some(path))
+            }
+            (None, None) => {
+                *(self.field.set)(c) = None;
+                return Ok(());
+            }
+        };
+        (self.check)(&text, path.as_deref())
+            .map_err(|reason| ConfigError { name: from, reason })?;
+        *(self.field.set)(c) = Some(text.trim().to_owned().into());
+        if let Some(path) = path {
+            c.secret_files.push((file, path.into()));
+        }
+        Ok(())
+    }
+    fn show(&self, c: &Config, unset: &str) -> Option<String> {
+        show_secret((self.field.get)(c).is_some(), unset)
+    }
+    fn is_secret(&self) -> bool {
+        true
+    }
+}
+
+/// The file alternative of the [`SecretOrFile`] setting named, which reads
+/// it.
+pub struct FileOf(pub &'static str);
+
+impl Kind for FileOf {
+    fn read(&self, _: Input, _: &mut Config) -> Result<(), ConfigError> {
+        Ok(())
+    }
+    fn show(&self, _: &Config, _: &str) -> Option<String> {
+        None
+    }
+    fn allowed(&self) -> String {
+        format!("a path; not with `{}`", self.0)
+    }
+}
