@@ -10,6 +10,8 @@ pub mod db;
 pub mod django;
 pub mod error;
 pub mod graphql;
+/// A JSON body's shape and repeated keys, checked before either face decodes it.
+pub mod json_shape;
 /// The listening socket: connection cap and read deadlines for slow clients.
 pub mod listener;
 pub mod metrics;

@@ -72,17 +72,25 @@ const COLUMNS: &str = "id, username, email, password_hash, first_name, last_name
      is_staff, is_superuser, date_joined, last_login, token_version";
 
 /// The key a username or email is unique by, and looked up by: trimmed,
-/// NFKC-normalised and lower-cased (NFKC again after lower-casing, which can
+/// NFKC-normalised and case-folded (NFKC again after folding, which can
 /// un-normalise). So `Admin`, `ａｄｍｉｎ` (fullwidth) and ` admin ` are one
 /// name, as Django's `normalize_username` makes them; different scripts
 /// (Cyrillic `а`) stay different, and sign-up refuses names that mix them.
+///
+/// Folding is lower-casing plus Greek final sigma: `to_lowercase` turns a
+/// word-final `Σ` into `ς` but leaves a typed `σ`, so `ΟΔΟΣ` and `οδοσ`
+/// would be two accounts (the attack review made both, and `Οδοσ` then
+/// logged in to the second). Unicode case folding maps `ς` to `σ`.
 pub fn key(s: &str) -> String {
     use unicode_normalization::UnicodeNormalization as _;
     let folded = s.trim().nfkc().collect::<String>().to_lowercase();
     if folded.is_ascii() {
         return folded;
     }
-    folded.nfkc().collect()
+    folded
+        .nfkc()
+        .map(|c| if c == 'ς' { 'σ' } else { c })
+        .collect()
 }
 
 /// Brings keys written by an older rule (before NFKC) up to [`key`]. Only
@@ -474,6 +482,10 @@ mod tests {
         assert_eq!(key("ﬁle"), "file");
         assert_eq!(key("Straße"), "straße");
         assert_ne!(key("\u{430}dmin"), key("admin"));
+        // Greek final sigma, however it was typed, is one letter.
+        for same in ["οδοσ", "ΟΔΟσ", "Οδοσ", "οδος"] {
+            assert_eq!(key(same), key("ΟΔΟΣ"), "{same}");
+        }
     }
 
     /// The rule "a username is nobody's email and the other way round" is

@@ -8,6 +8,7 @@ use poem::{handler, Body, IntoResponse, Request, Response};
 
 use super::documents::Documents;
 use super::{limits, Schema, SDL};
+use crate::json_shape::{inspect_json, JsonShape};
 use crate::service::{Caller, State};
 
 /// One request-level error in GraphQL's response shape, with a status.
@@ -72,6 +73,15 @@ pub async fn post(
             "Batched requests are not supported: send one operation per request.",
         );
     }
+    // A repeated member (two `query` keys) would be decided by the JSON
+    // parser keeping the last one: refused, as REST refuses repeats.
+    if let JsonShape::Repeated(_) = inspect_json(&bytes) {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "The request repeats a member: send each once.",
+        );
+    }
     let mut gql_request: async_graphql::Request = match parse_request(&bytes) {
         Ok(r) => r,
         Err(e) => {
@@ -128,6 +138,7 @@ pub async fn post(
         for error in &mut response.errors {
             add_code(error, request_failed, parsed);
         }
+        cap_errors(&mut response.errors);
     }
     let http = Response::builder()
         .content_type("application/json")
@@ -197,6 +208,7 @@ fn add_code(error: &mut ServerError, request_failed: bool, parsed: bool) {
     let code = if !request_failed || !error.path.is_empty() {
         "INTERNAL"
     } else if !parsed {
+        error.message = syntax_error_message(&error.message, &error.locations);
         "GRAPHQL_PARSE_FAILED"
     } else {
         "GRAPHQL_VALIDATION_FAILED"
@@ -205,6 +217,43 @@ fn add_code(error: &mut ServerError, request_failed: bool, parsed: bool) {
         .extensions
         .get_or_insert_with(ErrorExtensionValues::default)
         .set("code", code);
+}
+
+/// Most errors one response lists. Validation reports one error per
+/// duplicate variable or directive, so without a cap a 28 KB request drew a
+/// 1.1 MB answer; the first ones say what is wrong.
+const MAX_ERRORS: usize = 20;
+
+fn cap_errors(errors: &mut Vec<ServerError>) {
+    if errors.len() <= MAX_ERRORS {
+        return;
+    }
+    let left_out = errors.len() - MAX_ERRORS;
+    errors.truncate(MAX_ERRORS);
+    let mut more = ServerError::new(format!("{left_out} more errors were left out."), None);
+    more.extensions
+        .get_or_insert_with(ErrorExtensionValues::default)
+        .set("code", "TOO_MANY_ERRORS");
+    errors.push(more);
+}
+
+/// A parse error without the source line that the parser quotes (it may
+/// hold a password written into the query, as a client that builds queries
+/// by pasting strings does): where it is, and what the grammar expected.
+fn syntax_error_message(parser_says: &str, at: &[async_graphql::Pos]) -> String {
+    let expected = parser_says
+        .lines()
+        .rev()
+        .find_map(|l| l.trim_start().strip_prefix("= "))
+        .filter(|e| e.len() <= 200 && !e.contains(['"', '\\']));
+    let place = match at.first() {
+        Some(p) => format!(" at line {}, column {}", p.line, p.column),
+        None => String::new(),
+    };
+    match expected {
+        Some(e) => format!("Syntax error{place}: {e}."),
+        None => format!("Syntax error{place}."),
+    }
 }
 
 /// GraphiQL, with the header editor for `Authorization`; its assets are

@@ -22,6 +22,9 @@ impl Gatehouse {
         staff: bool,
         client: Option<IpAddr>,
     ) -> Result<UserRow> {
+        // Counted before any other work (the password's strength estimate
+        // costs milliseconds), valid or not.
+        self.sign_up_allowed(client).await?;
         let username = validate::normalize_username(username);
         let username = username.as_str();
         let email = email.trim();
@@ -37,7 +40,6 @@ impl Gatehouse {
                 min_score: self.config.password_min_score,
             },
         )?;
-        self.sign_up_allowed(client).await?;
         if let Some(field) =
             users::login_name_clash(&self.db, Some(username), Some(email), None).await?
         {

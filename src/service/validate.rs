@@ -45,7 +45,7 @@ pub fn username(field: &'static str, s: &str) -> Result<()> {
     }
     if !s
         .chars()
-        .all(|c| c.is_alphanumeric() || "@.+-_".contains(c))
+        .all(|c| (c.is_alphanumeric() && !is_invisible(c)) || "@.+-_".contains(c))
     {
         return Err(Error::bad_input(
             field,
@@ -70,7 +70,7 @@ pub fn email(field: &'static str, s: &str) -> Result<()> {
         ));
     }
     if s.chars()
-        .any(|c| c.is_whitespace() || c.is_control() || is_format(c))
+        .any(|c| c.is_whitespace() || c.is_control() || is_invisible(c))
     {
         return Err(bad());
     }
@@ -86,11 +86,25 @@ pub fn email(field: &'static str, s: &str) -> Result<()> {
             && !l.ends_with('-')
             && l.chars().all(|c| c.is_alphanumeric() || c == '-')
     };
-    let domain_ok = domain.contains('.') && domain.split('.').all(label_ok);
+    // Each label of one script: `exаmple` with a Cyrillic `а` is refused.
+    let domain_ok = domain.contains('.')
+        && domain
+            .split('.')
+            .all(|l| label_ok(l) && unicode_security::MixedScript::is_single_script(l));
     if !local_ok || !domain_ok {
         return Err(bad());
     }
     Ok(())
+}
+
+/// Characters that draw nothing: format characters and Unicode's
+/// Default_Ignorable_Code_Point (Hangul fillers such as U+3164, variation
+/// selectors…). None may be part of a name or an address.
+pub fn is_invisible(c: char) -> bool {
+    is_format(c)
+        || matches!(c as u32,
+            0x034F | 0x115F..=0x1160 | 0x17B4..=0x17B5 | 0x180B..=0x180F | 0x3164
+            | 0xFE00..=0xFE0F | 0xFFA0 | 0xFFF0..=0xFFF8 | 0xE0000..=0xE0FFF)
 }
 
 /// Unicode's format characters (general category Cf, Unicode 15.1): they
@@ -188,7 +202,7 @@ pub fn name(field: &'static str, s: &str) -> Result<()> {
             format!("The name must be at most {MAX_NAME_CHARS} characters."),
         ));
     }
-    if s.chars().any(|c| c.is_control() || is_format(c)) {
+    if s.chars().any(|c| c.is_control() || is_invisible(c)) {
         return Err(Error::bad_input(
             field,
             "The name must not contain control or format characters (such as U+200B or U+202E).",
@@ -234,6 +248,13 @@ mod tests {
             assert!(new_username("username", ok).is_ok(), "{ok}");
         }
         // Cyrillic "а" (U+0430) among Latin letters; Greek omicron likewise.
+        // A Hangul filler draws nothing (NFKC makes U+3164 U+1160).
+        for invisible in ["\u{3164}", "\u{1160}", "a\u{115F}b", "x\u{FE0F}"] {
+            assert!(
+                new_username("username", invisible).is_err(),
+                "{invisible:?}"
+            );
+        }
         for bad in ["\u{430}dmin", "r\u{3bf}ot", "pay\u{440}al"] {
             assert!(
                 rule(new_username("username", bad))
@@ -270,6 +291,8 @@ mod tests {
             "a@x-.com",
             "a@x_y.com",
             "a@[127.0.0.1]",
+            "bob@ex\u{430}mple.com",
+            "bob\u{3164}@example.com",
         ] {
             assert!(email("email", bad).is_err(), "{bad:?}");
         }

@@ -190,3 +190,66 @@ async fn many_operations_spreading_one_fragment_of_undefined_variables_are_refus
     let body: Value = serde_json::from_str(&text).unwrap();
     assert_refused(&body, "QUERY_TOO_COMPLEX");
 }
+
+/// The attack review: a syntax error quoted the source line, password and
+/// all (clients that paste strings into queries break on a quote or a
+/// backslash in a password).
+#[tokio::test]
+async fn a_syntax_error_never_quotes_the_query() {
+    let app = spawn_app().await;
+    for query in [
+        r#"mutation{tokenAuth(username:"bob",password:"SeCrEtPw7""#,
+        r#"mutation{tokenAuth(username:"bob",password:"SeCrEtPw8\x"){token}}"#,
+        "mutation{tokenAuth(username:\"bob\",password:\"SeCrEtPw9",
+    ] {
+        let body = app.graphql(query, serde_json::json!({}), None).await;
+        let text = body.to_string();
+        assert!(!text.contains("SeCrEtPw"), "{text}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "GRAPHQL_PARSE_FAILED",
+            "{text}"
+        );
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Syntax error at line 1"),
+            "{text}"
+        );
+    }
+}
+
+/// Two `query` members: the JSON parser would keep the last; refused.
+#[tokio::test]
+async fn a_repeated_query_member_is_refused() {
+    let app = spawn_app().await;
+    let resp = app
+        .client
+        .post(app.url("/graphql"))
+        .header("content-type", "application/json")
+        .body(r#"{"query":"{__typename}","query":"SeCrEtPw18"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let text = resp.text().await.unwrap();
+    assert!(
+        text.contains("BAD_REQUEST") && !text.contains("SeCrEtPw"),
+        "{text}"
+    );
+}
+
+/// One error per duplicate variable made a 28 KB request a 1.1 MB answer.
+#[tokio::test]
+async fn errors_are_capped_so_the_answer_stays_small() {
+    let app = spawn_app().await;
+    let vars: String = (0..4000).map(|_| "$v:Int,").collect();
+    let query = format!("query({vars}){{__typename}}");
+    let resp = app.post_graphql(&query, serde_json::json!({}), None).await;
+    let text = resp.text().await.unwrap();
+    assert!(text.len() < 8_000, "{} bytes", text.len());
+    let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let errors = body["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 21, "{text}");
+    assert_eq!(errors[20]["extensions"]["code"], "TOO_MANY_ERRORS");
+}

@@ -298,3 +298,21 @@ async fn a_username_and_an_email_change_racing_for_one_name_cannot_both_win() {
         );
     }
 }
+
+/// Every sign-up attempt counts, valid or not, before any other work (the
+/// review saw invalid ones go uncounted and the strength estimate run for
+/// throttled ones).
+#[tokio::test]
+async fn invalid_sign_ups_count_against_the_address_too() {
+    let app = spawn_app_with(|c| c.throttle.sign_ups_per_address = 3).await;
+    for i in 0..3 {
+        let body = app
+            .create_user(&format!("weak{i}"), "w@example.com", "password", None)
+            .await;
+        assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body:#}");
+    }
+    let body = app
+        .create_user("strong", "s@example.com", PASSWORD, None)
+        .await;
+    assert_eq!(error_code(&body), Some("RATE_LIMITED"), "{body:#}");
+}

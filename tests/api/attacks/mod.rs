@@ -3,6 +3,7 @@
 //! names, slow clients. Each test failed on the code before its fix.
 
 mod documents;
+mod echo;
 mod limits;
 mod shutdown;
 mod slow_clients;
