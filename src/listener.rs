@@ -10,7 +10,9 @@
 //! - *head* (a request's first byte came): its header block must end (the
 //!   blank line) within `header_read_timeout`, however slowly bytes trickle;
 //! - *busy* (the head is in): no deadline here; the body has its own
-//!   ([`BodyDeadline`], a middleware), and handlers their own limits.
+//!   ([`BodyDeadline`], a middleware), and handlers their own limits;
+//! - and writing: the time writes wait for the client to read its answers
+//!   may add up to `idle_timeout` over the connection's life, no more.
 //!
 //! A connection past its deadline gets a read error and hyper closes it. At
 //! the connection cap the acceptor stops accepting until one closes (new
@@ -92,6 +94,11 @@ pub struct Guarded<T> {
     inner: T,
     phase: Phase,
     deadline: Pin<Box<Sleep>>,
+    /// How long writes have waited for the client to read, in all.
+    stalled: Duration,
+    /// Since when the current write has waited, if it does.
+    stall_started: Option<Instant>,
+    stall_deadline: Pin<Box<Sleep>>,
     limits: HttpLimits,
     _slot: OwnedSemaphorePermit,
 }
@@ -102,6 +109,9 @@ impl<T> Guarded<T> {
             inner,
             phase: Phase::Opening { matched: 0 },
             deadline: Box::pin(tokio::time::sleep(limits.idle_timeout)),
+            stalled: Duration::ZERO,
+            stall_started: None,
+            stall_deadline: Box::pin(tokio::time::sleep(limits.idle_timeout)),
             limits,
             _slot: slot,
         }
@@ -169,14 +179,50 @@ impl<T> Guarded<T> {
     /// request gets the idle deadline. The timer is registered with this
     /// task now: hyper may have polled its read (finding nothing, in the busy
     /// phase, with no timer) before writing, and would otherwise sleep until
-    /// the client sent something.
-    ///
-    /// Every write restarts it, so a long response to a slow reader is not
-    /// cut off while it is still being written.
+    /// the client sent something. Every write restarts it, so a long
+    /// response to a slow (but reading) client is not cut off.
     fn wrote(&mut self, cx: &mut Context<'_>) {
         self.phase = Phase::Idle;
         self.restart_deadline(self.limits.idle_timeout);
         let _ = self.deadline.as_mut().poll(cx);
+    }
+
+    /// Passes a write's outcome on, counting the time writes wait for the
+    /// client to read (its receive window full). Over the connection's life
+    /// that may add up to the idle timeout, no more: a client that never
+    /// reads its answers (the attack review held every slot by pipelining
+    /// requests for a large page and not reading) or reads a byte now and
+    /// then is cut off, while one that reads keeps its connection.
+    fn after_write(
+        &mut self,
+        cx: &mut Context<'_>,
+        written: Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
+        match written {
+            Poll::Pending => {
+                if self.stall_started.is_none() {
+                    let left = self.limits.idle_timeout.saturating_sub(self.stalled);
+                    self.stall_started = Some(Instant::now());
+                    self.stall_deadline.as_mut().reset(Instant::now() + left);
+                }
+                match self.stall_deadline.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the client was too slow to read its responses",
+                    ))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+            ready => {
+                if let Some(started) = self.stall_started.take() {
+                    self.stalled += started.elapsed();
+                }
+                if matches!(ready, Poll::Ready(Ok(n)) if n > 0) {
+                    self.wrote(cx);
+                }
+                ready
+            }
+        }
     }
 }
 
@@ -215,10 +261,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Guarded<T> {
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         let written = Pin::new(&mut this.inner).poll_write(cx, buf);
-        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
-            this.wrote(cx);
-        }
-        written
+        this.after_write(cx, written)
     }
 
     fn poll_write_vectored(
@@ -228,10 +271,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Guarded<T> {
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         let written = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
-        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
-            this.wrote(cx);
-        }
-        written
+        this.after_write(cx, written)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -450,6 +490,37 @@ mod tests {
         use tokio::io::AsyncReadExt as _;
         assert_eq!(server.read(&mut buf).await.unwrap(), 22);
         assert_eq!(server.phase, Phase::Busy);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_does_not_read_its_answers_is_cut_off() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let (server, mut client) = tokio::io::duplex(64);
+        let permit = Arc::new(Semaphore::new(1)).acquire_owned().await.unwrap();
+        let mut server = Guarded::new(server, permit, limits());
+        client.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+        let mut buf = [0u8; 64];
+        assert!(server.read(&mut buf).await.unwrap() > 0);
+        // The answer never drains: the write fails after the idle timeout
+        // (30 s here), not never.
+        let started = Instant::now();
+        let err = server.write_all(&[b'x'; 4096]).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(started.elapsed() >= Duration::from_secs(30));
+        // A client that reads, however slowly, is not cut off within that.
+        let (server, mut client) = tokio::io::duplex(64);
+        let permit = Arc::new(Semaphore::new(1)).acquire_owned().await.unwrap();
+        let mut server = Guarded::new(server, permit, limits());
+        let reader = tokio::spawn(async move {
+            let mut got = 0;
+            let mut buf = [0u8; 64];
+            while got < 4096 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                got += client.read(&mut buf).await.unwrap();
+            }
+        });
+        server.write_all(&[b'x'; 4096]).await.unwrap();
+        reader.await.unwrap();
     }
 
     #[tokio::test(start_paused = true)]

@@ -177,3 +177,31 @@ async fn an_http2_prior_knowledge_connection_is_refused() {
     let (took, _) = until_closed(&mut s, Duration::from_secs(5)).await;
     assert!(took < Duration::from_secs(2), "held {took:?}");
 }
+
+/// The second attack review held every slot by pipelining requests for a
+/// large page and never reading the answers: the server's writes waited
+/// forever. Waiting for the client to read may add up to the idle timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_its_answers_is_cut_off() {
+    let app = spawn_app_with(|c| c.http.idle_timeout = Duration::from_secs(1)).await;
+    let page = app
+        .client
+        .get(app.url("/docs"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .len();
+    let mut s = TcpStream::connect(host_port(&app)).await.unwrap();
+    let requests = "GET /docs HTTP/1.1\r\nHost: x\r\n\r\n".repeat(8);
+    s.write_all(requests.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let (_, got) = until_closed(&mut s, Duration::from_secs(20)).await;
+    assert!(
+        got.len() < 8 * page,
+        "all {} bytes of 8 answers were held for a client that did not read",
+        got.len()
+    );
+}
