@@ -1,7 +1,7 @@
 //! Reading `schema.graphql`: the text as graphql-parser 0.4 can parse it.
 //!
 //! Self-contained (std and graphql-parser only), so the test that compares
-//! the served schema with `schema.graphql` (tests/api/sdl.rs) reads the file
+//! the served schema with `schema.graphql` (tests/api/graphql/sdl.rs) reads the file
 //! the same way the generator does.
 
 use graphql_parser::schema::{parse_schema, Definition, TypeDefinition};

@@ -26,8 +26,9 @@ use crate::service::{Gatehouse, State};
 pub fn routes(state: State) -> impl Endpoint {
     let schema = graphql::schema(state.clone());
     let observed = state.clone();
-    let body_timeout = state.config.http.body_read_timeout;
-    let max_body = state.config.max_body_bytes;
+    let context = state.clone();
+    let body_timeout = state.config().http.body_read_timeout;
+    let max_body = state.config().max_body_bytes;
     let route = rest::mount(Route::new(), max_body)
         .at(
             "/graphql",
@@ -39,7 +40,7 @@ pub fn routes(state: State) -> impl Endpoint {
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz));
     // With a metrics listener of its own, /metrics is served only there.
-    let route = if state.config.metrics_addr.is_none() {
+    let route = if state.config().metrics_addr.is_none() {
         route.at("/metrics", get(metrics))
     } else {
         route
@@ -47,9 +48,10 @@ pub fn routes(state: State) -> impl Endpoint {
     route
         .around(move |next, req| declared_length_limit(next, req, max_body))
         .with_if(
-            !state.config.cors_origins.is_empty(),
-            cors(&state.config.cors_origins),
+            !state.config().cors_origins.is_empty(),
+            cors(&state.config().cors_origins),
         )
+        .around(move |next, req| crate::request::attach(next, req, context.clone()))
         .data(state)
         .data(schema)
         .around(default_headers)
@@ -70,7 +72,7 @@ pub fn metrics_routes(state: State) -> impl Endpoint {
 /// `Authorization: Bearer <that token>`.
 #[handler]
 fn metrics(req: &Request, Data(state): Data<&State>) -> Response {
-    if let Some(token) = &state.config.metrics_token {
+    if let Some(token) = &state.config().metrics_token {
         if !bearer_matches(req, token.expose_secret()) {
             return Response::builder()
                 .status(StatusCode::UNAUTHORIZED)
@@ -80,8 +82,8 @@ fn metrics(req: &Request, Data(state): Data<&State>) -> Response {
         }
     }
     state
-        .metrics
-        .render(&state.db.pool_stats(), state.hasher.slot_wait())
+        .metrics()
+        .render(&state.db().pool_stats(), state.hasher().slot_wait())
         .with_content_type("text/plain; version=0.0.4; charset=utf-8")
         .into_response()
 }
@@ -148,13 +150,12 @@ async fn declared_length_limit<E: Endpoint>(
         rest::payload_too_large(path, limit)
     } else if path == "/graphql" {
         // GraphQL's request-level error shape.
-        let body = serde_json::json!({
-            "data": null,
-            "errors": [{ "message": message, "extensions": { "code": "PAYLOAD_TOO_LARGE" } }],
-        });
-        Json(body)
-            .with_status(StatusCode::PAYLOAD_TOO_LARGE)
-            .into_response()
+        Json(graphql::error::request_error_body(
+            "PAYLOAD_TOO_LARGE",
+            &message,
+        ))
+        .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+        .into_response()
     } else {
         Json(serde_json::json!({ "code": "PAYLOAD_TOO_LARGE", "message": message }))
             .with_status(StatusCode::PAYLOAD_TOO_LARGE)
@@ -203,7 +204,11 @@ async fn default_headers<E: Endpoint>(next: E, req: Request) -> poem::Result<Res
 /// could carry secrets), status, latency and request id (the client's
 /// `X-Request-Id` when it is sane, else a new one; echoed back). Everything
 /// logged while serving the request carries the id too. Also feeds metrics.
-async fn log_request<E: Endpoint>(next: E, req: Request, state: State) -> poem::Result<Response> {
+async fn log_request<E: Endpoint>(
+    next: E,
+    mut req: Request,
+    state: State,
+) -> poem::Result<Response> {
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
@@ -214,6 +219,8 @@ async fn log_request<E: Endpoint>(next: E, req: Request, state: State) -> poem::
         .map(str::to_owned)
         .unwrap_or_else(new_request_id);
     let span = tracing::info_span!("request", request_id = %request_id);
+    req.extensions_mut()
+        .insert(crate::request::RequestId(request_id.clone()));
     let mut resp = next.get_response(req).instrument(span.clone()).await;
     let status = resp.status();
     let took = started.elapsed();
@@ -221,7 +228,7 @@ async fn log_request<E: Endpoint>(next: E, req: Request, state: State) -> poem::
         resp.headers_mut().insert("x-request-id", v);
     }
     state
-        .metrics
+        .metrics()
         .record_request(&method, &path, status.as_u16(), took);
     let latency_ms = took.as_secs_f64() * 1000.0;
     let _entered = span.enter();
@@ -278,14 +285,14 @@ fn new_request_id() -> String {
 #[handler]
 async fn paseto_keys(Data(state): Data<&State>) -> Response {
     // At most one re-read per `MIN_RELOAD_GAP`, whoever asks how often.
-    if let Err(e) = state.keys.reload_if_due().await {
+    if let Err(e) = state.keys().reload_if_due().await {
         e.log();
         return Json(serde_json::json!({ "code": e.code(), "message": e.message() }))
             .with_status(StatusCode::SERVICE_UNAVAILABLE)
             .into_response();
     }
     let keys: Vec<_> = state
-        .keys
+        .keys()
         .public_keys()
         .into_iter()
         .map(|(kid, paserk)| serde_json::json!({ "kid": kid, "paserk": paserk }))
@@ -310,7 +317,7 @@ fn healthz() -> Json<serde_json::Value> {
 /// The database answers.
 #[handler]
 async fn readyz(Data(state): Data<&State>) -> Response {
-    let answered = tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await;
+    let answered = tokio::time::timeout(Duration::from_secs(2), state.db().ping()).await;
     if answered == Ok(true) {
         Json(serde_json::json!({ "status": "ready" })).into_response()
     } else {
@@ -355,10 +362,10 @@ impl Application {
         let addr = config.addr;
         let metrics_addr = config.metrics_addr;
         let state = Gatehouse::start(config).await?;
-        let (acceptor, addr) = bind(addr, state.config.http).await?;
+        let (acceptor, addr) = bind(addr, state.config().http).await?;
         let acceptor = rejected::ObservedAcceptor::new(acceptor, state.clone());
         let metrics_listener = match metrics_addr {
-            Some(a) => Some(bind(a, state.config.http).await?),
+            Some(a) => Some(bind(a, state.config().http).await?),
             None => None,
         };
         Ok(Self {
@@ -390,7 +397,7 @@ impl Application {
         let reload = tokio::spawn(reload_keys(self.state.clone()));
         let throttle = tokio::spawn(purge_throttle(self.state.clone()));
         let state = self.state.clone();
-        let grace = state.config.http.shutdown_grace;
+        let grace = state.config().http.shutdown_grace;
         // The metrics listener stops with the main one: when `shutdown`
         // completes, or when the main server ends (the sender is dropped).
         let (stop, mut stopped) = tokio::sync::watch::channel(());
@@ -423,7 +430,7 @@ impl Application {
         purge.abort();
         reload.abort();
         throttle.abort();
-        state.db.close().await;
+        state.db().close().await;
         result
     }
 }
@@ -433,7 +440,10 @@ async fn purge_expired_tokens(state: State) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
         tick.tick().await;
-        match crate::db::refresh_tokens::purge_expired(&state.db, crate::now() - 86_400).await {
+        match state
+            .purge_expired_refresh_tokens(crate::now() - 86_400)
+            .await
+        {
             Ok(n) if n > 0 => tracing::info!(deleted = n, "purged expired refresh tokens"),
             Ok(_) => {}
             Err(e) => e.log(),
@@ -444,7 +454,7 @@ async fn purge_expired_tokens(state: State) {
 /// Deletes ended throttle windows (each distinct login name tried leaves a
 /// row) as often as the shortest window, at most hourly.
 async fn purge_throttle(state: State) {
-    let t = state.config.throttle;
+    let t = state.config().throttle;
     let every = t.login_window.min(t.sign_up_window).clamp(1, 3600) as u64;
     let mut tick = tokio::time::interval(Duration::from_secs(every));
     loop {
@@ -460,11 +470,11 @@ async fn purge_throttle(state: State) {
 /// Re-reads the signing keys now and then, so a key rotated by another
 /// process (`gatehouse keys rotate`) starts signing here too.
 async fn reload_keys(state: State) {
-    let mut tick = tokio::time::interval(state.config.key_reload_interval);
+    let mut tick = tokio::time::interval(state.config().key_reload_interval);
     tick.tick().await;
     loop {
         tick.tick().await;
-        if let Err(e) = state.keys.reload().await {
+        if let Err(e) = state.keys().reload().await {
             e.log();
         }
     }

@@ -6,7 +6,6 @@
 pub mod dump;
 pub mod hash;
 pub mod import;
-mod login;
 
 pub use hash::is_django_hash;
 pub use import::{import_file, Report};

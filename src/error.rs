@@ -1,13 +1,52 @@
 //! The one error type of the service layer, with the stable codes both faces use.
 //!
+//! It knows no face and no database: each face maps it out (`graphql::error`,
+//! `rest::error`) and spells `Field` its own way; `db::error` maps database
+//! errors into it.
+//!
 //! `Error` deliberately does not implement `Display`: async-graphql converts
 //! any `Display` type into a GraphQL error without extensions, and that would
 //! let a resolver's `?` drop the code silently. The conversions that exist
-//! (`From<Error> for async_graphql::Error`, the REST mapping) set the code.
+//! (the GraphQL and REST mappings) set the code.
 
 use std::fmt;
 
-use async_graphql::ErrorExtensions as _;
+/// An input the service names in an error, in no face's spelling: GraphQL
+/// spells it camelCase (`graphql::error`), REST snake_case (`rest::error`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    Username,
+    Email,
+    Password,
+    OldPassword,
+    NewPassword,
+    FirstName,
+    LastName,
+    Offset,
+    Limit,
+    /// An access token given as an input (not as the `Authorization` header).
+    Token,
+    RefreshToken,
+}
+
+impl Field {
+    /// The field in prose, for messages ("A user with that email …").
+    pub fn noun(self) -> &'static str {
+        match self {
+            Field::Username => "username",
+            Field::Email => "email",
+            Field::Password => "password",
+            Field::OldPassword => "old password",
+            Field::NewPassword => "new password",
+            Field::FirstName => "first name",
+            Field::LastName => "last name",
+            Field::Offset => "offset",
+            Field::Limit => "limit",
+            Field::Token => "token",
+            Field::RefreshToken => "refresh token",
+        }
+    }
+}
 
 /// What went wrong, as a client may be told.
 pub enum Error {
@@ -15,13 +54,10 @@ pub enum Error {
     Unauthenticated,
     /// The caller is known but lacks the right.
     Forbidden,
-    /// An input failed validation; `field` names it as the API spells it.
-    BadUserInput {
-        field: &'static str,
-        message: String,
-    },
+    /// An input failed validation; `field` says which (each face spells it).
+    BadUserInput { field: Field, message: String },
     /// A unique value (username or email) is already taken.
-    Conflict { field: &'static str },
+    Conflict { field: Field },
     /// Login failed: unknown user, wrong password or inactive account alike.
     InvalidCredentials,
     /// The token was valid once but has expired.
@@ -64,7 +100,9 @@ impl Error {
             }
             Error::Forbidden => "You do not have permission to perform this action.".into(),
             Error::BadUserInput { message, .. } => message.clone(),
-            Error::Conflict { field } => format!("A user with that {field} already exists."),
+            Error::Conflict { field } => {
+                format!("A user with that {} already exists.", field.noun())
+            }
             Error::InvalidCredentials => "Please enter valid credentials.".into(),
             Error::TokenExpired => "The token has expired.".into(),
             Error::TokenInvalid(why) => format!("The token is invalid: {why}."),
@@ -81,9 +119,9 @@ impl Error {
     }
 
     /// The input field at fault, for BAD_USER_INPUT and CONFLICT.
-    pub fn field(&self) -> Option<&'static str> {
+    pub fn field(&self) -> Option<Field> {
         match self {
-            Error::BadUserInput { field, .. } | Error::Conflict { field } => Some(field),
+            Error::BadUserInput { field, .. } | Error::Conflict { field } => Some(*field),
             _ => None,
         }
     }
@@ -96,7 +134,7 @@ impl Error {
         }
     }
 
-    pub fn bad_input(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_input(field: Field, message: impl Into<String>) -> Self {
         Error::BadUserInput {
             field,
             message: message.into(),
@@ -123,46 +161,6 @@ impl fmt::Debug for Error {
             Error::Internal(e) => write!(f, "Internal({e:?})"),
             other => write!(f, "{}({})", other.code(), other.message()),
         }
-    }
-}
-
-impl From<sqlx::Error> for Error {
-    fn from(e: sqlx::Error) -> Self {
-        match e {
-            sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::WorkerCrashed => Error::Unavailable,
-            // PostgreSQL going away: connection exceptions (class 08), admin or
-            // crash shutdown and "cannot connect now" (57P01-57P03), too many
-            // connections (53300). The pool reconnects once it is back.
-            sqlx::Error::Database(ref db)
-                if db.code().is_some_and(|c| {
-                    c.starts_with("08") || c.starts_with("57P") || c == "53300"
-                }) =>
-            {
-                Error::Unavailable
-            }
-            other => Error::Internal(other.into()),
-        }
-    }
-}
-
-impl From<Error> for async_graphql::Error {
-    fn from(e: Error) -> Self {
-        e.log();
-        let code = e.code();
-        let field = e.field();
-        let retry_after = e.retry_after();
-        async_graphql::Error::new(e.message()).extend_with(|_, ext| {
-            ext.set("code", code);
-            if let Some(field) = field {
-                ext.set("field", field);
-            }
-            if let Some(secs) = retry_after {
-                ext.set("retryAfter", secs);
-            }
-        })
     }
 }
 

@@ -15,6 +15,8 @@ pub mod json_shape;
 /// The listening socket: connection cap and read deadlines for slow clients.
 pub mod listener;
 pub mod metrics;
+/// The context of one request (caller, client address, user agent, id), for both faces.
+pub mod request;
 pub mod rest;
 pub mod service;
 

@@ -298,7 +298,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 .sign_up(&username, &email, &password, true, None)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
-            gh.db.close().await;
+            gh.db().close().await;
             println!("superuser {} created (id {})", user.username, user.id);
         }
         Command::ImportDjangoUsers { file } => {

@@ -78,14 +78,6 @@ fn parse_hop(hop: &[u8]) -> Option<IpAddr> {
     Some(ip.to_canonical())
 }
 
-/// The client's address of a request: the socket peer, or what a trusted
-/// proxy reports.
-pub fn of_request(req: &poem::Request, trusted: &[IpAddr]) -> Option<IpAddr> {
-    let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
-    let lines = req.headers().get_all("x-forwarded-for");
-    client_ip(peer, lines.iter().map(|v| v.as_bytes()), trusted)
-}
-
 /// The throttling key of an address: IPv4 as is, IPv6 by its /64 (one
 /// subscriber usually holds a whole /64).
 pub fn address_key(ip: IpAddr) -> String {

@@ -5,6 +5,7 @@
 //! `RETURNING`, `ON CONFLICT`) and compiled for each pool by `with_pool!`.
 
 pub mod direct;
+mod error;
 pub mod keys;
 pub mod refresh_tokens;
 pub mod throttle;

@@ -5,12 +5,14 @@ use std::sync::LazyLock;
 use rusqlite::{named_params, OptionalExtension as _};
 
 use crate::db::{direct, unique_violation, Db};
-use crate::error::{Error, Result};
+use crate::error::{Error, Field, Result};
+use crate::service::{StoredUser, User};
 use crate::with_pool;
 
-/// A stored user. `password_hash` never leaves the service layer.
-#[derive(Clone, sqlx::FromRow)]
-pub struct UserRow {
+/// A row of `users` as read; mapped into the service's `User` (or
+/// `StoredUser`, with the hash) before it leaves this module.
+#[derive(sqlx::FromRow)]
+struct UserRow {
     pub id: i64,
     pub username: String,
     pub email: String,
@@ -47,14 +49,30 @@ impl UserRow {
     }
 }
 
-impl std::fmt::Debug for UserRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UserRow")
-            .field("id", &self.id)
-            .field("username", &self.username)
-            .field("is_active", &self.is_active)
-            .field("is_staff", &self.is_staff)
-            .finish_non_exhaustive()
+impl From<UserRow> for StoredUser {
+    fn from(r: UserRow) -> Self {
+        StoredUser {
+            password_hash: r.password_hash,
+            user: User {
+                id: r.id,
+                username: r.username,
+                email: r.email,
+                first_name: r.first_name,
+                last_name: r.last_name,
+                is_active: r.is_active,
+                is_staff: r.is_staff,
+                is_superuser: r.is_superuser,
+                date_joined: r.date_joined,
+                last_login: r.last_login,
+                token_version: r.token_version,
+            },
+        }
+    }
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        StoredUser::from(r).user
     }
 }
 
@@ -81,9 +99,19 @@ const COLUMNS: &str = "id, username, email, password_hash, first_name, last_name
 /// word-final `Σ` into `ς` but leaves a typed `σ`, so `ΟΔΟΣ` and `οδοσ`
 /// would be two accounts (the attack review made both, and `Οδοσ` then
 /// logged in to the second). Unicode case folding maps `ς` to `σ`.
+///
+/// An address's domain in punycode counts as the Unicode it spells, so
+/// `bob@xn--bcher-kva.de` and `bob@bücher.de` are one address.
 pub fn key(s: &str) -> String {
     use unicode_normalization::UnicodeNormalization as _;
-    let folded = s.trim().nfkc().collect::<String>().to_lowercase();
+    let mut folded = s.trim().nfkc().collect::<String>().to_lowercase();
+    if folded.contains("xn--") {
+        if let Some((local, domain)) = folded.rsplit_once('@') {
+            if let (unicode, Ok(())) = idna::domain_to_unicode(domain) {
+                folded = format!("{local}@{}", unicode.to_lowercase());
+            }
+        }
+    }
     if folded.is_ascii() {
         return folded;
     }
@@ -94,18 +122,20 @@ pub fn key(s: &str) -> String {
 }
 
 /// Brings keys written by an older rule (before NFKC) up to [`key`]. Only
-/// rows with a non-ASCII key can differ, so only those are read. A row whose
+/// rows with a non-ASCII or punycode (`xn--`) key can differ, so only those are read. A row whose
 /// new key is another row's is left as it was and reported: an operator must
 /// rename one of the two.
 pub async fn rekey(db: &Db) -> Result<()> {
     let sql = match db {
         Db::Sqlite(_) => {
             "SELECT id, username, email, username_key, email_key FROM users \
-             WHERE username_key GLOB '*[^ -~]*' OR email_key GLOB '*[^ -~]*'"
+             WHERE username_key GLOB '*[^ -~]*' OR email_key GLOB '*[^ -~]*' \
+                OR username_key LIKE '%xn--%' OR email_key LIKE '%xn--%'"
         }
         Db::Postgres(_) => {
             "SELECT id, username, email, username_key, email_key FROM users \
-             WHERE username_key ~ '[^ -~]' OR email_key ~ '[^ -~]'"
+             WHERE username_key ~ '[^ -~]' OR email_key ~ '[^ -~]' \
+                OR username_key LIKE '%xn--%' OR email_key LIKE '%xn--%'"
         }
     };
     type Keys = (i64, String, String, String, Option<String>);
@@ -143,11 +173,15 @@ pub async fn rekey(db: &Db) -> Result<()> {
 /// Maps a unique violation on `users` to the field it concerns. A clash in
 /// `login_keys` (a name that is another user's login of the other kind)
 /// concerns `cross_kind`.
-fn conflict(e: sqlx::Error, cross_kind: &'static str) -> Error {
+fn conflict(e: sqlx::Error, cross_kind: Field) -> Error {
     match unique_violation(&e) {
         Some(c) if c.contains("login_keys") => Error::Conflict { field: cross_kind },
-        Some(c) if c.contains("email") => Error::Conflict { field: "email" },
-        Some(_) => Error::Conflict { field: "username" },
+        Some(c) if c.contains("email") => Error::Conflict {
+            field: Field::Email,
+        },
+        Some(_) => Error::Conflict {
+            field: Field::Username,
+        },
         None => e.into(),
     }
 }
@@ -163,7 +197,7 @@ async fn login_key_taken(db: &Db, name: &str) -> Result<bool> {
         > 0)
 }
 
-pub async fn insert(db: &Db, u: &NewUser<'_>) -> Result<UserRow> {
+pub async fn insert(db: &Db, u: &NewUser<'_>) -> Result<User> {
     let sql = format!(
         "INSERT INTO users (username, username_key, email, email_key, password_hash, \
          is_staff, is_superuser, date_joined) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -182,18 +216,18 @@ pub async fn insert(db: &Db, u: &NewUser<'_>) -> Result<UserRow> {
         .fetch_one(p)
         .await);
     match inserted {
-        Ok(user) => Ok(user),
+        Ok(user) => Ok(user.into()),
         // Which name was the other kind's: only asked on this rare path
         // (a race past `login_name_clash`, or a caller that skipped it).
         Err(e) if unique_violation(&e).is_some_and(|c| c.contains("login_keys")) => {
             let field = if login_key_taken(db, u.username).await? {
-                "username"
+                Field::Username
             } else {
-                "email"
+                Field::Email
             };
             Err(Error::Conflict { field })
         }
-        Err(e) => Err(conflict(e, "username")),
+        Err(e) => Err(conflict(e, Field::Username)),
     }
 }
 
@@ -257,7 +291,7 @@ pub async fn login_name_clash(
     username: Option<&str>,
     email: Option<&str>,
     except_id: Option<i64>,
-) -> Result<Option<&'static str>> {
+) -> Result<Option<Field>> {
     // The CASE yields text on both databases and is never NULL (a NULL
     // parameter compares as unknown and falls through to 'email').
     let clash: Option<String> = with_pool!(db, write, |p| sqlx::query_scalar(
@@ -271,15 +305,24 @@ pub async fn login_name_clash(
     .await)?;
     Ok(clash.map(|field| {
         if field == "username" {
-            "username"
+            Field::Username
         } else {
-            "email"
+            Field::Email
         }
     }))
 }
 
 /// A user by id. On SQLite it runs on the calling thread (see `db::direct`).
-pub async fn by_id(db: &Db, id: i64) -> Result<Option<UserRow>> {
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<User>> {
+    Ok(row_by_id(db, id).await?.map(User::from))
+}
+
+/// A user by id, with the password hash (for a password change).
+pub async fn stored_by_id(db: &Db, id: i64) -> Result<Option<StoredUser>> {
+    Ok(row_by_id(db, id).await?.map(StoredUser::from))
+}
+
+async fn row_by_id(db: &Db, id: i64) -> Result<Option<UserRow>> {
     static SQL: LazyLock<String> =
         LazyLock::new(|| format!("SELECT {COLUMNS} FROM users WHERE id = $1"));
     let direct = direct(db, |c| {
@@ -301,7 +344,7 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<UserRow>> {
 /// The user an access token names, and whether the token's signing key is
 /// still active (not retired) in the database: one query on the hot path.
 /// On SQLite it runs on the calling thread (see `db::direct`).
-pub async fn by_id_with_key(db: &Db, id: i64, kid: &str) -> Result<Option<(UserRow, bool)>> {
+pub async fn by_id_with_key(db: &Db, id: i64, kid: &str) -> Result<Option<(User, bool)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -323,19 +366,19 @@ pub async fn by_id_with_key(db: &Db, id: i64, kid: &str) -> Result<Option<(UserR
             .optional()
     });
     if let Some(found) = direct {
-        return found;
+        return Ok(found?.map(|(u, active)| (User::from(u), active)));
     }
     let row = with_pool!(db, read, |p| sqlx::query_as::<_, Row>(&SQL)
         .bind(id)
         .bind(kid)
         .fetch_optional(p)
         .await)?;
-    Ok(row.map(|r| (r.user, r.key_active)))
+    Ok(row.map(|r| (r.user.into(), r.key_active)))
 }
 
 /// Finds a user by username or, failing that, by email (both case-insensitive).
 /// On SQLite it runs on the calling thread (see `db::direct`).
-pub async fn by_login(db: &Db, login: &str) -> Result<Option<UserRow>> {
+pub async fn by_login(db: &Db, login: &str) -> Result<Option<StoredUser>> {
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!(
             "SELECT {COLUMNS} FROM users WHERE username_key = $1 OR email_key = $1 \
@@ -349,26 +392,26 @@ pub async fn by_login(db: &Db, login: &str) -> Result<Option<UserRow>> {
             .optional()
     });
     if let Some(found) = direct {
-        return found;
+        return Ok(found?.map(StoredUser::from));
     }
-    Ok(with_pool!(db, read, |p| sqlx::query_as::<_, UserRow>(
-        &SQL
-    )
-    .bind(login_key)
-    .fetch_optional(p)
-    .await)?)
+    Ok(with_pool!(db, read, |p| sqlx::query_as::<_, UserRow>(&SQL)
+        .bind(login_key)
+        .fetch_optional(p)
+        .await)?
+    .map(StoredUser::from))
 }
 
 /// Users ordered by id.
-pub async fn list(db: &Db, offset: i64, limit: i64) -> Result<Vec<UserRow>> {
+pub async fn list(db: &Db, offset: i64, limit: i64) -> Result<Vec<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users ORDER BY id LIMIT $1 OFFSET $2");
-    Ok(with_pool!(db, read, |p| sqlx::query_as::<_, UserRow>(
-        &sql
-    )
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(p)
-    .await)?)
+    Ok(with_pool!(db, read, |p| sqlx::query_as::<_, UserRow>(&sql)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(p)
+        .await)?
+    .into_iter()
+    .map(User::from)
+    .collect())
 }
 
 /// Profile fields to change; `None` leaves a field as it is.
@@ -379,7 +422,7 @@ pub struct ProfileChange<'a> {
     pub last_name: Option<&'a str>,
 }
 
-pub async fn update_profile(db: &Db, id: i64, c: &ProfileChange<'_>) -> Result<UserRow> {
+pub async fn update_profile(db: &Db, id: i64, c: &ProfileChange<'_>) -> Result<User> {
     let sql = format!(
         "UPDATE users SET \
            email = COALESCE($2, email), \
@@ -396,7 +439,8 @@ pub async fn update_profile(db: &Db, id: i64, c: &ProfileChange<'_>) -> Result<U
         .bind(c.last_name)
         .fetch_optional(p)
         .await)
-    .map_err(|e| conflict(e, "email"))?
+    .map_err(|e| conflict(e, Field::Email))?
+    .map(User::from)
     .ok_or(Error::TokenInvalid("the user no longer exists"))
 }
 
@@ -431,7 +475,7 @@ pub async fn end_sessions(
     id: i64,
     now: i64,
     new_password_hash: Option<&str>,
-) -> Result<UserRow> {
+) -> Result<User> {
     let sql = format!(
         "UPDATE users SET token_version = token_version + 1, \
          password_hash = COALESCE($2, password_hash) WHERE id = $1 RETURNING {COLUMNS}"
@@ -454,6 +498,7 @@ pub async fn end_sessions(
         Ok::<_, sqlx::Error>(user)
     }
     .await)?
+    .map(User::from)
     .ok_or(Error::TokenInvalid("the user no longer exists"))
 }
 
@@ -471,199 +516,4 @@ pub async fn set_active(db: &Db, id: i64, active: bool) -> Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_fold_case_width_and_compatibility_forms_but_not_scripts() {
-        assert_eq!(key(" Admin "), "admin");
-        assert_eq!(key("ＡＤＭＩＮ"), "admin");
-        assert_eq!(key("ａｄｍｉｎ@ｅｘａｍｐｌｅ.com"), "admin@example.com");
-        assert_eq!(key("ﬁle"), "file");
-        assert_eq!(key("Straße"), "straße");
-        assert_ne!(key("\u{430}dmin"), key("admin"));
-        // Greek final sigma, however it was typed, is one letter.
-        for same in ["οδοσ", "ΟΔΟσ", "Οδοσ", "οδος"] {
-            assert_eq!(key(same), key("ΟΔΟΣ"), "{same}");
-        }
-    }
-
-    /// The rule "a username is nobody's email and the other way round" is
-    /// the database's (`login_keys`), not only a SELECT before the write: a
-    /// write that skipped or raced the SELECT is refused too.
-    #[tokio::test]
-    async fn a_name_that_is_another_users_login_of_the_other_kind_is_refused_by_the_database() {
-        let (_dir, db) = crate::db::scratch_sqlite().await;
-        let user = |username: &'static str, email: &'static str| NewUser {
-            username,
-            email,
-            password_hash: "x",
-            is_staff: false,
-            is_superuser: false,
-            now: 0,
-        };
-        let a = insert(&db, &user("alice", "x@y.z")).await.unwrap();
-        let clash = insert(&db, &user("X@Y.Z", "other@y.z")).await;
-        assert!(
-            matches!(clash, Err(Error::Conflict { field: "username" })),
-            "{clash:?}"
-        );
-        let clash = insert(&db, &user("bob", "ALICE")).await;
-        assert!(
-            matches!(clash, Err(Error::Conflict { field: "email" })),
-            "{clash:?}"
-        );
-        // One's own username as one's email is fine.
-        let c = insert(&db, &user("c@y.z", "c@y.z")).await.unwrap();
-        let change = |email| ProfileChange {
-            email: Some(email),
-            first_name: None,
-            last_name: None,
-        };
-        let clash = update_profile(&db, c.id, &change("alice")).await;
-        assert!(
-            matches!(clash, Err(Error::Conflict { field: "email" })),
-            "{clash:?}"
-        );
-        // A's old email is free once A changes it, and not before.
-        assert!(update_profile(&db, c.id, &change("X@y.z")).await.is_err());
-        update_profile(&db, a.id, &change("new@y.z")).await.unwrap();
-        update_profile(&db, c.id, &change("X@y.z")).await.unwrap();
-        let imported = ImportedUser {
-            username: "new@y.z",
-            email: "",
-            password_hash: "x",
-            first_name: "",
-            last_name: "",
-            is_active: true,
-            is_staff: false,
-            is_superuser: false,
-            date_joined: 0,
-            last_login: None,
-        };
-        assert_eq!(insert_imported(&db, &imported).await.unwrap(), None);
-    }
-
-    #[tokio::test]
-    async fn rekey_brings_old_keys_up_to_nfkc_and_leaves_clashes_alone() {
-        let (_dir, db) = crate::db::scratch_sqlite().await;
-        let Db::Sqlite(pools) = &db else {
-            unreachable!()
-        };
-        for (name, old_key) in [
-            ("ｂｏｂ", "ｂｏｂ"),
-            ("ａｌｉｃｅ", "ａｌｉｃｅ"),
-            ("alice", "alice"),
-        ] {
-            sqlx::query(
-                "INSERT INTO users (username, username_key, password_hash, date_joined) \
-                 VALUES ($1, $2, 'x', 0)",
-            )
-            .bind(name)
-            .bind(old_key)
-            .execute(&pools.write)
-            .await
-            .unwrap();
-        }
-        rekey(&db).await.unwrap();
-        assert_eq!(
-            by_login(&db, "BOB").await.unwrap().unwrap().username,
-            "ｂｏｂ"
-        );
-        // Fullwidth alice would clash with alice: left as it was.
-        assert_eq!(
-            by_login(&db, "alice").await.unwrap().unwrap().username,
-            "alice"
-        );
-        let left: String =
-            sqlx::query_scalar("SELECT username_key FROM users WHERE username = 'ａｌｉｃｅ'")
-                .fetch_one(&pools.write)
-                .await
-                .unwrap();
-        assert_eq!(left, "ａｌｉｃｅ");
-    }
-
-    fn same(a: &UserRow, b: &UserRow) -> bool {
-        (
-            a.id,
-            &a.username,
-            &a.email,
-            &a.password_hash,
-            &a.first_name,
-            &a.last_name,
-            a.is_active,
-            a.is_staff,
-            a.is_superuser,
-            a.date_joined,
-            a.last_login,
-            a.token_version,
-        ) == (
-            b.id,
-            &b.username,
-            &b.email,
-            &b.password_hash,
-            &b.first_name,
-            &b.last_name,
-            b.is_active,
-            b.is_staff,
-            b.is_superuser,
-            b.date_joined,
-            b.last_login,
-            b.token_version,
-        )
-    }
-
-    /// The hot lookup runs on the calling thread on SQLite (`db::direct`):
-    /// it must decode the row exactly as sqlx does and see every write
-    /// acknowledged before it, or a revoked token or a deactivated user
-    /// would get through.
-    #[tokio::test]
-    async fn the_direct_lookup_matches_sqlx_and_sees_every_write() {
-        let (_dir, db) = crate::db::scratch_sqlite().await;
-        let kid = "k4.pid.test";
-        crate::db::keys::insert_generation(&db, 1, kid, b"secret", b"public", 1)
-            .await
-            .unwrap();
-        let u = insert(
-            &db,
-            &NewUser {
-                username: "Alice",
-                email: "alice@example.com",
-                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
-                is_staff: true,
-                is_superuser: false,
-                now: 1_800_000_000,
-            },
-        )
-        .await
-        .unwrap();
-        record_login(&db, u.id, 1_800_000_100, None).await.unwrap();
-
-        let (direct, key_active) = by_id_with_key(&db, u.id, kid).await.unwrap().unwrap();
-        let through_sqlx = by_id(&db, u.id).await.unwrap().unwrap();
-        assert!(
-            same(&direct, &through_sqlx),
-            "{direct:?} != {through_sqlx:?}"
-        );
-        assert_eq!(direct.last_login, Some(1_800_000_100));
-        assert!(key_active);
-
-        end_sessions(&db, u.id, 1_800_000_150, None).await.unwrap();
-        set_active(&db, u.id, false).await.unwrap();
-        let (after, _) = by_id_with_key(&db, u.id, kid).await.unwrap().unwrap();
-        assert!(!after.is_active);
-        assert_eq!(after.token_version, direct.token_version + 1);
-
-        crate::db::keys::retire(&db, kid, 1_800_000_200)
-            .await
-            .unwrap();
-        let (_, key_active) = by_id_with_key(&db, u.id, kid).await.unwrap().unwrap();
-        assert!(!key_active, "a retired key must be seen at once");
-        let (_, other) = by_id_with_key(&db, u.id, "k4.pid.unknown")
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(!other);
-        assert!(by_id_with_key(&db, u.id + 1, kid).await.unwrap().is_none());
-    }
-}
+mod tests;

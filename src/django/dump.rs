@@ -8,6 +8,7 @@ use time::macros::format_description;
 use time::{Date, PrimitiveDateTime, Time, UtcOffset};
 
 use super::hash;
+use crate::error::Field;
 use crate::service::validate;
 
 /// One row of the dump, at the line its object starts on.
@@ -142,10 +143,10 @@ fn user(v: &Value) -> Result<DjangoUser, String> {
 
 fn checked(fields: &Map<String, Value>) -> Result<DjangoUser, String> {
     let username = validate::normalize_username(text(fields, "username", None)?);
-    validate::username("username", &username).map_err(|e| e.message())?;
+    validate::username(Field::Username, &username).map_err(|e| e.message())?;
     let email = text(fields, "email", Some(""))?.trim().to_owned();
     if !email.is_empty() {
-        validate::email("email", &email)
+        validate::email(Field::Email, &email)
             .map_err(|e| format!("email {}: {}", shown(&email), e.message()))?;
     }
     let password = text(fields, "password", None)?.to_owned();
@@ -154,9 +155,10 @@ fn checked(fields: &Map<String, Value>) -> Result<DjangoUser, String> {
     }
     let first_name = text(fields, "first_name", Some(""))?.to_owned();
     let last_name = text(fields, "last_name", Some(""))?.to_owned();
-    validate::name("first_name", &first_name)
+    validate::name(Field::FirstName, &first_name)
         .map_err(|e| format!("first_name: {}", e.message()))?;
-    validate::name("last_name", &last_name).map_err(|e| format!("last_name: {}", e.message()))?;
+    validate::name(Field::LastName, &last_name)
+        .map_err(|e| format!("last_name: {}", e.message()))?;
     let date_joined = text(fields, "date_joined", None)?;
     let date_joined = parse_datetime(date_joined).ok_or_else(|| {
         format!(

@@ -107,23 +107,23 @@ fn stopped(line: usize, so_far: &Report) -> String {
 async fn why_skipped(db: &Db, u: &DjangoUser) -> crate::error::Result<Option<String>> {
     let who = format!("user {:?}", u.username);
     if let Some(there) = users::by_login(db, &u.username).await? {
-        if there.username == u.username {
+        if there.user.username == u.username {
             return Ok(None);
         }
-        if users::key(&there.username) == users::key(&u.username) {
+        if users::key(&there.user.username) == users::key(&u.username) {
             return Ok(Some(format!(
                 "{who}: the username exists already as {:?}",
-                there.username
+                there.user.username
             )));
         }
         return Ok(Some(format!(
             "{who}: the username is the email of user {:?}",
-            there.username
+            there.user.username
         )));
     }
     if !u.email.is_empty() {
         if let Some(there) = users::by_login(db, &u.email).await? {
-            if users::key(&there.username) == users::key(&u.email) {
+            if users::key(&there.user.username) == users::key(&u.email) {
                 return Ok(Some(format!(
                     "{who}: the email {:?} is the username of another user",
                     u.email
@@ -131,7 +131,7 @@ async fn why_skipped(db: &Db, u: &DjangoUser) -> crate::error::Result<Option<Str
             }
             return Ok(Some(format!(
                 "{who}: the email {:?} belongs to user {:?} already",
-                u.email, there.username
+                u.email, there.user.username
             )));
         }
     }

@@ -9,14 +9,12 @@ use poem::{handler, Body, IntoResponse, Request, Response};
 use super::documents::Documents;
 use super::{limits, Schema, SDL};
 use crate::json_shape::{inspect_json, JsonShape};
-use crate::service::{Caller, State};
+use crate::request::RequestContext;
+use crate::service::State;
 
 /// One request-level error in GraphQL's response shape, with a status.
 fn request_error(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({
-        "data": null,
-        "errors": [{ "message": message, "extensions": { "code": code } }],
-    });
+    let body = super::error::request_error_body(code, message);
     Response::builder()
         .status(status)
         .content_type("application/json")
@@ -47,7 +45,7 @@ pub async fn post(
             "Send the GraphQL request as JSON with `Content-Type: application/json`.",
         );
     }
-    let limit = state.config.max_body_bytes;
+    let limit = state.max_body_bytes();
     let bytes = match body.into_bytes_limit(limit).await {
         Ok(b) => b,
         Err(poem::error::ReadBodyError::PayloadTooLarge) => {
@@ -92,6 +90,22 @@ pub async fn post(
             )
         }
     };
+    // `operationName` comes back in "Unknown operation named …": a name.
+    if let Some(name) = &gql_request.operation_name {
+        let is_name = name.len() <= limits::MAX_NAME_CHARS
+            && name.starts_with(|c: char| c == '_' || c.is_ascii_alphabetic())
+            && name.bytes().all(|b| b == b'_' || b.is_ascii_alphanumeric());
+        if !is_name {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!(
+                    "`operationName` must be a GraphQL name of at most {} characters.",
+                    limits::MAX_NAME_CHARS
+                ),
+            );
+        }
+    }
     // Parsed once here (or found parsed before); execution reuses it. A text
     // that does not parse is left to execution, which reports the error.
     let operation = gql_request.operation_name.clone();
@@ -113,8 +127,7 @@ pub async fn post(
     };
     let parsed = match doc {
         Some(doc) => {
-            if let Err(e) = limits::check(&doc, operation.as_deref(), &state.config.graphql_limits)
-            {
+            if let Err(e) = limits::check(&doc, operation.as_deref(), state.graphql_limits()) {
                 return request_error(StatusCode::OK, e.code, &e.message);
             }
             // Kept only once it passed the limits (see `Documents`).
@@ -126,13 +139,8 @@ pub async fn post(
         }
         None => false,
     };
-    let caller = Caller::new(
-        req.headers()
-            .get(header::AUTHORIZATION)
-            .map(|v| v.as_bytes()),
-        crate::auth::client::of_request(req, &state.config.trusted_proxies),
-    );
-    let mut response = schema.execute(gql_request.data(caller)).await;
+    let context = RequestContext::of(req);
+    let mut response = schema.execute(gql_request.data(context)).await;
     if !response.errors.is_empty() {
         let request_failed = response.data == Value::Null;
         for error in &mut response.errors {

@@ -2,6 +2,7 @@
 //! per schema type), and the HTTP handler.
 
 mod documents;
+pub mod error;
 pub mod generated;
 pub mod graphiql;
 pub mod http;
@@ -22,7 +23,10 @@ pub use query::Query;
 pub use scalars::{DateTime, GenericScalar};
 pub use user::User;
 
+use std::sync::Arc;
+
 use crate::error::Error;
+use crate::request::RequestContext;
 use crate::service::{Caller, Gatehouse, State};
 
 /// Builds the executable schema over the service, with its own cache of
@@ -41,6 +45,8 @@ fn services<'a>(
     let missing =
         |what: &str| Error::internal(anyhow::anyhow!("{what} missing from the GraphQL context"));
     let gh = ctx.data::<State>().map_err(|_| missing("service state"))?;
-    let caller = ctx.data::<Caller>().map_err(|_| missing("caller"))?;
-    Ok((gh.as_ref(), caller))
+    let context = ctx
+        .data::<Arc<RequestContext>>()
+        .map_err(|_| missing("request context"))?;
+    Ok((gh.as_ref(), &context.caller))
 }

@@ -15,7 +15,7 @@ use super::payloads::{
     UserCreate, Verify,
 };
 use super::services;
-use crate::error::Error;
+use crate::error::{Error, Field};
 
 /// The root mutation type.
 pub struct Mutation;
@@ -83,7 +83,7 @@ impl MutationResolver for Mutation {
         MutationVerifyTokenArgs { token }: MutationVerifyTokenArgs,
     ) -> Result<Option<Verify>> {
         let (gh, _) = services(ctx)?;
-        let token = token.ok_or_else(|| Error::bad_input("token", "A token is required."))?;
+        let token = token.ok_or_else(|| Error::bad_input(Field::Token, "A token is required."))?;
         let me = gh.authenticate(&token).await?;
         Ok(Some(Verify(me.claims)))
     }
@@ -102,14 +102,14 @@ impl MutationResolver for Mutation {
             (None, Some(refresh)) => gh.refresh_rotate(&refresh).await?,
             (Some(_), Some(_)) => {
                 return Err(Error::bad_input(
-                    "refreshToken",
+                    Field::RefreshToken,
                     "Give either `token` or `refreshToken`, not both.",
                 )
                 .into())
             }
             (None, None) => {
                 return Err(Error::bad_input(
-                    "refreshToken",
+                    Field::RefreshToken,
                     "Give `token` (an access token) or `refreshToken` (a refresh token).",
                 )
                 .into())

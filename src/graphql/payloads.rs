@@ -8,9 +8,8 @@ use super::generated::{
 };
 use super::{GenericScalar, User};
 use crate::auth::tokens::AccessClaims;
-use crate::db::users::UserRow;
 use crate::error::Error;
-use crate::service::Issued;
+use crate::service::{self, Issued};
 
 /// GraphQL's `Int` is 32 bits; Unix times fit until 2038.
 fn unix_int(t: i64) -> Result<i32> {
@@ -23,7 +22,7 @@ fn payload(claims: &AccessClaims) -> GenericScalar {
 }
 
 /// Result of `createUser`.
-pub struct CreateUser(pub UserRow);
+pub struct CreateUser(pub service::User);
 
 impl CreateUserResolver for CreateUser {
     async fn user(&self, _: &Context<'_>) -> Result<Option<User>> {
@@ -32,7 +31,7 @@ impl CreateUserResolver for CreateUser {
 }
 
 /// Result of `userCreate`.
-pub struct UserCreate(pub UserRow);
+pub struct UserCreate(pub service::User);
 
 impl UserCreateResolver for UserCreate {
     async fn user(&self, _: &Context<'_>) -> Result<Option<User>> {
@@ -41,7 +40,7 @@ impl UserCreateResolver for UserCreate {
 }
 
 /// Result of `updateMe`.
-pub struct UpdateMe(pub UserRow);
+pub struct UpdateMe(pub service::User);
 
 impl UpdateMeResolver for UpdateMe {
     async fn user(&self, _: &Context<'_>) -> Result<Option<User>> {

@@ -4,14 +4,14 @@ use async_graphql::{Context, Result, ID};
 
 use super::generated::UserResolver;
 use super::DateTime;
-use crate::db::users::UserRow;
+use crate::service;
 
 /// A user as GraphQL shows it (never the password hash).
-pub struct User(pub UserRow);
+pub struct User(pub service::User);
 
-impl From<UserRow> for User {
-    fn from(row: UserRow) -> Self {
-        User(row)
+impl From<service::User> for User {
+    fn from(user: service::User) -> Self {
+        User(user)
     }
 }
 

@@ -8,18 +8,27 @@
 //! (`Caller::require`), whether it needs a caller, so a bad token gets the
 //! same codes as on GraphQL and our JSON 401.
 
-use poem::http::header;
 use poem::{Request, RequestBody};
 use poem_openapi::registry::{MetaSecurityScheme, Registry};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 
+use std::sync::Arc;
+
+use crate::request::RequestContext;
 use crate::service::Caller;
 
 /// The scheme's name in the spec (`components.securitySchemes`).
 const SCHEME: &str = "bearerAuth";
 
-/// The caller of a protected operation, from its `Authorization` header.
-pub struct BearerAuth(pub Caller);
+/// The caller of a protected operation: the request's context (see
+/// `crate::request`), whose `Authorization` header this scheme documents.
+pub struct BearerAuth(pub Arc<RequestContext>);
+
+impl BearerAuth {
+    pub fn caller(&self) -> &Caller {
+        &self.0.caller
+    }
+}
 
 impl<'a> ApiExtractor<'a> for BearerAuth {
     const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
@@ -57,7 +66,6 @@ impl<'a> ApiExtractor<'a> for BearerAuth {
         _body: &mut RequestBody,
         _param_opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        let value = req.headers().get(header::AUTHORIZATION);
-        Ok(Self(Caller::from_header(value.map(|v| v.as_bytes()))))
+        Ok(Self(RequestContext::of(req)))
     }
 }

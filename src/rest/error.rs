@@ -15,7 +15,7 @@ use poem_openapi::registry::{MetaHeader, MetaMediaType, MetaResponse, MetaRespon
 use poem_openapi::types::{Example, Type as _};
 use poem_openapi::{ApiResponse, Object};
 
-use crate::error::Error;
+use crate::error::{Error, Field};
 
 /// The body of every error response outside `/api/token*`.
 #[derive(Object)]
@@ -132,19 +132,21 @@ pub struct Problem<S> {
     _declared: PhantomData<fn() -> S>,
 }
 
-/// How REST spells a service field name: snake_case, as the bodies do
-/// (the service names fields as GraphQL does, e.g. `oldPassword`).
-fn rest_field(field: &str) -> String {
-    let mut out = String::with_capacity(field.len() + 4);
-    for c in field.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
+/// How REST spells a field: snake_case, as the bodies and queries do.
+pub fn rest_field(field: Field) -> &'static str {
+    match field {
+        Field::Username => "username",
+        Field::Email => "email",
+        Field::Password => "password",
+        Field::OldPassword => "old_password",
+        Field::NewPassword => "new_password",
+        Field::FirstName => "first_name",
+        Field::LastName => "last_name",
+        Field::Offset => "offset",
+        Field::Limit => "limit",
+        Field::Token => "token",
+        Field::RefreshToken => "refresh_token",
     }
-    out
 }
 
 /// RFC 6750's `error_description` is a quoted string: keep it printable ASCII
@@ -190,7 +192,7 @@ impl<S> From<Error> for Problem<S> {
         }
         let fields = e
             .field()
-            .map(|f| BTreeMap::from([(rest_field(f), e.message())]));
+            .map(|f| BTreeMap::from([(rest_field(f).to_owned(), e.message())]));
         Self {
             status,
             body: ErrorBody {
@@ -269,9 +271,9 @@ mod tests {
 
     #[test]
     fn service_field_names_are_spelled_as_the_rest_bodies_spell_them() {
-        assert_eq!(rest_field("email"), "email");
-        assert_eq!(rest_field("firstName"), "first_name");
-        assert_eq!(rest_field("oldPassword"), "old_password");
+        assert_eq!(rest_field(Field::Email), "email");
+        assert_eq!(rest_field(Field::FirstName), "first_name");
+        assert_eq!(rest_field(Field::OldPassword), "old_password");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use super::text::Text;
 use super::token_types::{Introspection, TokenParam, TokenParamRequest, TokenRequest, TokenSet};
 use super::ApiTags;
 use crate::error::Error;
+use crate::request::RequestContext;
 use crate::service::State;
 
 /// The token operations.
@@ -98,7 +99,7 @@ impl TokenApi {
             "password" => {
                 let username = username.ok_or_else(|| missing("username"))?;
                 let password = password.ok_or_else(|| missing("password"))?;
-                let client = crate::auth::client::of_request(req, &gh.config.trusted_proxies);
+                let client = RequestContext::of(req).caller.client;
                 gh.login(&username, &SecretString::from(password), client)
                     .await?
             }

@@ -6,7 +6,7 @@ use poem_openapi::Object;
 use time::OffsetDateTime;
 
 use super::text::Text;
-use crate::db::users::UserRow;
+use crate::service;
 
 /// A user account. The password is never exposed.
 #[derive(Object)]
@@ -40,8 +40,8 @@ fn at(t: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(t).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
-impl From<UserRow> for User {
-    fn from(u: UserRow) -> Self {
+impl From<service::User> for User {
+    fn from(u: service::User) -> Self {
         Self {
             id: u.id,
             username: u.username,

@@ -13,6 +13,7 @@ use super::token::TokensIssued;
 use super::token_types::TokenSet;
 use super::user_types::{ChangePasswordRequest, SignUpRequest, UpdateMeRequest, User, UserPage};
 use super::ApiTags;
+use crate::request::RequestContext;
 use crate::service::accounts::DEFAULT_PAGE;
 use crate::service::State;
 
@@ -73,7 +74,7 @@ impl UsersApi {
                 &email,
                 &SecretString::from(password.0),
                 false,
-                crate::auth::client::of_request(req, &gh.config.trusted_proxies),
+                RequestContext::of(req).caller.client,
             )
             .await?;
         Ok(Created::Created(Json(user.into())))
@@ -86,7 +87,7 @@ impl UsersApi {
         Data(gh): Data<&State>,
         auth: BearerAuth,
     ) -> Result<Me, Problem<AuthErrors>> {
-        let me = auth.0.require(gh).await?;
+        let me = auth.caller().require(gh).await?;
         Ok(Me::Ok(Json(me.user.clone().into())))
     }
 
@@ -100,7 +101,7 @@ impl UsersApi {
         auth: BearerAuth,
         body: Json<UpdateMeRequest>,
     ) -> Result<Me, Problem<UpdateErrors>> {
-        let me = auth.0.require(gh).await?;
+        let me = auth.caller().require(gh).await?;
         let change = body.0;
         let user = gh
             .update_me(
@@ -129,7 +130,7 @@ impl UsersApi {
         auth: BearerAuth,
         body: Json<ChangePasswordRequest>,
     ) -> Result<TokensIssued, Problem<PasswordErrors>> {
-        let me = auth.0.require(gh).await?;
+        let me = auth.caller().require(gh).await?;
         let ChangePasswordRequest {
             old_password,
             new_password,
@@ -158,7 +159,7 @@ impl UsersApi {
         Data(gh): Data<&State>,
         auth: BearerAuth,
     ) -> Result<LoggedOut, Problem<AuthErrors>> {
-        let me = auth.0.require(gh).await?;
+        let me = auth.caller().require(gh).await?;
         gh.revoke_all(me).await?;
         Ok(LoggedOut::NoContent)
     }
@@ -177,7 +178,7 @@ impl UsersApi {
         /// How many users to return at most (default 100, 1 to 1000).
         limit: Query<Option<i64>>,
     ) -> Result<Page, Problem<StaffErrors>> {
-        let me = auth.0.require(gh).await?;
+        let me = auth.caller().require(gh).await?;
         let users = gh.list_users(me, offset.0, limit.0).await?;
         Ok(Page::Ok(Json(UserPage {
             items: users.into_iter().map(User::from).collect(),

@@ -4,9 +4,9 @@ use std::net::IpAddr;
 
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::db::users::{self, NewUser, ProfileChange, UserRow};
-use crate::error::{Error, Result};
-use crate::service::{validate, AuthUser, Gatehouse, Issued};
+use crate::db::users::{self, NewUser, ProfileChange};
+use crate::error::{Error, Field, Result};
+use crate::service::{validate, AuthUser, Gatehouse, Issued, User};
 
 /// Default and largest page of `users`.
 pub const DEFAULT_PAGE: i64 = 100;
@@ -21,17 +21,17 @@ impl Gatehouse {
         password: &SecretString,
         staff: bool,
         client: Option<IpAddr>,
-    ) -> Result<UserRow> {
+    ) -> Result<User> {
         // Counted before any other work (the password's strength estimate
         // costs milliseconds), valid or not.
         self.sign_up_allowed(client).await?;
         let username = validate::normalize_username(username);
         let username = username.as_str();
         let email = email.trim();
-        validate::new_username("username", username)?;
-        validate::email("email", email)?;
+        validate::new_username(Field::Username, username)?;
+        validate::email(Field::Email, email)?;
         validate::password(
-            "password",
+            Field::Password,
             password.expose_secret(),
             &validate::PasswordContext {
                 username,
@@ -69,22 +69,24 @@ impl Gatehouse {
         email: Option<&str>,
         first_name: Option<&str>,
         last_name: Option<&str>,
-    ) -> Result<UserRow> {
+    ) -> Result<User> {
         let email = email.map(str::trim);
         if let Some(e) = email {
-            validate::email("email", e)?;
+            validate::email(Field::Email, e)?;
             if users::login_name_clash(&self.db, None, Some(e), Some(me.user.id))
                 .await?
                 .is_some()
             {
-                return Err(Error::Conflict { field: "email" });
+                return Err(Error::Conflict {
+                    field: Field::Email,
+                });
             }
         }
         if let Some(n) = first_name {
-            validate::name("firstName", n)?;
+            validate::name(Field::FirstName, n)?;
         }
         if let Some(n) = last_name {
-            validate::name("lastName", n)?;
+            validate::name(Field::LastName, n)?;
         }
         users::update_profile(
             &self.db,
@@ -108,7 +110,7 @@ impl Gatehouse {
     ) -> Result<Issued> {
         if old.expose_secret() == new.expose_secret() {
             return Err(Error::bad_input(
-                "newPassword",
+                Field::NewPassword,
                 "The new password must differ from the old one.",
             ));
         }
@@ -117,19 +119,19 @@ impl Gatehouse {
         // be used to try passwords unthrottled (both faces come here).
         let bucket = super::throttle::account_bucket(Some(me.user.id), &me.user.username);
         let attempt = self.login_attempt(bucket, None).await?;
-        let verdict = self
-            .hasher
-            .verify(old, Some(&me.user.password_hash))
-            .await?;
+        let stored = users::stored_by_id(&self.db, me.user.id)
+            .await?
+            .ok_or(Error::TokenInvalid("the user no longer exists"))?;
+        let verdict = self.hasher.verify(old, Some(&stored.password_hash)).await?;
         if verdict == crate::auth::password::Verdict::Mismatch {
             return Err(Error::bad_input(
-                "oldPassword",
+                Field::OldPassword,
                 "Your old password was entered incorrectly.",
             ));
         }
         self.login_succeeded(attempt).await?;
         validate::password(
-            "newPassword",
+            Field::NewPassword,
             new.expose_secret(),
             &validate::PasswordContext {
                 username: &me.user.username,
@@ -150,18 +152,21 @@ impl Gatehouse {
         me: &AuthUser,
         offset: Option<i64>,
         limit: Option<i64>,
-    ) -> Result<Vec<UserRow>> {
+    ) -> Result<Vec<User>> {
         if !me.is_staff() {
             return Err(Error::Forbidden);
         }
         let offset = offset.unwrap_or(0);
         if offset < 0 {
-            return Err(Error::bad_input("offset", "offset must not be negative."));
+            return Err(Error::bad_input(
+                Field::Offset,
+                "offset must not be negative.",
+            ));
         }
         let limit = limit.unwrap_or(DEFAULT_PAGE);
         if !(1..=MAX_PAGE).contains(&limit) {
             return Err(Error::bad_input(
-                "limit",
+                Field::Limit,
                 format!("limit must be between 1 and {MAX_PAGE}."),
             ));
         }

@@ -7,14 +7,13 @@ use tokio::sync::OnceCell;
 
 use crate::auth::header::{self, Credentials};
 use crate::auth::tokens::AccessClaims;
-use crate::db::users::UserRow;
 use crate::error::{Error, Result};
-use crate::service::Gatehouse;
+use crate::service::{Gatehouse, User};
 
 /// An authenticated caller: the token's claims and the user as stored now.
 #[derive(Clone, Debug)]
 pub struct AuthUser {
-    pub user: UserRow,
+    pub user: User,
     pub claims: AccessClaims,
 }
 

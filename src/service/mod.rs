@@ -3,8 +3,10 @@
 
 pub mod accounts;
 pub mod caller;
+mod passwords;
 pub mod sessions;
 pub mod throttle;
+mod user;
 pub mod validate;
 
 use std::sync::Arc;
@@ -20,18 +22,23 @@ use crate::metrics::Metrics;
 
 pub use caller::{AuthUser, Caller};
 pub use sessions::Issued;
+pub use user::{StoredUser, User};
 
 /// The running service: database, password hasher, signing keys, settings,
 /// and its caches (nothing is kept per process, so services started side by
 /// side, as tests do, share nothing).
+///
+/// The fields are private: the faces call methods (one per operation, and
+/// a few settings they need); the composition root (`app`, `main`) and
+/// operator tools reach the parts through the accessors below.
 pub struct Gatehouse {
-    pub db: Db,
-    pub metrics: Metrics,
-    pub hasher: Hasher,
-    pub keys: KeyRing,
+    db: Db,
+    metrics: Metrics,
+    hasher: Hasher,
+    keys: KeyRing,
     /// Access tokens whose signature verified (see `tokens::verify`).
-    pub verified_tokens: VerifiedCache,
-    pub config: Config,
+    verified_tokens: VerifiedCache,
+    config: Config,
 }
 
 /// Shared handle on the service.
@@ -57,5 +64,46 @@ impl Gatehouse {
             verified_tokens: VerifiedCache::default(),
             config,
         }))
+    }
+
+    /// The largest request body either face reads, in bytes.
+    pub fn max_body_bytes(&self) -> usize {
+        self.config.max_body_bytes
+    }
+
+    /// The bounds on a GraphQL document (depth, aliases, …).
+    pub fn graphql_limits(&self) -> &crate::config::GraphqlLimits {
+        &self.config.graphql_limits
+    }
+
+    /// The proxies whose forwarding headers name the client (`auth::client`).
+    pub fn trusted_proxies(&self) -> &[std::net::IpAddr] {
+        &self.config.trusted_proxies
+    }
+
+    /// The settings it runs with, for the composition root (`app`).
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The database, for the composition root and operator tools (key
+    /// rotation, tests); the faces go through service methods.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The signing keys, for the composition root and operator tools.
+    pub fn keys(&self) -> &KeyRing {
+        &self.keys
+    }
+
+    /// The counters `/metrics` renders.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The password hasher (its slot wait is a metric).
+    pub fn hasher(&self) -> &Hasher {
+        &self.hasher
     }
 }

@@ -9,15 +9,15 @@ use crate::auth::password::Verdict;
 use crate::auth::refresh;
 use crate::auth::tokens::{self, AccessClaims};
 use crate::db::refresh_tokens::{self, NewRefresh};
-use crate::db::users::{self, UserRow};
+use crate::db::users;
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
 use crate::service::validate::MAX_PASSWORD_BYTES;
-use crate::service::{AuthUser, Gatehouse};
+use crate::service::{AuthUser, Gatehouse, StoredUser, User};
 
 /// Tokens handed to a client.
 pub struct Issued {
-    pub user: UserRow,
+    pub user: User,
     pub token: String,
     pub claims: AccessClaims,
     /// Absent in keep-alive mode, which issues no refresh token.
@@ -47,7 +47,7 @@ impl Gatehouse {
     /// Signs an access token for `user`, never living past `not_after`.
     fn access_token(
         &self,
-        user: &UserRow,
+        user: &User,
         orig_iat: i64,
         now: i64,
         not_after: i64,
@@ -69,7 +69,7 @@ impl Gatehouse {
     }
 
     /// A fresh access token and a refresh token starting a new family.
-    pub(crate) async fn issue_new_session(&self, user: UserRow, now: i64) -> Result<Issued> {
+    pub(crate) async fn issue_new_session(&self, user: User, now: i64) -> Result<Issued> {
         let refresh_expires_at = now + self.refresh_ttl();
         let (token, claims) = self.access_token(&user, now, now, i64::MAX)?;
         let (refresh_token, hash) = refresh::generate()?;
@@ -113,7 +113,7 @@ impl Gatehouse {
             return Err(Error::InvalidCredentials);
         }
         let user = users::by_login(&self.db, login).await?;
-        let bucket = super::throttle::account_bucket(user.as_ref().map(|u| u.id), login);
+        let bucket = super::throttle::account_bucket(user.as_ref().map(|u| u.user.id), login);
         let attempt = match self.login_attempt(bucket, client).await {
             Ok(attempt) => attempt,
             Err(e) => {
@@ -140,9 +140,9 @@ impl Gatehouse {
     /// login (and a rehash); `None` after the same work as for a real user.
     async fn check_password(
         &self,
-        user: Option<UserRow>,
+        user: Option<StoredUser>,
         password: &SecretString,
-    ) -> Result<Option<UserRow>> {
+    ) -> Result<Option<User>> {
         let stored = user.as_ref().map(|u| u.password_hash.as_str());
         let verdict = match stored {
             // Imported from Django: a match brings an argon2id hash to store.
@@ -151,6 +151,7 @@ impl Gatehouse {
             }
             _ => self.hasher.verify(password, stored).await?,
         };
+        let user = user.map(|u| u.user);
         let (mut user, rehashed) = match (user, verdict) {
             (Some(u), Verdict::Match | Verdict::MatchRehashed(_)) if !u.is_active => {
                 return Ok(None)
@@ -284,6 +285,11 @@ impl Gatehouse {
         Ok(now)
     }
 
+    /// Deletes refresh tokens that expired before `before`; how many.
+    pub async fn purge_expired_refresh_tokens(&self, before: i64) -> Result<u64> {
+        refresh_tokens::purge_expired(&self.db, before).await
+    }
+
     /// Logs the caller out everywhere: every access and refresh token ends.
     pub async fn revoke_all(&self, me: &AuthUser) -> Result<i64> {
         let now = crate::now();
@@ -298,11 +304,10 @@ mod tests {
 
     #[test]
     fn debug_output_of_issued_tokens_hides_the_tokens() {
-        let user = UserRow {
+        let user = User {
             id: 1,
             username: "alice".into(),
             email: "a@example.com".into(),
-            password_hash: "$argon2id$SECRET-HASH".into(),
             first_name: String::new(),
             last_name: String::new(),
             is_active: true,

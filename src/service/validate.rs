@@ -1,6 +1,6 @@
 //! Input rules for accounts, with messages that name the rule broken.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Field, Result};
 
 pub const MAX_USERNAME_CHARS: usize = 150;
 pub const MAX_EMAIL_CHARS: usize = 254;
@@ -20,7 +20,7 @@ pub fn normalize_username(s: &str) -> String {
 /// every script, and Han with Hiragana and Katakana counts as one), so that
 /// `аdmin` with a Cyrillic `а` cannot pass for `admin`. Imported Django
 /// accounts are kept as they were.
-pub fn new_username(field: &'static str, s: &str) -> Result<()> {
+pub fn new_username(field: Field, s: &str) -> Result<()> {
     use unicode_security::MixedScript as _;
     username(field, s)?;
     if !s.is_single_script() {
@@ -33,7 +33,7 @@ pub fn new_username(field: &'static str, s: &str) -> Result<()> {
 }
 
 /// Django's rule: letters, digits and `@ . + - _`, at most 150 characters.
-pub fn username(field: &'static str, s: &str) -> Result<()> {
+pub fn username(field: Field, s: &str) -> Result<()> {
     if s.is_empty() {
         return Err(Error::bad_input(field, "The username must not be empty."));
     }
@@ -61,7 +61,7 @@ pub fn username(field: &'static str, s: &str) -> Result<()> {
 /// script), digits and inner hyphens, with at least one dot. No spaces,
 /// control or format characters anywhere (a zero-width space must not make
 /// `admin@example.com` a second address). Deliverability is not our business.
-pub fn email(field: &'static str, s: &str) -> Result<()> {
+pub fn email(field: Field, s: &str) -> Result<()> {
     let bad = || Error::bad_input(field, "Enter a valid email address.");
     if s.chars().count() > MAX_EMAIL_CHARS {
         return Err(Error::bad_input(
@@ -86,9 +86,14 @@ pub fn email(field: &'static str, s: &str) -> Result<()> {
             && !l.ends_with('-')
             && l.chars().all(|c| c.is_alphanumeric() || c == '-')
     };
-    // Each label of one script: `exаmple` with a Cyrillic `а` is refused.
-    let domain_ok = domain.contains('.')
-        && domain
+    // Each label of one script: `exаmple` with a Cyrillic `а` is refused,
+    // and so is its punycode spelling `xn--exmple-4nf` (read as the Unicode
+    // it spells; punycode that spells nothing is refused).
+    let (unicode, decoded) = idna::domain_to_unicode(domain);
+    let domain_ok = decoded.is_ok()
+        && domain.contains('.')
+        && domain.split('.').all(label_ok)
+        && unicode
             .split('.')
             .all(|l| label_ok(l) && unicode_security::MixedScript::is_single_script(l));
     if !local_ok || !domain_ok {
@@ -103,7 +108,7 @@ pub fn email(field: &'static str, s: &str) -> Result<()> {
 pub fn is_invisible(c: char) -> bool {
     is_format(c)
         || matches!(c as u32,
-            0x034F | 0x115F..=0x1160 | 0x17B4..=0x17B5 | 0x180B..=0x180F | 0x3164
+            0x034F | 0x115F..=0x1160 | 0x17B4..=0x17B5 | 0x180B..=0x180F | 0x2060..=0x206F | 0x3164
             | 0xFE00..=0xFE0F | 0xFFA0 | 0xFFF0..=0xFFF8 | 0xE0000..=0xE0FFF)
 }
 
@@ -137,7 +142,7 @@ pub struct PasswordContext<'a> {
 /// Password policy: length in characters and bytes, not the username or
 /// email (compared case-insensitively), and not guessable: the zxcvbn
 /// estimate, with the user's own names as context, must reach `min_score`.
-pub fn password(field: &'static str, pw: &str, ctx: &PasswordContext<'_>) -> Result<()> {
+pub fn password(field: Field, pw: &str, ctx: &PasswordContext<'_>) -> Result<()> {
     if pw.chars().count() < MIN_PASSWORD_CHARS {
         return Err(Error::bad_input(
             field,
@@ -166,7 +171,7 @@ pub fn password(field: &'static str, pw: &str, ctx: &PasswordContext<'_>) -> Res
     strength(field, pw, ctx)
 }
 
-fn strength(field: &'static str, pw: &str, ctx: &PasswordContext<'_>) -> Result<()> {
+fn strength(field: Field, pw: &str, ctx: &PasswordContext<'_>) -> Result<()> {
     if ctx.min_score == 0 {
         return Ok(());
     }
@@ -195,14 +200,24 @@ fn strength(field: &'static str, pw: &str, ctx: &PasswordContext<'_>) -> Result<
 }
 
 /// First and last names: free text, bounded, no control characters.
-pub fn name(field: &'static str, s: &str) -> Result<()> {
+pub fn name(field: Field, s: &str) -> Result<()> {
     if s.chars().count() > MAX_NAME_CHARS {
         return Err(Error::bad_input(
             field,
             format!("The name must be at most {MAX_NAME_CHARS} characters."),
         ));
     }
-    if s.chars().any(|c| c.is_control() || is_invisible(c)) {
+    let odd = |c: char| {
+        c.is_control()
+            || is_invisible(c)
+            // Line and paragraph separators, no-break and wide spaces: a
+            // name has plain spaces only.
+            || (c.is_whitespace() && c != ' ')
+            // Private use and noncharacters draw nothing agreed.
+            || matches!(c as u32, 0xE000..=0xF8FF | 0xF0000..=0x10FFFF | 0xFDD0..=0xFDEF)
+            || (c as u32 & 0xFFFE) == 0xFFFE
+    };
+    if s.chars().any(odd) {
         return Err(Error::bad_input(
             field,
             "The name must not contain control or format characters (such as U+200B or U+202E).",
@@ -221,13 +236,15 @@ mod tests {
 
     #[test]
     fn usernames_follow_djangos_character_rule() {
-        assert!(username("username", "alice.b+c-d_e@x").is_ok());
-        assert!(username("username", "Zoë").is_ok());
-        assert!(rule(username("username", "")).unwrap().contains("empty"));
-        assert!(rule(username("username", "a b"))
+        assert!(username(Field::Username, "alice.b+c-d_e@x").is_ok());
+        assert!(username(Field::Username, "Zoë").is_ok());
+        assert!(rule(username(Field::Username, ""))
+            .unwrap()
+            .contains("empty"));
+        assert!(rule(username(Field::Username, "a b"))
             .unwrap()
             .contains("only letters"));
-        assert!(rule(username("username", &"a".repeat(151)))
+        assert!(rule(username(Field::Username, &"a".repeat(151)))
             .unwrap()
             .contains("150"));
     }
@@ -245,19 +262,19 @@ mod tests {
             "ελένη_2",
             "bob@x.io",
         ] {
-            assert!(new_username("username", ok).is_ok(), "{ok}");
+            assert!(new_username(Field::Username, ok).is_ok(), "{ok}");
         }
         // Cyrillic "а" (U+0430) among Latin letters; Greek omicron likewise.
         // A Hangul filler draws nothing (NFKC makes U+3164 U+1160).
         for invisible in ["\u{3164}", "\u{1160}", "a\u{115F}b", "x\u{FE0F}"] {
             assert!(
-                new_username("username", invisible).is_err(),
+                new_username(Field::Username, invisible).is_err(),
                 "{invisible:?}"
             );
         }
         for bad in ["\u{430}dmin", "r\u{3bf}ot", "pay\u{440}al"] {
             assert!(
-                rule(new_username("username", bad))
+                rule(new_username(Field::Username, bad))
                     .unwrap()
                     .contains("scripts"),
                 "{bad}"
@@ -267,7 +284,7 @@ mod tests {
 
     #[test]
     fn emails_need_a_local_part_and_a_dotted_domain() {
-        assert!(email("email", "alice@example.com").is_ok());
+        assert!(email(Field::Email, "alice@example.com").is_ok());
         for bad in [
             "",
             "alice",
@@ -292,25 +309,40 @@ mod tests {
             "a@x_y.com",
             "a@[127.0.0.1]",
             "bob@ex\u{430}mple.com",
+            "bob@xn--exmple-4nf.com",
+            "bob@xn--ggle-0nda.com",
+            "bob@xn--exmple-xxx.com",
             "bob\u{3164}@example.com",
         ] {
-            assert!(email("email", bad).is_err(), "{bad:?}");
+            assert!(email(Field::Email, bad).is_err(), "{bad:?}");
         }
         for good in [
             "first.last+tag@example.co.uk",
             "o'brien@example.ie",
             "x@bücher.de",
+            "x@xn--bcher-kva.de",
             "a-b_c@sub-domain.example.org",
         ] {
-            assert!(email("email", good).is_ok(), "{good:?}");
+            assert!(email(Field::Email, good).is_ok(), "{good:?}");
         }
     }
 
     #[test]
     fn names_refuse_control_and_format_characters() {
-        assert!(name("firstName", "Zoë O'Brien-Smith").is_ok());
-        for bad in ["a\u{200B}b", "\u{202E}evil", "x\u{7}", "soft\u{AD}hyphen"] {
-            assert!(name("firstName", bad).is_err(), "{bad:?}");
+        assert!(name(Field::FirstName, "Zoë O'Brien-Smith").is_ok());
+        for bad in [
+            "a\u{200B}b",
+            "\u{202E}evil",
+            "x\u{7}",
+            "soft\u{AD}hyphen",
+            "a\u{2065}",
+            "line\u{2028}sep",
+            "wide\u{3000}space",
+            "no\u{A0}break",
+            "private\u{E000}",
+            "non\u{10FFFF}char",
+        ] {
+            assert!(name(Field::FirstName, bad).is_err(), "{bad:?}");
         }
     }
 
@@ -326,27 +358,27 @@ mod tests {
     #[test]
     fn passwords_must_be_long_enough_but_bounded() {
         let c = ctx("alice", "a@x.com");
-        assert!(password("password", "12345678", &c).is_ok());
-        assert!(rule(password("password", "1234567", &c))
+        assert!(password(Field::Password, "12345678", &c).is_ok());
+        assert!(rule(password(Field::Password, "1234567", &c))
             .unwrap()
             .contains("at least 8"));
-        assert!(rule(password("password", &"x".repeat(1025), &c))
+        assert!(rule(password(Field::Password, &"x".repeat(1025), &c))
             .unwrap()
             .contains("1024 bytes"));
         // Eight characters but more bytes: the character count decides the minimum.
-        assert!(password("password", "éééééééé", &c).is_ok());
+        assert!(password(Field::Password, "éééééééé", &c).is_ok());
     }
 
     #[test]
     fn a_password_equal_to_the_username_or_email_is_refused() {
         let r = rule(password(
-            "password",
+            Field::Password,
             "AliceAlice",
             &ctx("alicealice", "a@x.com"),
         ));
         assert!(r.unwrap().contains("username"));
         let r = rule(password(
-            "password",
+            Field::Password,
             "alice@x.com",
             &ctx("bob12345", "Alice@X.com"),
         ));
@@ -359,13 +391,13 @@ mod tests {
             min_score: 3,
             ..ctx("alice", "alice@example.com")
         };
-        let msg = rule(password("password", "password", &strict)).unwrap();
+        let msg = rule(password(Field::Password, "password", &strict)).unwrap();
         assert!(
             msg.contains("too easy to guess") && msg.contains("of 4"),
             "{msg}"
         );
-        assert!(password("password", "12345678", &strict).is_err());
-        assert!(password("password", "correct horse battery staple", &strict).is_ok());
+        assert!(password(Field::Password, "12345678", &strict).is_err());
+        assert!(password(Field::Password, "correct horse battery staple", &strict).is_ok());
     }
 
     #[test]
@@ -377,12 +409,12 @@ mod tests {
             names: &names,
             min_score: 3,
         };
-        assert!(password("password", "MontgomeryFairweather", &strict).is_err());
+        assert!(password(Field::Password, "MontgomeryFairweather", &strict).is_err());
         let stranger = PasswordContext {
             names: &[],
             ..strict
         };
-        assert!(password("password", "MontgomeryFairweather", &stranger).is_ok());
+        assert!(password(Field::Password, "MontgomeryFairweather", &stranger).is_ok());
     }
 
     #[test]
@@ -392,15 +424,15 @@ mod tests {
             ..ctx("alice", "alice@example.com")
         };
         let started = std::time::Instant::now();
-        assert!(password("password", &"ab".repeat(512), &strict).is_err());
+        assert!(password(Field::Password, &"ab".repeat(512), &strict).is_err());
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 
     #[test]
     fn names_are_bounded() {
-        assert!(name("firstName", "Ada").is_ok());
-        assert!(name("firstName", "").is_ok());
-        assert!(name("firstName", &"a".repeat(151)).is_err());
-        assert!(name("firstName", "a\u{0}b").is_err());
+        assert!(name(Field::FirstName, "Ada").is_ok());
+        assert!(name(Field::FirstName, "").is_ok());
+        assert!(name(Field::FirstName, &"a".repeat(151)).is_err());
+        assert!(name(Field::FirstName, "a\u{0}b").is_err());
     }
 }

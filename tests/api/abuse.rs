@@ -1,10 +1,14 @@
-//! Abuse resistance: login and sign-up throttling, no user enumeration,
-//! GraphQL request limits.
+//! Abuse resistance across accounts: throttling by client address (and
+//! which address that is behind a proxy), and failed logins that take the
+//! same time whether or not the user exists. (Per-account and sign-up
+//! throttling, on both faces: `both/`; GraphQL's request limits:
+//! `graphql/limits.rs`.)
 
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use crate::graphql::client::*;
 use crate::helpers::*;
 
 async fn token_auth(app: &TestApp, username: &str, password: &str) -> serde_json::Value {
@@ -14,67 +18,6 @@ async fn token_auth(app: &TestApp, username: &str, password: &str) -> serde_json
         None,
     )
     .await
-}
-
-#[tokio::test]
-async fn an_account_is_throttled_after_too_many_failures_and_its_owner_gets_in_after_the_window() {
-    let app = spawn_app_with(|c| {
-        c.throttle.login_failures_per_account = 3;
-        c.throttle.login_window = 2;
-    })
-    .await;
-    app.sign_up_default("alice").await;
-    for _ in 0..3 {
-        let body = token_auth(&app, "alice", "wrong password here").await;
-        assert_error(&body, "tokenAuth", "INVALID_CREDENTIALS");
-    }
-    // Over the limit even the right password is refused, with a retry time.
-    let body = token_auth(&app, "alice", PASSWORD).await;
-    assert_error(&body, "tokenAuth", "RATE_LIMITED");
-    let retry = body["errors"][0]["extensions"]["retryAfter"]
-        .as_i64()
-        .unwrap();
-    assert!((1..=2).contains(&retry), "{body:#}");
-    // Another spelling of the same account shares the bucket.
-    assert_error(
-        &token_auth(&app, "ALICE", PASSWORD).await,
-        "tokenAuth",
-        "RATE_LIMITED",
-    );
-
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert_no_errors(&token_auth(&app, "alice", PASSWORD).await);
-}
-
-#[tokio::test]
-async fn unknown_accounts_are_throttled_exactly_like_known_ones() {
-    let app = spawn_app_with(|c| c.throttle.login_failures_per_account = 2).await;
-    for _ in 0..2 {
-        assert_error(
-            &token_auth(&app, "ghost", "whatever pass").await,
-            "tokenAuth",
-            "INVALID_CREDENTIALS",
-        );
-    }
-    assert_error(
-        &token_auth(&app, "ghost", "whatever pass").await,
-        "tokenAuth",
-        "RATE_LIMITED",
-    );
-}
-
-#[tokio::test]
-async fn a_successful_login_forgets_the_accounts_failures() {
-    let app = spawn_app_with(|c| c.throttle.login_failures_per_account = 3).await;
-    app.sign_up_default("bob").await;
-    for _ in 0..2 {
-        token_auth(&app, "bob", "wrong password here").await;
-    }
-    assert_no_errors(&token_auth(&app, "bob", PASSWORD).await);
-    for _ in 0..2 {
-        let body = token_auth(&app, "bob", "wrong password here").await;
-        assert_error(&body, "tokenAuth", "INVALID_CREDENTIALS");
-    }
 }
 
 #[tokio::test]
@@ -139,22 +82,6 @@ async fn a_trusted_proxys_forwarded_address_is_the_one_throttled() {
 }
 
 #[tokio::test]
-async fn sign_ups_are_throttled_per_address() {
-    let app = spawn_app_with(|c| c.throttle.sign_ups_per_address = 2).await;
-    app.sign_up_default("one").await;
-    app.sign_up_default("two").await;
-    let body = app
-        .create_user("three", "three@example.com", PASSWORD, None)
-        .await;
-    assert_error(&body, "createUser", "RATE_LIMITED");
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-#[tokio::test]
 async fn an_unknown_user_and_a_wrong_password_look_and_time_the_same() {
     let app = spawn_app_with(|c| {
         c.throttle.login_failures_per_account = 10_000;
@@ -174,9 +101,11 @@ async fn an_unknown_user_and_a_wrong_password_look_and_time_the_same() {
     );
     assert_eq!(wrong["data"], unknown["data"]);
 
-    let (mut known_times, mut unknown_times) = (Vec::new(), Vec::new());
-    // Interleaved pairs, so machine noise (other tests run in parallel)
-    // hits both alike; the medians of the two series are compared.
+    // Pairs measured back to back, in alternating order, so machine noise
+    // (other tests run in parallel, some of them heavy) hits both sides of
+    // a pair alike; the median of the pairs' ratios is compared, which one
+    // burst of load on one side of a few pairs does not move.
+    let mut ratios = Vec::new();
     for i in 0..41 {
         let mut pair = [Duration::ZERO; 2];
         let order = if i % 2 == 0 { [0, 1] } else { [1, 0] };
@@ -186,73 +115,12 @@ async fn an_unknown_user_and_a_wrong_password_look_and_time_the_same() {
             token_auth(&app, user, "not her password").await;
             pair[which] = t.elapsed();
         }
-        known_times.push(pair[0]);
-        unknown_times.push(pair[1]);
+        ratios.push(pair[0].as_secs_f64() / pair[1].as_secs_f64());
     }
-    let (k, u) = (
-        median(known_times).as_secs_f64(),
-        median(unknown_times).as_secs_f64(),
-    );
-    let ratio = k.max(u) / k.min(u);
+    ratios.sort_by(f64::total_cmp);
+    let ratio = ratios[ratios.len() / 2];
     assert!(
-        ratio <= 1.2,
-        "median wrong-password {k:.4}s vs unknown-user {u:.4}s"
+        (1.0 / 1.2..=1.2).contains(&ratio),
+        "median of wrong-password / unknown-user times: {ratio:.3} (pairs: {ratios:.3?})"
     );
-}
-
-#[tokio::test]
-async fn fifty_aliased_logins_in_one_request_do_no_password_check() {
-    let app = spawn_app().await;
-    app.sign_up_default("dave").await;
-    let fields: String = (0..50)
-        .map(|i| {
-            format!("a{i}: tokenAuth(username: \"dave\", password: \"guess{i}\") {{ token }} ")
-        })
-        .collect();
-    let body = app
-        .graphql(&format!("mutation {{ {fields} }}"), json!({}), None)
-        .await;
-    assert_eq!(
-        error_code(&body),
-        Some("TOO_MANY_PASSWORD_CHECKS"),
-        "{body:#}"
-    );
-    assert!(body["data"].is_null());
-}
-
-#[tokio::test]
-async fn deep_wide_and_alias_heavy_queries_are_refused_with_their_own_codes() {
-    let app = spawn_app().await;
-    let deep = format!("{{ {}__typename{} }}", "me { ".repeat(13), " }".repeat(13));
-    assert_eq!(
-        error_code(&app.graphql(&deep, json!({}), None).await),
-        Some("QUERY_TOO_DEEP")
-    );
-    let wide = format!("{{ me {{ {} }} }}", "id ".repeat(201));
-    assert_eq!(
-        error_code(&app.graphql(&wide, json!({}), None).await),
-        Some("QUERY_TOO_COMPLEX")
-    );
-    let aliases: String = (0..31).map(|i| format!("a{i}: __typename ")).collect();
-    let body = app
-        .graphql(&format!("{{ {aliases} }}"), json!({}), None)
-        .await;
-    assert_eq!(error_code(&body), Some("TOO_MANY_ALIASES"));
-}
-
-#[tokio::test]
-async fn the_full_introspection_query_still_works_under_the_limits() {
-    let app = spawn_app().await;
-    let q = "query IntrospectionQuery { __schema { queryType { name } mutationType { name } \
-             types { ...FullType } directives { name locations args { ...InputValue } } } } \
-             fragment FullType on __Type { kind name description fields(includeDeprecated: true) { name description \
-             args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason } inputFields { ...InputValue } \
-             interfaces { ...TypeRef } enumValues(includeDeprecated: true) { name isDeprecated deprecationReason } \
-             possibleTypes { ...TypeRef } } \
-             fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue } \
-             fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name \
-             ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }";
-    let body = app.graphql(q, json!({}), None).await;
-    assert_no_errors(&body);
-    assert!(body["data"]["__schema"]["types"].as_array().unwrap().len() > 10);
 }

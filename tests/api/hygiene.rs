@@ -1,9 +1,12 @@
-//! Transport hygiene: CORS only for configured origins, no caching of
-//! responses that carry tokens, nosniff everywhere.
+//! Transport hygiene on every face: CORS only for configured origins, no
+//! caching of responses that carry tokens, nosniff everywhere, repeated
+//! parameters refused, submitted values never echoed, 413 before
+//! `100 Continue`.
 
 use reqwest::Method;
 use serde_json::json;
 
+use crate::graphql::client::*;
 use crate::helpers::*;
 
 async fn preflight(app: &TestApp, origin: &str) -> reqwest::Response {
@@ -20,17 +23,25 @@ async fn preflight(app: &TestApp, origin: &str) -> reqwest::Response {
         .unwrap()
 }
 
-#[tokio::test]
-async fn cors_is_off_unless_origins_are_configured() {
-    let app = spawn_app().await;
-    let resp = app
-        .client
+async fn post_from(app: &TestApp, origin: &str) -> reqwest::Response {
+    app.client
         .post(app.url("/graphql"))
-        .header("origin", "https://evil.example")
+        .header("origin", origin)
         .json(&json!({ "query": "{ __typename }" }))
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// The value of the header `name`, if there is one.
+fn header<'a>(resp: &'a reqwest::Response, name: &str) -> Option<&'a str> {
+    resp.headers().get(name).map(|v| v.to_str().unwrap())
+}
+
+#[tokio::test]
+async fn cors_is_off_unless_origins_are_configured() {
+    let app = spawn_app().await;
+    let resp = post_from(&app, "https://evil.example").await;
     assert!(resp.headers().get("access-control-allow-origin").is_none());
     let pre = preflight(&app, "https://evil.example").await;
     assert!(pre.headers().get("access-control-allow-origin").is_none());
@@ -50,14 +61,7 @@ async fn cors_allows_exactly_the_configured_origins() {
         .is_none());
     let evil = preflight(&app, "https://evil.example").await;
     assert!(evil.headers().get("access-control-allow-origin").is_none());
-    let post = app
-        .client
-        .post(app.url("/graphql"))
-        .header("origin", "https://app.example")
-        .json(&json!({ "query": "{ __typename }" }))
-        .send()
-        .await
-        .unwrap();
+    let post = post_from(&app, "https://app.example").await;
     assert_eq!(
         post.headers().get("access-control-allow-origin").unwrap(),
         "https://app.example"
@@ -268,9 +272,7 @@ async fn not_found_is_nosniff_and_method_not_allowed_says_what_is_allowed() {
         let resp = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(resp.status(), 404, "{path}");
         assert_eq!(
-            resp.headers()
-                .get("x-content-type-options")
-                .map(|v| v.to_str().unwrap()),
+            header(&resp, "x-content-type-options"),
             Some("nosniff"),
             "{path}"
         );
@@ -295,15 +297,9 @@ async fn not_found_is_nosniff_and_method_not_allowed_says_what_is_allowed() {
             .await
             .unwrap();
         assert_eq!(resp.status(), 405, "{method} {path}");
+        assert_eq!(header(&resp, "allow"), Some(allow), "{method} {path}");
         assert_eq!(
-            resp.headers().get("allow").map(|v| v.to_str().unwrap()),
-            Some(allow),
-            "{method} {path}"
-        );
-        assert_eq!(
-            resp.headers()
-                .get("x-content-type-options")
-                .map(|v| v.to_str().unwrap()),
+            header(&resp, "x-content-type-options"),
             Some("nosniff"),
             "{method} {path}"
         );
@@ -337,4 +333,63 @@ async fn graphql_request_errors_never_repeat_a_submitted_value() {
         assert!(text.contains("BAD_REQUEST"), "{body}: {text}");
         assert!(!text.contains("SECRET-VALUE"), "{body}: {text}");
     }
+}
+
+#[tokio::test]
+async fn every_route_says_nosniff() {
+    let app = spawn_app().await;
+    for path in ["/graphql", "/schema.graphql", "/healthz", "/readyz"] {
+        let resp = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(
+            header(&resp, "x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_declared_body_over_the_limit_gets_413_before_100_continue() {
+    let app = spawn_app().await;
+    for (path, content_type) in [
+        ("/graphql", "application/json"),
+        ("/api/token", "application/x-www-form-urlencoded"),
+        ("/api/users", "application/json"),
+    ] {
+        // The head only: a client that asks for 100 Continue waits for it
+        // before sending its body.
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n\
+             Content-Length: 10000000\r\nExpect: 100-continue\r\n\r\n"
+        );
+        let response = crate::raw::exchange(
+            &app.address,
+            head.into_bytes(),
+            std::time::Duration::from_secs(3),
+        )
+        .await;
+        assert!(
+            response.starts_with("HTTP/1.1 413"),
+            "{path}: expected a 413 first, got {response:?}"
+        );
+        assert!(!response.contains("100 Continue"), "{path}: {response:?}");
+        let body = &response[response.find("\r\n\r\n").map_or(0, |i| i + 4)..];
+        assert!(
+            body.contains("PAYLOAD_TOO_LARGE") || body.contains("invalid_request"),
+            "{path}: {body}"
+        );
+    }
+    // Within the limit, the client is told to go on.
+    let head = "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+                Content-Length: 26\r\nExpect: 100-continue\r\n\r\n";
+    let response = crate::raw::exchange(
+        &app.address,
+        head.as_bytes().to_vec(),
+        std::time::Duration::from_secs(1),
+    )
+    .await;
+    assert!(
+        response.starts_with("HTTP/1.1 100 Continue"),
+        "{response:?}"
+    );
 }

@@ -12,6 +12,7 @@ use pasetors::Public;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
+use crate::graphql::client::*;
 use crate::helpers::*;
 
 /// The key id in a token's footer.
@@ -65,11 +66,11 @@ async fn after_rotation_new_tokens_use_the_new_key_and_old_ones_verify_until_ret
     let (old_token, _, _) = app.login("alice", PASSWORD).await;
     let old_kid = kid(&old_token);
 
-    let new_kid = gatehouse::auth::keys::rotate(&app.state.db, &Sealing::clear())
+    let new_kid = gatehouse::auth::keys::rotate(app.state.db(), &Sealing::clear())
         .await
         .unwrap();
     // What the periodic reload does (GATEHOUSE_KEY_RELOAD_SECS).
-    app.state.keys.reload().await.unwrap();
+    app.state.keys().reload().await.unwrap();
     let (new_token, _, _) = app.login("alice", PASSWORD).await;
     assert_eq!(kid(&new_token), new_kid);
     assert_ne!(new_kid, old_kid);
@@ -77,7 +78,7 @@ async fn after_rotation_new_tokens_use_the_new_key_and_old_ones_verify_until_ret
     assert_eq!(published(&app).await["keys"].as_array().unwrap().len(), 2);
 
     // Retired: refused at once, without waiting for a reload.
-    gatehouse::auth::keys::retire(&app.state.db, &old_kid, false)
+    gatehouse::auth::keys::retire(app.state.db(), &old_kid, false)
         .await
         .unwrap();
     assert_error(
@@ -93,7 +94,7 @@ async fn after_rotation_new_tokens_use_the_new_key_and_old_ones_verify_until_ret
     assert_no_errors(&app.me(Some(&bearer(&new_token))).await);
     // The published list follows at the next reload (the periodic one, or
     // one asked for by a request at most once a second).
-    app.state.keys.reload().await.unwrap();
+    app.state.keys().reload().await.unwrap();
     let keys = published(&app).await["keys"].clone();
     assert_eq!(keys.as_array().unwrap().len(), 1);
     assert_eq!(keys[0]["kid"], new_kid);
@@ -104,11 +105,11 @@ async fn the_only_active_key_cannot_be_retired_and_unknown_keys_are_reported() {
     let app = spawn_app().await;
     app.sign_up_default("alice").await;
     let (token, _, _) = app.login("alice", PASSWORD).await;
-    let err = gatehouse::auth::keys::retire(&app.state.db, &kid(&token), false)
+    let err = gatehouse::auth::keys::retire(app.state.db(), &kid(&token), false)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("only active key"), "{err}");
-    let err = gatehouse::auth::keys::retire(&app.state.db, "k4.pid.nope", false)
+    let err = gatehouse::auth::keys::retire(app.state.db(), "k4.pid.nope", false)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("no key"), "{err}");
@@ -131,7 +132,7 @@ async fn a_deployment_supplied_key_signs_and_survives_a_restart() {
         .iter()
         .any(|k| k["kid"] == json!(kid(&token))));
     // The supplied key is never written to the database.
-    let stored = gatehouse::db::keys::all(&first.state.db).await.unwrap();
+    let stored = gatehouse::db::keys::all(first.state.db()).await.unwrap();
     assert!(stored.iter().all(|k| k.kid != kid(&token)));
     let dir = first.stop().await;
 
@@ -142,7 +143,7 @@ async fn a_deployment_supplied_key_signs_and_survives_a_restart() {
 /// The private key stored for `kid`, opened with `sealing`: what someone who
 /// can read the database file (and knows the encryption key, if any) has.
 async fn stolen_key(app: &TestApp, kid: &str, sealing: &Sealing) -> AsymmetricSecretKey<V4> {
-    let rows = gatehouse::db::keys::all(&app.state.db).await.unwrap();
+    let rows = gatehouse::db::keys::all(app.state.db()).await.unwrap();
     let row = rows
         .iter()
         .find(|r| r.kid == kid)
@@ -254,7 +255,7 @@ async fn stored_keys_are_sealed_under_the_encryption_key_and_need_it_to_start() 
     let (token, _, _) = app.login("alice", PASSWORD).await;
     let kid = kid(&token);
 
-    let raw: Vec<Vec<u8>> = gatehouse::with_pool!(&app.state.db, write, |p| {
+    let raw: Vec<Vec<u8>> = gatehouse::with_pool!(app.state.db(), write, |p| {
         sqlx::query_scalar("SELECT secret_key FROM signing_keys")
             .fetch_all(p)
             .await
@@ -296,13 +297,13 @@ async fn stored_keys_are_sealed_under_the_encryption_key_and_need_it_to_start() 
         Some(EncryptionKey::parse(&new_kek).unwrap()),
         Some(EncryptionKey::parse(&kek).unwrap()),
     );
-    let done = gatehouse::auth::keys::reseal(&app.state.db, &rolled)
+    let done = gatehouse::auth::keys::reseal(app.state.db(), &rolled)
         .await
         .unwrap();
     assert_eq!(done.sealed, vec![kid.clone()]);
     let dir = app.stop().await;
     let app = spawn_app_in(dir, with_kek(new_kek.clone())).await;
-    let rows = gatehouse::db::keys::all(&app.state.db).await.unwrap();
+    let rows = gatehouse::db::keys::all(app.state.db()).await.unwrap();
     let new_id = EncryptionKey::parse(&new_kek).unwrap().id_hex();
     assert_eq!(
         Stored::of(&rows[0].secret_key).to_string(),
@@ -334,7 +335,7 @@ async fn a_supplied_key_signs_and_the_stored_key_can_then_be_retired() {
     .await;
     let (token, _, _) = app.login("alice", PASSWORD).await;
     assert_eq!(kid(&token), supplied);
-    assert_eq!(app.state.keys.signing().kid, supplied);
+    assert_eq!(app.state.keys().signing().kid, supplied);
     let listed: Vec<Value> = published(&app).await["keys"]
         .as_array()
         .unwrap()
@@ -347,13 +348,13 @@ async fn a_supplied_key_signs_and_the_stored_key_can_then_be_retired() {
     let forged = forge(&old_token, &key, &stored, now, now + ACCESS_TTL);
     assert_no_errors(&app.me(Some(&bearer(&forged))).await);
 
-    gatehouse::auth::keys::retire(&app.state.db, &stored, true)
+    gatehouse::auth::keys::retire(app.state.db(), &stored, true)
         .await
         .unwrap();
     assert_refused(&app, &old_token).await;
     assert_refused(&app, &forged).await;
     assert_no_errors(&app.me(Some(&bearer(&token))).await);
-    app.state.keys.reload().await.unwrap();
+    app.state.keys().reload().await.unwrap();
     let keys = published(&app).await["keys"].clone();
     assert_eq!(keys.as_array().unwrap().len(), 1);
     assert_eq!(keys[0]["kid"], supplied);

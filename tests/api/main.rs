@@ -1,42 +1,27 @@
 //! Black-box tests of Gatehouse over HTTP: each test spawns the real
-//! application on a fresh SQLite file and talks GraphQL to it.
+//! application on a fresh database (SQLite, or PostgreSQL when
+//! GATEHOUSE_TEST_DATABASE_URL is set) and talks to it as a client would.
+//!
+//! - `both/`: the behaviours both faces share, written once against a
+//!   `Face` and run on each (`both::sign_up::graphql::…`, `…::rest::…`).
+//! - `graphql/`, `rest/`: what only one face does, with that face's client.
+//! - The files here: what is no face's own (throttling by address, hygiene,
+//!   keys, metrics, pages, restarts); `attacks/`: attacks replayed.
 
 mod helpers;
 mod raw;
 
+mod both;
+mod graphql;
+mod rest;
+
 mod abuse;
 mod attacks;
-mod authentication;
-mod keys;
-mod login;
-mod observability;
-mod profile;
-mod refresh;
-mod restart;
-mod revocation;
-mod sdl;
-mod sign_up;
-mod transport;
-mod users;
-mod verify_token;
-
-// Proxies, refused heads and logs, who reads the metrics, the browser pages.
 mod forwarded;
+mod hygiene;
+mod keys;
 mod metrics_access;
+mod observability;
 mod pages;
 mod rejected;
-
-// The REST face.
-mod hygiene;
-mod rest_auth;
-mod rest_cross_face;
-mod rest_helpers;
-mod rest_introspect;
-mod rest_me;
-mod rest_openapi;
-mod rest_sign_up;
-mod rest_token;
-mod rest_users_list;
-
-// GraphiQL's page and its assets.
-mod graphiql;
+mod restart;

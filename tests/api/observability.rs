@@ -1,8 +1,18 @@
-//! Request ids and Prometheus metrics.
+//! Health checks, request ids and Prometheus metrics.
 
 use serde_json::json;
 
+use crate::graphql::client::*;
 use crate::helpers::*;
+
+#[tokio::test]
+async fn health_and_readiness_checks_answer_200() {
+    let app = spawn_app().await;
+    for path in ["/healthz", "/readyz"] {
+        let resp = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+    }
+}
 
 #[tokio::test]
 async fn a_sane_request_id_is_echoed_and_a_missing_one_is_generated() {

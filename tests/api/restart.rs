@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use crate::graphql::client::*;
 use crate::helpers::*;
 
 #[tokio::test]

@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use crate::graphql::client::*;
 use crate::helpers::*;
 
 /// What a request may take on a slow CI machine (the refusals below take
@@ -252,4 +253,32 @@ async fn errors_are_capped_so_the_answer_stays_small() {
     let errors = body["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 21, "{text}");
     assert_eq!(errors[20]["extensions"]["code"], "TOO_MANY_ERRORS");
+}
+
+/// Errors repeat names from the document and the operation name: neither
+/// may be more than a name (the review got a 60 KB name back whole, and an
+/// operationName with markup and a bidi override).
+#[tokio::test]
+async fn long_names_and_odd_operation_names_are_refused_not_repeated() {
+    let app = spawn_app().await;
+    let long = "a".repeat(60_000);
+    let body = app.graphql(&format!("{{ {long} }}"), json!({}), None).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "NAME_TOO_LONG");
+    assert!(body.to_string().len() < 1_000);
+    let resp = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({
+            "query": "query A { __typename }",
+            "operationName": "<script>alert(1)</script> hunter2 \u{202e}",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let text = resp.text().await.unwrap();
+    assert!(
+        !text.contains("hunter2") && !text.contains("script"),
+        "{text}"
+    );
 }

@@ -6,6 +6,7 @@
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 
+use crate::graphql::client::*;
 use crate::helpers::*;
 
 fn codes(bodies: &[Value], field: &str) -> (usize, usize) {
@@ -168,7 +169,7 @@ async fn ended_throttle_windows_are_purged() {
         app.token_auth(&format!("nobody{i}"), "some password", None)
             .await;
     }
-    let db = &app.state.db;
+    let db = &app.state.db();
     assert!(gatehouse::db::throttle::count(db).await.unwrap() >= 5);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {

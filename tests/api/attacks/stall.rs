@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use futures_util::future::join_all;
 use serde_json::json;
 
+use crate::graphql::client::*;
 use crate::helpers::*;
 
 /// The largest document the limits accept: 200 fields (the field limit),
@@ -36,7 +37,7 @@ async fn healthz_answers_within_100_ms_while_the_heaviest_requests_run_on_every_
         c.throttle.login_failures_per_account = 1_000_000;
     })
     .await;
-    let document = heaviest_accepted_document(app.state.config.max_body_bytes);
+    let document = heaviest_accepted_document(app.state.config().max_body_bytes);
     // It is accepted (not refused by a limit): the heaviest that runs.
     let body = app.graphql(&document, json!({}), None).await;
     assert_no_errors(&body);

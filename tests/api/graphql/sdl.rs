@@ -1,4 +1,5 @@
-//! The served schema equals the committed `schema.graphql`.
+//! The served schema equals the committed `schema.graphql`, and
+//! `GET /schema.graphql` serves that file as it is.
 //!
 //! Both texts are parsed with graphql-parser and printed in a canonical
 //! form, and the prints must be equal: order, formatting and comments do not
@@ -15,8 +16,10 @@ use graphql_parser::schema::{Definition, Directive, SchemaDefinition, TypeDefini
 use gatehouse::config::Config;
 use gatehouse::service::Gatehouse;
 
+use crate::helpers::*;
+
 /// schema.graphql is read the way the generator reads it.
-#[path = "../../codegen/read.rs"]
+#[path = "../../../codegen/read.rs"]
 mod read;
 
 const BUILTIN_SCALARS: [&str; 5] = ["String", "Int", "Float", "Boolean", "ID"];
@@ -231,4 +234,23 @@ fn canonical_prints_show_a_renamed_argument_a_nullability_and_a_description() {
     // GraphQL passes arguments by name: their order is not part of the contract.
     let reordered = base.replace("(offset: Int, limit: Int)", "(limit: Int, offset: Int)");
     assert!(diff(&reordered).is_empty());
+}
+
+#[tokio::test]
+async fn get_schema_graphql_serves_the_committed_schema_exactly() {
+    let app = spawn_app().await;
+    let resp = app
+        .client
+        .get(app.url("/schema.graphql"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let served = resp.text().await.unwrap();
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
+    assert!(
+        served == committed,
+        "GET /schema.graphql differs from schema.graphql"
+    );
 }

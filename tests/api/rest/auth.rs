@@ -1,12 +1,11 @@
-//! Authentication on the protected REST operations: RFC 6750 401s, and the
-//! JSON bodies of requests that reach no operation.
-
-use std::time::Duration;
+//! Authentication on every protected REST operation: RFC 6750 401s, and
+//! the JSON bodies of requests that reach no operation. (Expired tokens and
+//! deactivated users, one operation for all: `both/me.rs`.)
 
 use reqwest::Method;
 
+use super::client::*;
 use crate::helpers::*;
-use crate::rest_helpers::*;
 
 const PROTECTED: &[(&str, &str)] = &[
     ("GET", "/api/users/me"),
@@ -75,31 +74,6 @@ async fn bad_tokens_are_401_invalid_token() {
     }
     // None of them did anything: the real token still works.
     app.rest_me(&tokens.access).await.expect(200);
-}
-
-#[tokio::test]
-async fn an_expired_access_token_is_401_token_expired() {
-    let app = spawn_app_with(|c| c.access_token_ttl = Duration::from_secs(1)).await;
-    app.rest_sign_up_default("alice").await;
-    let tokens = app.rest_login("alice", PASSWORD).await;
-    tokio::time::sleep(Duration::from_millis(2100)).await;
-    let reply = app.rest_me(&tokens.access).await;
-    reply.expect_error(401, "TOKEN_EXPIRED");
-    assert!(reply
-        .header("www-authenticate")
-        .unwrap()
-        .contains(r#"error="invalid_token""#));
-}
-
-#[tokio::test]
-async fn a_deactivated_users_token_stops_working() {
-    let app = spawn_app().await;
-    let alice = app.rest_sign_up_default("alice").await;
-    let tokens = app.rest_login("alice", PASSWORD).await;
-    app.deactivate(&alice["id"].to_string()).await;
-    app.rest_me(&tokens.access)
-        .await
-        .expect_error(401, "TOKEN_INVALID");
 }
 
 #[tokio::test]

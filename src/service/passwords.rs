@@ -1,11 +1,12 @@
-//! Logging in with a Django hash: verified on the password hashing threads
+//! Checking passwords: argon2id, and hashes imported from Django (see
+//! `django::import`). A Django hash is verified on the password hashing threads
 //! (the same slots as argon2, so hashing never runs on more threads than
 //! there are slots), and replaced by argon2id on the first success.
 
 use secrecy::{ExposeSecret as _, SecretString};
 
-use super::hash;
 use crate::auth::password::Verdict;
+use crate::django::hash;
 use crate::error::Result;
 use crate::service::Gatehouse;
 

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use super::client::*;
 use crate::helpers::*;
 
 #[tokio::test]
@@ -74,4 +75,34 @@ async fn verify_token_without_a_token_is_an_error() {
         "an error with a code: {body:#}"
     );
     assert!(body["data"]["verifyToken"].is_null(), "{body:#}");
+}
+
+/// What `me` refuses, `verifyToken` refuses too: a deactivated user's
+/// token, and one whose session `revokeAllTokens` ended.
+#[tokio::test]
+async fn verify_token_refuses_the_tokens_of_ended_sessions() {
+    let app = spawn_app().await;
+    let alice = app.sign_up_default("alice").await;
+    app.sign_up_default("bob").await;
+    let (alice_token, _, _) = app.login("alice", PASSWORD).await;
+    let (bob_token, _, _) = app.login("bob", PASSWORD).await;
+    app.deactivate(&alice.id).await;
+    let body = app.verify_token(&alice_token).await;
+    assert_error(&body, "verifyToken", "TOKEN_INVALID");
+    assert_no_errors(&app.graphql_as(&bob_token, REVOKE_ALL, json!({})).await);
+    let body = app.verify_token(&bob_token).await;
+    assert_error(&body, "verifyToken", "TOKEN_INVALID");
+}
+
+#[tokio::test]
+async fn verify_token_reads_a_token_issued_over_rest() {
+    let app = spawn_app().await;
+    app.rest_sign_up_default("alice").await;
+    let tokens = app.rest_login("alice", PASSWORD).await;
+    let verified = app.verify_token(&tokens.access).await;
+    assert_no_errors(&verified);
+    assert_eq!(
+        verified["data"]["verifyToken"]["payload"]["username"],
+        "alice"
+    );
 }

@@ -42,6 +42,21 @@ async fn page(app: &TestApp) -> (reqwest::header::HeaderMap, String) {
 }
 
 #[tokio::test]
+async fn get_graphql_serves_graphiql() {
+    let app = spawn_app().await;
+    let resp = app.client.get(app.url("/graphql")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let ct = resp.headers()[CONTENT_TYPE].to_str().unwrap().to_owned();
+    assert!(ct.starts_with("text/html"), "content type {ct}");
+    let html = resp.text().await.unwrap();
+    assert!(html.to_lowercase().contains("<html"), "an HTML page");
+    assert!(
+        html.contains("graphiql") || html.contains("GraphiQL"),
+        "the GraphiQL page"
+    );
+}
+
+#[tokio::test]
 async fn the_page_and_every_asset_it_loads_are_served_locally() {
     let app = spawn_app().await;
     let (headers, html) = page(&app).await;

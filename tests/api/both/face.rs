@@ -1,0 +1,280 @@
+//! The contract both faces keep, in neither face's spelling: a [`Face`]
+//! signs up, logs in, reads and changes the caller, refreshes and revokes
+//! tokens and lists users; what it refuses comes back as a [`Failure`] with
+//! a face-neutral [`Code`] and the [`Field`]s at fault.
+//!
+//! Each face checks, while it translates, that a refusal has that face's
+//! own shape (GraphQL: HTTP 200, the field null, `extensions.code`; REST:
+//! the status, challenge and `Retry-After` that go with the code), so a
+//! shared test asserts those on every refusal it meets without saying so.
+
+use std::fmt::Debug;
+
+use serde_json::{Map, Value};
+
+use crate::helpers::*;
+
+/// What a face answers: the success, or why it refused.
+pub type Outcome<T> = Result<T, Failure>;
+
+/// Why a request was refused, as both faces mean it (GraphQL's
+/// `extensions.code`; REST's `code`, or the OAuth `error` that stands for it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    Unauthenticated,
+    Forbidden,
+    BadUserInput,
+    Conflict,
+    InvalidCredentials,
+    TokenExpired,
+    TokenInvalid,
+    TokenReused,
+    RateLimited,
+}
+
+impl Code {
+    /// The code as both faces write it in an error body.
+    pub fn parse(code: &str) -> Option<Self> {
+        Some(match code {
+            "UNAUTHENTICATED" => Self::Unauthenticated,
+            "FORBIDDEN" => Self::Forbidden,
+            "BAD_USER_INPUT" => Self::BadUserInput,
+            "CONFLICT" => Self::Conflict,
+            "INVALID_CREDENTIALS" => Self::InvalidCredentials,
+            "TOKEN_EXPIRED" => Self::TokenExpired,
+            "TOKEN_INVALID" => Self::TokenInvalid,
+            "TOKEN_REUSED" => Self::TokenReused,
+            "RATE_LIMITED" => Self::RateLimited,
+            _ => return None,
+        })
+    }
+}
+
+/// An input at fault; each face spells it its own way (`firstName`, `first_name`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Username,
+    Email,
+    Password,
+    OldPassword,
+    NewPassword,
+    FirstName,
+    LastName,
+    Offset,
+    Limit,
+}
+
+impl Field {
+    pub const ALL: [Field; 9] = [
+        Self::Username,
+        Self::Email,
+        Self::Password,
+        Self::OldPassword,
+        Self::NewPassword,
+        Self::FirstName,
+        Self::LastName,
+        Self::Offset,
+        Self::Limit,
+    ];
+
+    /// The field a face that spells fields with `spell` calls `name`.
+    #[track_caller]
+    pub fn spelled(name: &str, spell: fn(Field) -> &'static str) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|f| spell(*f) == name)
+            .unwrap_or_else(|| panic!("an unknown input `{name}`"))
+    }
+
+    /// `changes` as a JSON object whose keys `spell` writes.
+    pub fn object(changes: &[(Field, &str)], spell: fn(Field) -> &'static str) -> Value {
+        let object: Map<String, Value> = changes
+            .iter()
+            .map(|(field, value)| (spell(*field).to_owned(), Value::from(*value)))
+            .collect();
+        Value::Object(object)
+    }
+}
+
+/// An account as a face shows it; the id as a string whichever way the face
+/// writes it.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub is_active: bool,
+    pub is_staff: bool,
+    pub is_superuser: bool,
+    /// RFC 3339, as sent.
+    pub date_joined: String,
+    pub last_login: Option<String>,
+}
+
+impl User {
+    /// Reads a user from `json`, whose keys `key` spells (`"first_name"` in,
+    /// the face's name out).
+    pub fn read(json: &Value, key: impl Fn(&str) -> String) -> Self {
+        let get = |name: &str| &json[key(name)];
+        let text = |name: &str| {
+            get(name)
+                .as_str()
+                .unwrap_or_else(|| panic!("`{name}` is a string: {json:#}"))
+                .to_owned()
+        };
+        let flag = |name: &str| {
+            get(name)
+                .as_bool()
+                .unwrap_or_else(|| panic!("`{name}` is a boolean: {json:#}"))
+        };
+        let id = match get("id") {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            other => panic!("an id, got {other}: {json:#}"),
+        };
+        let last_login = match get("last_login") {
+            Value::Null => None,
+            _ => Some(text("last_login")),
+        };
+        Self {
+            id,
+            username: text("username"),
+            email: text("email"),
+            first_name: text("first_name"),
+            last_name: text("last_name"),
+            is_active: flag("is_active"),
+            is_staff: flag("is_staff"),
+            is_superuser: flag("is_superuser"),
+            date_joined: text("date_joined"),
+            last_login,
+        }
+    }
+
+    /// Reads each user of the JSON array `list` with `read`.
+    pub fn list(list: &Value, read: fn(&Value) -> User) -> Vec<User> {
+        list.as_array()
+            .unwrap_or_else(|| panic!("a list of users: {list:#}"))
+            .iter()
+            .map(read)
+            .collect()
+    }
+}
+
+/// The tokens of a login (or of a refresh, or a password change).
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub access: String,
+    pub refresh: String,
+}
+
+impl Session {
+    /// `Authorization: Bearer <access token>`.
+    pub fn bearer(&self) -> String {
+        bearer(&self.access)
+    }
+}
+
+/// A refusal, read from the face's error shape.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub code: Code,
+    /// The inputs at fault, each with its message.
+    pub fields: Vec<(Field, String)>,
+    /// The seconds to wait, on RATE_LIMITED.
+    pub retry_after: Option<i64>,
+    /// Everything the client was shown, to compare two refusals.
+    pub shown: Value,
+}
+
+impl Failure {
+    /// The one input at fault and its message; panics unless there is exactly one.
+    #[track_caller]
+    pub fn field(&self) -> (Field, &str) {
+        match &self.fields[..] {
+            [(field, message)] => (*field, message),
+            _ => panic!("expected exactly one field at fault: {self:#?}"),
+        }
+    }
+}
+
+/// Asserting how an [`Outcome`] was refused.
+pub trait Refused {
+    /// The failure; panics unless the request was refused with `code`.
+    fn refused(self, code: Code) -> Failure;
+}
+
+impl<T: Debug> Refused for Outcome<T> {
+    #[track_caller]
+    fn refused(self, code: Code) -> Failure {
+        match self {
+            Ok(answer) => panic!("expected {code:?}, got a success: {answer:#?}"),
+            Err(failure) => {
+                assert_eq!(failure.code, code, "{failure:#?}");
+                failure
+            }
+        }
+    }
+}
+
+/// One face of Gatehouse, over a running `TestApp`. `authorization` is the
+/// whole `Authorization` value, or none.
+pub trait Face {
+    /// The face, as the test names say it.
+    const NAME: &'static str;
+
+    async fn sign_up(app: &TestApp, username: &str, email: &str, password: &str) -> Outcome<User>;
+
+    /// `login` is the username or the email.
+    async fn log_in(app: &TestApp, login: &str, password: &str) -> Outcome<Session>;
+
+    async fn me(app: &TestApp, authorization: Option<&str>) -> Outcome<User>;
+
+    /// Rotates a refresh token: a new pair, the old refresh token used up.
+    async fn refresh(app: &TestApp, refresh_token: &str) -> Outcome<Session>;
+
+    /// Revokes a refresh token and every token rotated from the same login.
+    async fn revoke(app: &TestApp, refresh_token: &str) -> Outcome<()>;
+
+    /// Ends every session of the caller.
+    async fn revoke_all(app: &TestApp, authorization: Option<&str>) -> Outcome<()>;
+
+    async fn change_password(
+        app: &TestApp,
+        authorization: Option<&str>,
+        old: &str,
+        new: &str,
+    ) -> Outcome<Session>;
+
+    /// Changes the caller's email or names; fields left out stay as they are.
+    async fn update_me(
+        app: &TestApp,
+        authorization: Option<&str>,
+        changes: &[(Field, &str)],
+    ) -> Outcome<User>;
+
+    /// The staff-only list of users.
+    async fn users(
+        app: &TestApp,
+        authorization: Option<&str>,
+        offset: Option<i64>,
+        limit: Option<i64>,
+    ) -> Outcome<Vec<User>>;
+
+    /// Signs up `username` with `username@example.com` and [`PASSWORD`];
+    /// panics unless it succeeds.
+    async fn signed_up(app: &TestApp, username: &str) -> User {
+        let email = format!("{username}@example.com");
+        Self::sign_up(app, username, &email, PASSWORD)
+            .await
+            .unwrap_or_else(|f| panic!("{username} signs up on {}: {f:#?}", Self::NAME))
+    }
+
+    /// Logs in with [`PASSWORD`]; panics unless it succeeds.
+    async fn logged_in(app: &TestApp, login: &str) -> Session {
+        Self::log_in(app, login, PASSWORD)
+            .await
+            .unwrap_or_else(|f| panic!("{login} logs in on {}: {f:#?}", Self::NAME))
+    }
+}

@@ -1,0 +1,65 @@
+//! GraphQL's request limits: no password check for a document of many
+//! aliased logins, and depth, width and aliases bounded with their own
+//! codes, while the full introspection query still runs.
+
+use serde_json::json;
+
+use super::client::*;
+use crate::helpers::*;
+
+#[tokio::test]
+async fn fifty_aliased_logins_in_one_request_do_no_password_check() {
+    let app = spawn_app().await;
+    app.sign_up_default("dave").await;
+    let fields: String = (0..50)
+        .map(|i| {
+            format!("a{i}: tokenAuth(username: \"dave\", password: \"guess{i}\") {{ token }} ")
+        })
+        .collect();
+    let body = app
+        .graphql(&format!("mutation {{ {fields} }}"), json!({}), None)
+        .await;
+    assert_eq!(
+        error_code(&body),
+        Some("TOO_MANY_PASSWORD_CHECKS"),
+        "{body:#}"
+    );
+    assert!(body["data"].is_null());
+}
+
+#[tokio::test]
+async fn deep_wide_and_alias_heavy_queries_are_refused_with_their_own_codes() {
+    let app = spawn_app().await;
+    let deep = format!("{{ {}__typename{} }}", "me { ".repeat(13), " }".repeat(13));
+    assert_eq!(
+        error_code(&app.graphql(&deep, json!({}), None).await),
+        Some("QUERY_TOO_DEEP")
+    );
+    let wide = format!("{{ me {{ {} }} }}", "id ".repeat(201));
+    assert_eq!(
+        error_code(&app.graphql(&wide, json!({}), None).await),
+        Some("QUERY_TOO_COMPLEX")
+    );
+    let aliases: String = (0..31).map(|i| format!("a{i}: __typename ")).collect();
+    let body = app
+        .graphql(&format!("{{ {aliases} }}"), json!({}), None)
+        .await;
+    assert_eq!(error_code(&body), Some("TOO_MANY_ALIASES"));
+}
+
+#[tokio::test]
+async fn the_full_introspection_query_still_works_under_the_limits() {
+    let app = spawn_app().await;
+    let q = "query IntrospectionQuery { __schema { queryType { name } mutationType { name } \
+             types { ...FullType } directives { name locations args { ...InputValue } } } } \
+             fragment FullType on __Type { kind name description fields(includeDeprecated: true) { name description \
+             args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason } inputFields { ...InputValue } \
+             interfaces { ...TypeRef } enumValues(includeDeprecated: true) { name isDeprecated deprecationReason } \
+             possibleTypes { ...TypeRef } } \
+             fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue } \
+             fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name \
+             ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }";
+    let body = app.graphql(q, json!({}), None).await;
+    assert_no_errors(&body);
+    assert!(body["data"]["__schema"]["types"].as_array().unwrap().len() > 10);
+}

@@ -1,0 +1,228 @@
+//! The REST face as the shared tests see it: each [`Face`] operation is one
+//! request under `/api`, and a refusal is read from either error shape
+//! after checking that its status (and challenge, and `Retry-After`) go
+//! with its code.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use super::client::*;
+use crate::both::face::*;
+use crate::helpers::*;
+
+/// Gatehouse over `/api`.
+pub struct Rest;
+
+fn spell(field: Field) -> &'static str {
+    match field {
+        Field::Username => "username",
+        Field::Email => "email",
+        Field::Password => "password",
+        Field::OldPassword => "old_password",
+        Field::NewPassword => "new_password",
+        Field::FirstName => "first_name",
+        Field::LastName => "last_name",
+        Field::Offset => "offset",
+        Field::Limit => "limit",
+    }
+}
+
+/// The status REST answers a code with, in its `{code, message}` shape.
+fn status_of(code: Code) -> u16 {
+    match code {
+        Code::Unauthenticated
+        | Code::InvalidCredentials
+        | Code::TokenExpired
+        | Code::TokenInvalid
+        | Code::TokenReused => 401,
+        Code::Forbidden => 403,
+        Code::Conflict => 409,
+        Code::BadUserInput => 422,
+        Code::RateLimited => 429,
+    }
+}
+
+/// The code an OAuth error stands for. RFC 6749 has one code,
+/// `invalid_grant`, for bad credentials and every unusable refresh token;
+/// the description (the same text GraphQL shows) tells them apart.
+fn oauth_code(reply: &Reply) -> Code {
+    let error = reply.body["error"].as_str().unwrap_or_default();
+    let description = reply.body["error_description"]
+        .as_str()
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| panic!("an OAuth error has a description: {:#}", reply.body));
+    match (reply.status, error) {
+        (429, "temporarily_unavailable") => Code::RateLimited,
+        (400, "invalid_grant") if description == "Please enter valid credentials." => {
+            Code::InvalidCredentials
+        }
+        (400, "invalid_grant") if description.contains("already used") => Code::TokenReused,
+        (400, "invalid_grant") if description.contains("expired") => Code::TokenExpired,
+        (400, "invalid_grant") if description.starts_with("The token is invalid") => {
+            Code::TokenInvalid
+        }
+        _ => panic!(
+            "not a refusal the contract knows: {} {:#}",
+            reply.status, reply.body
+        ),
+    }
+}
+
+fn failure(reply: Reply) -> Failure {
+    let code = match reply.body["code"].as_str() {
+        Some(code) => {
+            let code = Code::parse(code)
+                .unwrap_or_else(|| panic!("not a refusal the contract knows: {:#}", reply.body));
+            reply.expect_error(status_of(code), reply.body["code"].as_str().unwrap());
+            code
+        }
+        None => oauth_code(&reply),
+    };
+    let challenge = reply.header("www-authenticate");
+    match code {
+        Code::Unauthenticated => {
+            assert_eq!(
+                challenge,
+                Some(r#"Bearer realm="gatehouse""#),
+                "a bare challenge"
+            )
+        }
+        _ if reply.status == 401 => assert!(
+            challenge.is_some_and(
+                |c| c.starts_with(r#"Bearer realm="gatehouse", error="invalid_token""#)
+            ),
+            "an RFC 6750 challenge: {challenge:?}"
+        ),
+        _ => {}
+    }
+    let retry_after = reply.header("retry-after").map(|s| {
+        s.parse::<i64>()
+            .unwrap_or_else(|_| panic!("Retry-After is seconds: {s}"))
+    });
+    if code == Code::RateLimited {
+        assert!(retry_after.is_some_and(|s| s >= 1), "{retry_after:?}");
+    }
+    let fields = reply.body["fields"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, message)| {
+            let message = message
+                .as_str()
+                .unwrap_or_else(|| panic!("a message per field: {:#}", reply.body));
+            (Field::spelled(name, spell), message.to_owned())
+        })
+        .collect();
+    Failure {
+        code,
+        fields,
+        retry_after,
+        shown: reply.body,
+    }
+}
+
+/// The body of a `status` reply, or the refusal.
+fn answer(reply: Reply, status: u16) -> Outcome<Value> {
+    if reply.status == status {
+        Ok(reply.body)
+    } else if reply.status < 400 {
+        panic!("expected {status}, got {}: {:#}", reply.status, reply.body)
+    } else {
+        Err(failure(reply))
+    }
+}
+
+fn user(json: &Value) -> User {
+    assert!(json["id"].is_i64(), "a REST id is an integer: {json:#}");
+    User::read(json, str::to_owned)
+}
+
+fn session(json: &Value) -> Session {
+    let tokens = Tokens::from_body(json);
+    Session {
+        access: tokens.access,
+        refresh: tokens.refresh,
+    }
+}
+
+impl Face for Rest {
+    const NAME: &'static str = "REST";
+
+    async fn sign_up(app: &TestApp, username: &str, email: &str, password: &str) -> Outcome<User> {
+        let reply = app.rest_sign_up(username, email, password).await;
+        answer(reply, 201).map(|v| user(&v))
+    }
+
+    async fn log_in(app: &TestApp, login: &str, password: &str) -> Outcome<Session> {
+        let reply = app.password_grant(login, password).await;
+        answer(reply, 200).map(|v| session(&v))
+    }
+
+    async fn me(app: &TestApp, authorization: Option<&str>) -> Outcome<User> {
+        let reply = app.rest_get("/api/users/me", authorization).await;
+        answer(reply, 200).map(|v| user(&v))
+    }
+
+    async fn refresh(app: &TestApp, refresh_token: &str) -> Outcome<Session> {
+        let reply = app.refresh_grant(refresh_token).await;
+        answer(reply, 200).map(|v| session(&v))
+    }
+
+    async fn revoke(app: &TestApp, refresh_token: &str) -> Outcome<()> {
+        let form = [
+            ("token", refresh_token),
+            ("token_type_hint", "refresh_token"),
+        ];
+        let reply = app.rest_form("/api/token/revoke", &form).await;
+        answer(reply, 200).map(|v| assert_eq!(v, Value::Null, "RFC 7009: an empty body"))
+    }
+
+    async fn revoke_all(app: &TestApp, authorization: Option<&str>) -> Outcome<()> {
+        let req = app.rest(Method::POST, "/api/users/me/logout-all", authorization);
+        let reply = app.send(req).await;
+        answer(reply, 204).map(|v| assert_eq!(v, Value::Null, "204: no body"))
+    }
+
+    async fn change_password(
+        app: &TestApp,
+        authorization: Option<&str>,
+        old: &str,
+        new: &str,
+    ) -> Outcome<Session> {
+        let body = json!({ "old_password": old, "new_password": new });
+        let path = "/api/users/me/password";
+        let reply = app.rest_json(Method::POST, path, body, authorization).await;
+        answer(reply, 200).map(|v| session(&v))
+    }
+
+    async fn update_me(
+        app: &TestApp,
+        authorization: Option<&str>,
+        changes: &[(Field, &str)],
+    ) -> Outcome<User> {
+        let body = Field::object(changes, spell);
+        let path = "/api/users/me";
+        let reply = app
+            .rest_json(Method::PATCH, path, body, authorization)
+            .await;
+        answer(reply, 200).map(|v| user(&v))
+    }
+
+    async fn users(
+        app: &TestApp,
+        authorization: Option<&str>,
+        offset: Option<i64>,
+        limit: Option<i64>,
+    ) -> Outcome<Vec<User>> {
+        let query: Vec<String> = [("offset", offset), ("limit", limit)]
+            .into_iter()
+            .filter_map(|(name, value)| Some(format!("{name}={}", value?)))
+            .collect();
+        let path = match query.is_empty() {
+            true => "/api/users".to_owned(),
+            false => format!("/api/users?{}", query.join("&")),
+        };
+        let reply = app.rest_get(&path, authorization).await;
+        answer(reply, 200).map(|page| User::list(&page["items"], user))
+    }
+}

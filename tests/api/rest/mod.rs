@@ -1,0 +1,16 @@
+//! What only the REST face does (`/api`, its OpenAPI document and Swagger
+//! UI), beside its client and its [`Face`] adapter for the behaviours both
+//! faces share (`both/`).
+//!
+//! [`Face`]: crate::both::face::Face
+
+pub mod client;
+pub mod face;
+
+mod auth;
+mod introspect;
+mod me;
+mod openapi;
+mod sign_up;
+mod token;
+mod users;
