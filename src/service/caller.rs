@@ -89,3 +89,19 @@ impl Caller {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_says_what_was_presented_but_never_the_token() {
+        let shown = format!(
+            "{:?}",
+            Caller::new(Some(b"Bearer v4.public.SECRET-TOKEN"), None)
+        );
+        assert!(shown.contains("token(<redacted>)"), "{shown}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(format!("{:?}", Caller::new(None, None)).contains("none"));
+    }
+}

@@ -317,3 +317,36 @@ async fn invalid_sign_ups_count_against_the_address_too() {
         .await;
     assert_eq!(error_code(&body), Some("RATE_LIMITED"), "{body:#}");
 }
+
+/// A sign-up window ends: the address may sign up again after it (a
+/// mutant that never started a new window survived every other test).
+#[tokio::test]
+async fn the_sign_up_window_ends_and_the_address_may_sign_up_again() {
+    let app = spawn_app_with(|c| {
+        c.throttle.sign_ups_per_address = 1;
+        c.throttle.sign_up_window = 1;
+    })
+    .await;
+    assert_eq!(
+        error_code(
+            &app.create_user("first", "f@example.com", PASSWORD, None)
+                .await
+        ),
+        None
+    );
+    assert_eq!(
+        error_code(
+            &app.create_user("second", "s@example.com", PASSWORD, None)
+                .await
+        ),
+        Some("RATE_LIMITED")
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(
+        error_code(
+            &app.create_user("third", "t@example.com", PASSWORD, None)
+                .await
+        ),
+        None
+    );
+}
