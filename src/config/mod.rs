@@ -23,8 +23,10 @@ pub use settings::{readme_table, Setting, Unset, SETTINGS};
 /// Everything the service can be configured with. Each field is filled by
 /// the setting its doc names; what that setting means, its default and its
 /// range are declared in [`SETTINGS`]. The defaults ([`Config::default`])
-/// suit a local, zero-setup run on an embedded SQLite file.
-#[derive(Clone, Debug)]
+/// suit a local, zero-setup run on an embedded SQLite file. `Debug` prints
+/// what `config check` prints: every secret redacted, the database URL's
+/// password too.
+#[derive(Clone)]
 pub struct Config {
     /// `DATABASE_URL`.
     pub database_url: String,
@@ -184,6 +186,12 @@ pub fn file_key(setting: &str) -> String {
         .strip_prefix("GATEHOUSE_")
         .unwrap_or(setting)
         .to_ascii_lowercase()
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
 }
 
 impl Config {

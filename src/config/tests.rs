@@ -304,3 +304,14 @@ fn config_check_hides_every_secret_setting() {
         assert!(shown.contains(&format!("{name} = <redacted>\n")), "{shown}");
     }
 }
+
+#[test]
+fn debug_output_hides_the_database_password() {
+    let c = Config {
+        database_url: "postgres://gh:hunter2@db/gh".into(),
+        ..Config::default()
+    };
+    let shown = format!("{c:?}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(shown.contains("postgres://gh:<redacted>@db/gh"), "{shown}");
+}

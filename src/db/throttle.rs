@@ -62,25 +62,15 @@ pub async fn take(
         .collect()
 }
 
-/// Takes back one hit counted by [`take`] (an attempt that turned out not
-/// to count: a successful login, for the address).
-pub async fn give_back(db: &Db, bucket: &str) -> Result<()> {
+/// After a successful login, in one statement: the account's count goes to
+/// zero (its failures are forgotten) and the address gets its one hit back.
+pub async fn settle_success(db: &Db, account: &str, address: Option<&str>) -> Result<()> {
     with_pool!(db, write, |p| sqlx::query(
-        "UPDATE throttle SET hits = hits - 1 WHERE bucket = $1 AND hits > 0"
+        "UPDATE throttle SET hits = CASE WHEN bucket = $1 THEN 0 ELSE hits - 1 END \
+         WHERE (bucket = $1 OR bucket = $2) AND hits > 0"
     )
-    .bind(bucket)
-    .execute(p)
-    .await
-    .map(|_| ()))?;
-    Ok(())
-}
-
-/// Forgets a bucket (an account's failures after a successful login).
-pub async fn clear(db: &Db, bucket: &str) -> Result<()> {
-    with_pool!(db, write, |p| sqlx::query(
-        "DELETE FROM throttle WHERE bucket = $1"
-    )
-    .bind(bucket)
+    .bind(account)
+    .bind(address)
     .execute(p)
     .await
     .map(|_| ()))?;
@@ -145,11 +135,14 @@ mod tests {
                 window_start: 200
             }]
         );
-        give_back(&db, "a").await.unwrap();
-        give_back(&db, "a").await.unwrap();
+        take(&db, &["acct"], 200, 150).await.unwrap();
+        settle_success(&db, "acct", Some("a")).await.unwrap();
+        settle_success(&db, "acct", Some("a")).await.unwrap();
         let after = take(&db, &["a"], 201, 150).await.unwrap();
         assert_eq!(after[0].hits, 1, "a give-back never goes below zero");
-        assert_eq!(purge(&db, 202).await.unwrap(), 1);
+        let acct = take(&db, &["acct"], 201, 150).await.unwrap();
+        assert_eq!(acct[0].hits, 1, "a success forgets the account's count");
+        assert_eq!(purge(&db, 202).await.unwrap(), 2);
         assert_eq!(count(&db).await.unwrap(), 0);
     }
 }

@@ -1,7 +1,8 @@
 //! Login and sign-up throttling: fixed windows counted in the database, so
-//! every instance shares them. An account is limited by its failed logins
-//! (never longer than one window: its owner gets in after it), an address by
-//! its failed logins and by its sign-ups.
+//! every instance shares them. An account is limited by its login attempts
+//! (a window ends on its own, so a guesser must spend a full window's
+//! attempts again to keep its owner out), an address by its failed logins
+//! and by its sign-ups.
 //!
 //! Every attempt is counted *before* the work it limits (see
 //! `db::throttle::take`): parallel requests cannot all read "room left" and
@@ -77,11 +78,7 @@ impl Gatehouse {
     /// After a successful login: the account's failures are forgotten and
     /// the address gets its hit back. (A failed login keeps both hits.)
     pub(crate) async fn login_succeeded(&self, attempt: LoginAttempt) -> Result<()> {
-        throttle::clear(&self.db, &attempt.account).await?;
-        if let Some(address) = &attempt.address {
-            throttle::give_back(&self.db, address).await?;
-        }
-        Ok(())
+        throttle::settle_success(&self.db, &attempt.account, attempt.address.as_deref()).await
     }
 
     /// Counts a sign-up against the client's address, refusing when full.
