@@ -56,11 +56,6 @@ impl std::fmt::Debug for Caller {
 }
 
 impl Caller {
-    /// From the raw `Authorization` header value, if any, without an address.
-    pub fn from_header(value: Option<&[u8]>) -> Self {
-        Self::new(value, None)
-    }
-
     /// From the raw `Authorization` header value and the client's address.
     pub fn new(value: Option<&[u8]>, client: Option<IpAddr>) -> Self {
         let presented = match header::parse(value) {
