@@ -441,7 +441,7 @@ async fn purge_expired_tokens(state: State) {
     loop {
         tick.tick().await;
         match state
-            .purge_expired_refresh_tokens(crate::now() - 86_400)
+            .purge_expired_refresh_tokens(state.now() - 86_400)
             .await
         {
             Ok(n) if n > 0 => tracing::info!(deleted = n, "purged expired refresh tokens"),

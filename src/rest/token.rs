@@ -118,7 +118,7 @@ impl TokenApi {
                 ));
             }
         };
-        Ok(TokensIssued::new(TokenSet::new(issued, crate::now())?))
+        Ok(TokensIssued::new(TokenSet::new(issued, gh.now())?))
     }
 
     /// Introspect a token

@@ -142,7 +142,7 @@ impl UsersApi {
                 &SecretString::from(new_password.0),
             )
             .await?;
-        Ok(TokensIssued::new(TokenSet::new(issued, crate::now())?))
+        Ok(TokensIssued::new(TokenSet::new(issued, gh.now())?))
     }
 
     /// Log out everywhere

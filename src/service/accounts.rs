@@ -54,7 +54,7 @@ impl Gatehouse {
                 password_hash: &hash,
                 is_staff: staff,
                 is_superuser: staff,
-                now: crate::now(),
+                now: self.now(),
             },
         )
         .await?;
@@ -141,7 +141,7 @@ impl Gatehouse {
             },
         )?;
         let hash = self.hasher.hash(new).await?;
-        let now = crate::now();
+        let now = self.now();
         let user = users::end_sessions(&self.db, me.user.id, now, Some(&hash)).await?;
         self.issue_new_session(user, now).await
     }

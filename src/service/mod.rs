@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod caller;
+pub mod clock;
 mod passwords;
 pub mod sessions;
 pub mod throttle;
@@ -39,6 +40,7 @@ pub struct Gatehouse {
     /// Access tokens whose signature verified (see `tokens::verify`).
     verified_tokens: VerifiedCache,
     config: Config,
+    clock: clock::Clock,
 }
 
 /// Shared handle on the service.
@@ -63,6 +65,7 @@ impl Gatehouse {
             keys,
             verified_tokens: VerifiedCache::default(),
             config,
+            clock: clock::Clock::default(),
         }))
     }
 
@@ -79,6 +82,16 @@ impl Gatehouse {
     /// The proxies whose forwarding headers name the client (`auth::client`).
     pub fn trusted_proxies(&self) -> &[std::net::IpAddr] {
         &self.config.trusted_proxies
+    }
+
+    /// Now, in Unix seconds, by the service's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// The service's clock (tests advance it instead of sleeping).
+    pub fn clock(&self) -> &clock::Clock {
+        &self.clock
     }
 
     /// The settings it runs with, for the composition root (`app`).

@@ -127,7 +127,7 @@ impl Gatehouse {
             Some(user) => {
                 Metrics::inc(&self.metrics.logins_succeeded);
                 self.login_succeeded(attempt).await?;
-                self.issue_new_session(user, crate::now()).await
+                self.issue_new_session(user, self.now()).await
             }
             None => {
                 Metrics::inc(&self.metrics.logins_failed);
@@ -160,7 +160,7 @@ impl Gatehouse {
             (Some(u), Verdict::MatchRehashed(h)) => (u, Some(h)),
             _ => return Ok(None),
         };
-        let now = crate::now();
+        let now = self.now();
         users::record_login(&self.db, user.id, now, rehashed.as_deref()).await?;
         user.last_login = Some(now);
         Ok(Some(user))
@@ -169,7 +169,7 @@ impl Gatehouse {
     /// Checks an access token and the user behind it: active, and the token
     /// not revoked by a later revoke-all or password change.
     pub async fn authenticate(&self, token: &str) -> Result<AuthUser> {
-        let claims = tokens::verify(&self.keys, &self.verified_tokens, token, crate::now()).await?;
+        let claims = tokens::verify(&self.keys, &self.verified_tokens, token, self.now()).await?;
         let (user, key_active) = users::by_id_with_key(&self.db, claims.user_id, &claims.kid)
             .await?
             .ok_or(Error::TokenInvalid("the user no longer exists"))?;
@@ -189,7 +189,7 @@ impl Gatehouse {
     /// same `origIat`; the window never extends past `origIat` + refresh lifetime.
     pub async fn refresh_keep_alive(&self, token: &str) -> Result<Issued> {
         let me = self.authenticate(token).await?;
-        let now = crate::now();
+        let now = self.now();
         let window_end = me.claims.orig_iat.saturating_add(self.refresh_ttl());
         if window_end <= now {
             return Err(Error::TokenExpired);
@@ -211,7 +211,7 @@ impl Gatehouse {
         if !refresh::looks_valid(presented) {
             return Err(Error::TokenInvalid("malformed refresh token"));
         }
-        let now = crate::now();
+        let now = self.now();
         let old_hash = refresh::hash(presented);
         let (new_token, new_hash) = refresh::generate()?;
         let refresh_expires_at = now + self.refresh_ttl();
@@ -276,7 +276,7 @@ impl Gatehouse {
         if !refresh::looks_valid(presented) {
             return Err(Error::TokenInvalid("malformed refresh token"));
         }
-        let now = crate::now();
+        let now = self.now();
         let row = refresh_tokens::by_hash(&self.db, &refresh::hash(presented))
             .await?
             .ok_or(Error::TokenInvalid("unknown refresh token"))?;
@@ -292,7 +292,7 @@ impl Gatehouse {
 
     /// Logs the caller out everywhere: every access and refresh token ends.
     pub async fn revoke_all(&self, me: &AuthUser) -> Result<i64> {
-        let now = crate::now();
+        let now = self.now();
         users::end_sessions(&self.db, me.user.id, now, None).await?;
         Ok(now)
     }

@@ -64,7 +64,7 @@ impl Gatehouse {
         client: Option<IpAddr>,
     ) -> Result<LoginAttempt> {
         let t = &self.config.throttle;
-        let now = crate::now();
+        let now = self.now();
         let address = client.map(|ip| address_bucket("login", ip));
         let mut buckets = vec![account.as_str()];
         buckets.extend(address.as_deref());
@@ -85,7 +85,7 @@ impl Gatehouse {
     pub(crate) async fn sign_up_allowed(&self, client: Option<IpAddr>) -> Result<()> {
         let Some(ip) = client else { return Ok(()) };
         let t = &self.config.throttle;
-        let now = crate::now();
+        let now = self.now();
         let bucket = address_bucket("signup", ip);
         let taken = throttle::take(&self.db, &[&bucket], now, now - t.sign_up_window).await?;
         let taken: Vec<(Taken, i64)> = taken
@@ -100,7 +100,7 @@ impl Gatehouse {
     pub async fn purge_throttle(&self) -> Result<u64> {
         let t = &self.config.throttle;
         let longest = t.login_window.max(t.sign_up_window);
-        throttle::purge(&self.db, crate::now() - longest + 1).await
+        throttle::purge(&self.db, self.now() - longest + 1).await
     }
 }
 

@@ -341,7 +341,7 @@ async fn the_sign_up_window_ends_and_the_address_may_sign_up_again() {
         ),
         Some("RATE_LIMITED")
     );
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    app.state.clock().advance(3);
     assert_eq!(
         error_code(
             &app.create_user("third", "t@example.com", PASSWORD, None)

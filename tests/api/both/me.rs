@@ -72,7 +72,7 @@ on_both_faces! {
         let app = spawn_app_with(|c| c.access_token_ttl = Duration::from_secs(1)).await;
         F::signed_up(&app, "alice").await;
         let session = F::logged_in(&app, "alice").await;
-        tokio::time::sleep(Duration::from_millis(2100)).await;
+        app.state.clock().advance(3);
         F::me(&app, Some(&session.bearer()))
             .await
             .refused(Code::TokenExpired);

@@ -1,8 +1,6 @@
 //! Login throttling per account: too many failures lock the account for
 //! the window, known or not, in any spelling; a success forgets them.
 
-use std::time::Duration;
-
 use super::face::*;
 use crate::helpers::*;
 
@@ -37,7 +35,7 @@ on_both_faces! {
             .await
             .refused(Code::RateLimited);
 
-        tokio::time::sleep(Duration::from_millis(2500)).await;
+        app.state.clock().advance(3);
         F::logged_in(&app, "alice").await;
     }
 

@@ -33,7 +33,7 @@ async fn current_user_refuses_an_expired_token_as_me_does() {
         payload["exp"].as_i64().unwrap(),
         payload["origIat"].as_i64().unwrap() + 1
     );
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    app.state.clock().advance(3);
     let body = app
         .graphql(CURRENT_USER, json!({}), Some(&jwt(&token)))
         .await;

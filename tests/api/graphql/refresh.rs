@@ -54,7 +54,7 @@ async fn keep_alive_returns_a_new_token_within_the_original_login_window() {
     let login = &login["data"]["tokenAuth"];
     let token = login["token"].as_str().unwrap();
     // Let a second pass so a new token differs from the old in its times.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.state.clock().advance(1);
     let body = app.keep_alive(token).await;
     assert_no_errors(&body);
     let r = &body["data"]["refreshToken"];
@@ -110,7 +110,7 @@ async fn keep_alive_fails_once_the_login_window_has_passed() {
         "a keep-alive token never lives past origIat + the refresh lifetime: {body:#}"
     );
 
-    tokio::time::sleep(Duration::from_millis(3000)).await;
+    app.state.clock().advance(3);
     // The access token itself is still good for a minute...
     assert_no_errors(&app.me(Some(&bearer(&token))).await);
     // ...but the login window is over.
@@ -123,7 +123,7 @@ async fn keep_alive_with_an_expired_access_token_is_token_expired() {
     let app = spawn_app_with(|c| c.access_token_ttl = Duration::from_secs(1)).await;
     app.sign_up_default("alice").await;
     let (token, _, _) = app.login("alice", PASSWORD).await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    app.state.clock().advance(3);
     let body = app.keep_alive(&token).await;
     assert_error(&body, "refreshToken", "TOKEN_EXPIRED");
 }

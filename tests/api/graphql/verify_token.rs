@@ -59,7 +59,7 @@ async fn verify_token_reports_an_expired_token_as_token_expired() {
     let app = spawn_app_with(|c| c.access_token_ttl = Duration::from_secs(1)).await;
     app.sign_up_default("alice").await;
     let (token, _, _) = app.login("alice", PASSWORD).await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    app.state.clock().advance(3);
     let body = app.verify_token(&token).await;
     assert_error(&body, "verifyToken", "TOKEN_EXPIRED");
 }

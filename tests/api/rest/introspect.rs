@@ -58,7 +58,7 @@ async fn anything_but_a_usable_access_token_is_inactive() {
     inactive(&introspect(&app, &forge_signature(&tokens.access)).await);
     // Refresh tokens are opaque: only the token endpoint uses them.
     inactive(&introspect(&app, &tokens.refresh).await);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    app.state.clock().advance(3);
     inactive(&introspect(&app, &tokens.access).await);
     let fresh = app.rest_login("alice", PASSWORD).await;
     app.deactivate(&alice["id"].to_string()).await;
