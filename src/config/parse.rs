@@ -1,16 +1,17 @@
 //! How a setting's text becomes a value of [`Config`], and how `config
 //! check` shows it again: one [`Kind`] per shape of setting (a bounded
 //! number, a duration, a word of two, a list, a secret, a secret or the file
-//! holding it).
+//! holding it; the secret ones are in `parse/secret.rs`).
+
+mod secret;
 
 use std::fmt::Display;
 use std::str::FromStr;
 use std::time::Duration;
 
-use secrecy::zeroize::Zeroizing;
-use secrecy::SecretString;
-
 use super::{Config, ConfigError};
+
+pub use secret::{FileOf, Secret, SecretOrFile};
 
 /// The field of [`Config`] a setting fills: `field!(throttle.login_window)`.
 pub struct Field<T: 'static> {
@@ -312,96 +313,5 @@ impl<T: Display> Kind for List<T> {
             return Some(unset.into());
         }
         Some(items.iter().map(T::to_string).collect::<Vec<_>>().join(","))
-    }
-}
-
-/// Whether a secret is set, never the secret.
-fn show_secret(set: bool, unset: &str) -> Option<String> {
-    Some(if set { "<redacted>" } else { unset }.into())
-}
-
-/// A secret given as the value, checked by `check` (which returns it as it
-/// is kept, and whose reason never repeats it).
-pub struct Secret {
-    pub field: Field<Option<SecretString>>,
-    pub check: fn(&str) -> Result<String, String>,
-}
-
-impl Kind for Secret {
-    fn read(&self, input: Input, c: &mut Config) -> Result<(), ConfigError> {
-        *(self.field.set)(c) = match input.text.as_deref() {
-            None => None,
-            Some(t) => Some((self.check)(t).map_err(|r| input.error(r))?.into()),
-        };
-        Ok(())
-    }
-    fn show(&self, c: &Config, unset: &str) -> Option<String> {
-        show_secret((self.field.get)(c).is_some(), unset)
-    }
-    fn is_secret(&self) -> bool {
-        true
-    }
-}
-
-/// A secret given as the value or in a file named by the setting `file`
-/// (not both). `check` sees the text and, when it came from a file, the
-/// file's path; its reason never repeats the text. A file used is
-/// remembered in [`Config::secret_files`].
-pub struct SecretOrFile {
-    pub field: Field<Option<SecretString>>,
-    pub file: &'static str,
-    pub check: fn(&str, Option<&str>) -> Result<(), String>,
-}
-
-impl Kind for SecretOrFile {
-    fn read(&self, input: Input, c: &mut Config) -> Result<(), ConfigError> {
-        let (name, file) = (input.name, self.file);
-        let (from, text, path) = match (&input.text, input.source.get(file)) {
-            (Some(_), Some(_)) => {
-                return Err(input.error(format!("set either {name} or {file}, not both")))
-            }
-            (Some(v), None) => (name, Zeroizing::new(v.clone()), None),
-            (None, Some(path)) => {
-                let path = path.trim().to_owned();
-                let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
-                    name: file,
-                    reason: format!("cannot read {path}: {e}"),
-                })?;
-                (file, Zeroizing::new(text), Some(path))
-            }
-            (None, None) => {
-                *(self.field.set)(c) = None;
-                return Ok(());
-            }
-        };
-        (self.check)(&text, path.as_deref())
-            .map_err(|reason| ConfigError { name: from, reason })?;
-        *(self.field.set)(c) = Some(text.trim().to_owned().into());
-        if let Some(path) = path {
-            c.secret_files.push((file, path.into()));
-        }
-        Ok(())
-    }
-    fn show(&self, c: &Config, unset: &str) -> Option<String> {
-        show_secret((self.field.get)(c).is_some(), unset)
-    }
-    fn is_secret(&self) -> bool {
-        true
-    }
-}
-
-/// The file alternative of the [`SecretOrFile`] setting named, which reads
-/// it.
-pub struct FileOf(pub &'static str);
-
-impl Kind for FileOf {
-    fn read(&self, _: Input, _: &mut Config) -> Result<(), ConfigError> {
-        Ok(())
-    }
-    fn show(&self, _: &Config, _: &str) -> Option<String> {
-        None
-    }
-    fn allowed(&self) -> String {
-        format!("a path; not with `{}`", self.0)
     }
 }
