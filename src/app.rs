@@ -29,7 +29,10 @@ pub fn routes(state: State) -> impl Endpoint {
     let context = state.clone();
     let body_timeout = state.config().http.body_read_timeout;
     let max_body = state.config().max_body_bytes;
-    let route = rest::mount(Route::new(), max_body)
+    let drf_prefix = state.config().django_rest_prefix.clone();
+    let drf = state.config().django_rest.then_some(drf_prefix.as_str());
+    let drf_413: Option<std::sync::Arc<str>> = drf.map(Into::into);
+    let route = rest::mount(Route::new(), max_body, drf)
         .at(
             "/graphql",
             get(graphql::http::graphiql).post(graphql::http::post),
@@ -46,7 +49,7 @@ pub fn routes(state: State) -> impl Endpoint {
         route
     };
     route
-        .around(move |next, req| declared_length_limit(next, req, max_body))
+        .around(move |next, req| declared_length_limit(next, req, max_body, drf_413.clone()))
         .with_if(
             !state.config().cors_origins.is_empty(),
             cors(&state.config().cors_origins),
@@ -135,6 +138,7 @@ async fn declared_length_limit<E: Endpoint>(
     next: E,
     req: Request,
     limit: usize,
+    drf_prefix: Option<std::sync::Arc<str>>,
 ) -> poem::Result<Response> {
     let declared = req
         .headers()
@@ -146,7 +150,10 @@ async fn declared_length_limit<E: Endpoint>(
     }
     let path = req.uri().path();
     let message = format!("The request body must be at most {limit} bytes.");
-    let resp = if path == "/api" || path.starts_with("/api/") {
+    let drf = drf_prefix.is_some_and(|p| rest::drf::is_drf_path(&p, path));
+    let resp = if drf {
+        rest::drf_payload_too_large(limit)
+    } else if path == "/api" || path.starts_with("/api/") {
         rest::payload_too_large(path, limit)
     } else if path == "/graphql" {
         // GraphQL's request-level error shape.

@@ -18,6 +18,33 @@ pub fn cors_origin(s: &str) -> Result<String, String> {
     Ok(s.to_owned())
 }
 
+/// A path prefix: `/`, or non-empty segments of letters, digits and
+/// `- . _ ~` between slashes, starting and ending with one.
+pub fn path_prefix(s: &str) -> Result<(), String> {
+    if s == "/" {
+        return Ok(());
+    }
+    let inner = s
+        .strip_prefix('/')
+        .and_then(|r| r.strip_suffix('/'))
+        .ok_or_else(|| format!("`{s}`: start and end the prefix with `/`, e.g. `/api/v1/`"))?;
+    let segment_ok = |seg: &str| {
+        !seg.is_empty()
+            && seg != "."
+            && seg != ".."
+            && seg
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+    };
+    if inner.split('/').all(segment_ok) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}`: use segments of letters, digits and `- . _ ~` between single slashes"
+        ))
+    }
+}
+
 /// The bearer token `/metrics` asks for: long enough not to be guessed, and
 /// sendable in a header as it is. The reason never shows the value.
 pub fn metrics_token(value: &str) -> Result<String, String> {

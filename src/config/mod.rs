@@ -75,6 +75,11 @@ pub struct Config {
     pub metrics_token: Option<SecretString>,
     /// `GATEHOUSE_LOG_FORMAT` is `json`.
     pub log_json: bool,
+    /// `GATEHOUSE_DJANGO_REST` is `on`: the Django REST compatibility face.
+    pub django_rest: bool,
+    /// `GATEHOUSE_DJANGO_REST_PREFIX`: where that face's paths start
+    /// (`/`, or `/a/b/`).
+    pub django_rest_prefix: String,
     /// `GATEHOUSE_MAX_CONNECTIONS`, `GATEHOUSE_*_TIMEOUT_SECS`,
     /// `GATEHOUSE_SHUTDOWN_GRACE_SECS`.
     pub http: HttpLimits,
@@ -287,6 +292,8 @@ impl Config {
             metrics_addr: (seed != 0).then(|| SocketAddr::from(([0, 0, 0, 0], 0))),
             metrics_token: secret,
             log_json: seed != 0,
+            django_rest: seed != 0,
+            django_rest_prefix: n.to_string(),
             http: HttpLimits {
                 max_connections: n as usize,
                 header_read_timeout: secs,

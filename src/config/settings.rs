@@ -89,6 +89,10 @@ pub(super) fn check(c: &Config) -> Result<(), ConfigError> {
             reason: "must be at least 8 KiB per lane of parallelism".into(),
         });
     }
+    checks::path_prefix(&c.django_rest_prefix).map_err(|reason| ConfigError {
+        name: "GATEHOUSE_DJANGO_REST_PREFIX",
+        reason,
+    })?;
     Ok(())
 }
 
@@ -275,6 +279,18 @@ pub static SETTINGS: &[Setting] = &[
         unset: Value("text"),
         kind: &Choice { field: field!(log_json), no: "text", yes: "json" },
         doc: "`text` for people, `json` for log collectors (one object per line)",
+    },
+    Setting {
+        name: "GATEHOUSE_DJANGO_REST",
+        unset: Value("on"),
+        kind: &Choice { field: field!(django_rest), no: "off", yes: "on" },
+        doc: "the Django REST compatibility face: the REST tutorials' `login/`, `token/refresh/`, `token/verify/`, `token/blacklist/`, `user/create/`, `user/obtain_token/` and `user/update/` (README, \"Moving a Django REST frontend over\")",
+    },
+    Setting {
+        name: "GATEHOUSE_DJANGO_REST_PREFIX",
+        unset: Value("/"),
+        kind: &Text { field: field!(django_rest_prefix), show: str::to_owned },
+        doc: "where the Django REST face's paths start: `/`, or segments of letters, digits and `- . _ ~` between slashes (`/api/v1/`)",
     },
     Setting {
         name: "GATEHOUSE_METRICS_ADDR",

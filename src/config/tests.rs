@@ -315,3 +315,25 @@ fn debug_output_hides_the_database_password() {
     assert!(!shown.contains("hunter2"), "{shown}");
     assert!(shown.contains("postgres://gh:<redacted>@db/gh"), "{shown}");
 }
+
+#[test]
+fn the_django_rest_face_is_on_at_the_root_and_its_prefix_is_checked() {
+    let c = from(&[]).unwrap();
+    assert!(c.django_rest);
+    assert_eq!(c.django_rest_prefix, "/");
+    let c = from(&[
+        ("GATEHOUSE_DJANGO_REST", "OFF"),
+        ("GATEHOUSE_DJANGO_REST_PREFIX", "/api/v1/"),
+    ])
+    .unwrap();
+    assert!(!c.django_rest);
+    assert_eq!(c.django_rest_prefix, "/api/v1/");
+    for bad in [
+        "api/", "/api", "//", "/a//b/", "/../", "/a b/", "/ü/", "/a/./",
+    ] {
+        let e = from(&[("GATEHOUSE_DJANGO_REST_PREFIX", bad)])
+            .expect_err(&format!("{bad:?} is refused"));
+        assert_eq!(e.name, "GATEHOUSE_DJANGO_REST_PREFIX", "{bad:?}");
+    }
+    assert!(from(&[("GATEHOUSE_DJANGO_REST", "maybe")]).is_err());
+}

@@ -189,6 +189,8 @@ mod tests {
         let user = crate::db::users::insert(
             &db,
             &crate::db::users::NewUser {
+                first_name: "",
+                last_name: "",
                 username: "alice",
                 email: "",
                 password_hash: "x",

@@ -80,6 +80,8 @@ impl From<UserRow> for User {
 pub struct NewUser<'a> {
     pub username: &'a str,
     pub email: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
     pub password_hash: &'a str,
     pub is_staff: bool,
     pub is_superuser: bool,
@@ -200,8 +202,8 @@ async fn login_key_taken(db: &Db, name: &str) -> Result<bool> {
 pub async fn insert(db: &Db, u: &NewUser<'_>) -> Result<User> {
     let sql = format!(
         "INSERT INTO users (username, username_key, email, email_key, password_hash, \
-         is_staff, is_superuser, date_joined) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         RETURNING {COLUMNS}"
+         is_staff, is_superuser, date_joined, first_name, last_name) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLUMNS}"
     );
     let email_key = (!u.email.is_empty()).then(|| key(u.email));
     let inserted = with_pool!(db, write, |p| sqlx::query_as::<_, UserRow>(&sql)
@@ -213,6 +215,8 @@ pub async fn insert(db: &Db, u: &NewUser<'_>) -> Result<User> {
         .bind(u.is_staff)
         .bind(u.is_superuser)
         .bind(u.now)
+        .bind(u.first_name)
+        .bind(u.last_name)
         .fetch_one(p)
         .await);
     match inserted {

@@ -25,11 +25,33 @@ fn is_oauth_path(path: &str) -> bool {
     )
 }
 
+/// The error shape a path answers in.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Shape {
+    /// `{"code", "message"}` (`rest::error`).
+    Problem,
+    /// RFC 6749's `{"error", "error_description"}` (`rest::oauth`).
+    OAuth,
+    /// Django REST framework's `{"detail"}` (`rest::drf`).
+    Drf,
+}
+
+/// The shape of `/api`'s paths: OAuth's for the token endpoints.
+pub fn api_shape(path: &str) -> Shape {
+    if is_oauth_path(path) {
+        Shape::OAuth
+    } else {
+        Shape::Problem
+    }
+}
+
 /// What the guard needs to know.
 pub struct Guard {
     pub max_body_bytes: usize,
-    /// The `Allow` header of a 405, by full path.
+    /// The `Allow` header of a 405, by full path without its final slash.
     pub allow: HashMap<String, String>,
+    /// The error shape of a path.
+    pub shape: fn(&str) -> Shape,
 }
 
 /// Wraps the REST API: reads bodies with a limit, turns errors into JSON.
@@ -40,24 +62,24 @@ pub async fn guard<E: Endpoint>(
 ) -> poem::Result<Response> {
     let limit = guard.max_body_bytes;
     let path = req.original_uri().path().to_owned();
-    let oauth = is_oauth_path(&path);
+    let shape = (guard.shape)(&path);
     // poem-openapi reads bodies whole and without a limit. Only methods
     // with a body are read here: the others have no body parameter.
     if matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH) {
         match req.take_body().into_bytes_limit(limit).await {
             Ok(bytes) => {
                 if let Some(problem) = body_problem(req.content_type(), &bytes) {
-                    return Ok(render(oauth, StatusCode::BAD_REQUEST, problem));
+                    return Ok(render(shape, StatusCode::BAD_REQUEST, problem));
                 }
                 req.set_body(bytes)
             }
             Err(ReadBodyError::PayloadTooLarge) => {
                 let message = format!("The request body must be at most {limit} bytes.");
-                return Ok(render(oauth, StatusCode::PAYLOAD_TOO_LARGE, message));
+                return Ok(render(shape, StatusCode::PAYLOAD_TOO_LARGE, message));
             }
             Err(_) => {
                 let message = "The request body could not be read.".to_owned();
-                return Ok(render(oauth, StatusCode::BAD_REQUEST, message));
+                return Ok(render(shape, StatusCode::BAD_REQUEST, message));
             }
         }
     }
@@ -66,7 +88,7 @@ pub async fn guard<E: Endpoint>(
         // Our own error responses (Problem, OAuthProblem), already in shape.
         Err(e) if e.is_from_response() => Ok(e.into_response()),
         Err(e) => {
-            let mut resp = transport_error(oauth, e);
+            let mut resp = transport_error(shape, e);
             if resp.status() == StatusCode::METHOD_NOT_ALLOWED {
                 let allow = guard.allow.get(path.trim_end_matches('/'));
                 if let Some(v) = allow.and_then(|a| HeaderValue::from_str(a).ok()) {
@@ -80,7 +102,7 @@ pub async fn guard<E: Endpoint>(
 
 /// An error raised before or around the operation: poem-openapi's parse and
 /// content-type errors, routing errors, a missing extension (a bug).
-fn transport_error(oauth: bool, e: poem::Error) -> Response {
+fn transport_error(shape: Shape, e: poem::Error) -> Response {
     let status = e.status();
     let message = match status {
         s if s.is_server_error() => {
@@ -91,13 +113,13 @@ fn transport_error(oauth: bool, e: poem::Error) -> Response {
         StatusCode::METHOD_NOT_ALLOWED => {
             "This method is not allowed here: see /api/openapi.json.".to_owned()
         }
-        _ => client_message(oauth, &e),
+        _ => client_message(shape, &e),
     };
-    render(oauth, status, message)
+    render(shape, status, message)
 }
 
 /// poem-openapi's wording, made to say what to fix.
-fn client_message(oauth: bool, e: &poem::Error) -> String {
+fn client_message(shape: Shape, e: &poem::Error) -> String {
     if let Some(p) = e.downcast_ref::<ParseRequestPayloadError>() {
         return format!("The request body is invalid: {}", without_values(&p.reason));
     }
@@ -105,10 +127,11 @@ fn client_message(oauth: bool, e: &poem::Error) -> String {
         return format!("The parameter `{}` is invalid: {}", p.name, p.reason);
     }
     if e.is::<ContentTypeError>() {
-        let wanted = if oauth {
-            "`application/x-www-form-urlencoded` or `application/json`"
-        } else {
-            "`application/json`"
+        let wanted = match shape {
+            Shape::OAuth | Shape::Drf => {
+                "`application/x-www-form-urlencoded` or `application/json`"
+            }
+            Shape::Problem => "`application/json`",
         };
         return format!("Unsupported Content-Type: send the body as {wanted}.");
     }
@@ -218,16 +241,21 @@ fn form_decode(raw: &[u8]) -> Vec<u8> {
     out
 }
 
-fn render(oauth: bool, status: StatusCode, message: String) -> Response {
-    if oauth {
-        return OAuthProblem::from_transport(status, message).into_response();
+fn render(shape: Shape, status: StatusCode, message: String) -> Response {
+    match shape {
+        Shape::OAuth => OAuthProblem::from_transport(status, message).into_response(),
+        Shape::Drf => poem::web::Json(serde_json::json!({ "detail": message }))
+            .with_status(status)
+            .into_response(),
+        Shape::Problem => {
+            let body = ErrorBody {
+                code: code_for(status).to_owned(),
+                message,
+                fields: None,
+            };
+            error::response(status, body, Vec::new())
+        }
     }
-    let body = ErrorBody {
-        code: code_for(status).to_owned(),
-        message,
-        fields: None,
-    };
-    error::response(status, body, Vec::new())
 }
 
 /// The code of an error the service never saw, by its status.
@@ -244,10 +272,10 @@ fn code_for(status: StatusCode) -> &'static str {
 }
 
 /// The 413 for a body declared (by `Content-Length`) larger than the limit,
-/// in the shape of the path's errors; answered before any of it is read.
-pub fn payload_too_large(path: &str, limit: usize) -> Response {
+/// in `shape`; answered before any of it is read.
+pub fn payload_too_large(shape: Shape, limit: usize) -> Response {
     let message = format!("The request body must be at most {limit} bytes.");
-    render(is_oauth_path(path), StatusCode::PAYLOAD_TOO_LARGE, message)
+    render(shape, StatusCode::PAYLOAD_TOO_LARGE, message)
 }
 
 #[cfg(test)]

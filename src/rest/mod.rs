@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod docs;
+pub mod drf;
 pub mod error;
 mod guard;
 pub mod oauth;
@@ -74,28 +75,40 @@ pub fn api() -> OpenApiService<Apis, ()> {
     .url_prefix("/api")
 }
 
-/// The spec as served at `/api/openapi.json` and committed as `openapi.json`.
+/// The spec as served with the default settings at `/api/openapi.json`, and
+/// committed as `openapi.json`.
 pub fn spec_json() -> String {
-    spec::json(&spec::document())
+    spec::json(&spec::document(Some("/")))
 }
 
 /// The 413 for a request under `/api` whose declared `Content-Length` is
 /// over the limit, in that endpoint's error shape.
 pub fn payload_too_large(path: &str, limit: usize) -> Response {
-    guard::payload_too_large(path, limit)
+    guard::payload_too_large(guard::api_shape(path), limit)
 }
 
-/// Adds the REST API, its spec and Swagger UI to `route`. `max_body_bytes`
-/// bounds every request body of the API.
-pub fn mount(route: Route, max_body_bytes: usize) -> Route {
-    let doc = spec::document();
+/// The same 413 in the Django REST compatibility face's shape.
+pub fn drf_payload_too_large(limit: usize) -> Response {
+    guard::payload_too_large(guard::Shape::Drf, limit)
+}
+
+/// Adds the REST API, its spec and Swagger UI to `route`, and the Django REST
+/// compatibility face under `drf_prefix` if given. `max_body_bytes` bounds
+/// every request body of both.
+pub fn mount(route: Route, max_body_bytes: usize, drf_prefix: Option<&str>) -> Route {
+    let doc = spec::document(drf_prefix);
     let json = spec::json(&doc);
     let yaml = spec::yaml(&doc);
     let guard = Arc::new(guard::Guard {
         max_body_bytes,
         allow: spec::allowed_methods(),
+        shape: guard::api_shape,
     });
     let api = api();
+    let route = match drf_prefix {
+        Some(prefix) => drf::mount(route, prefix, max_body_bytes),
+        None => route,
+    };
     route
         .at(
             "/api/openapi.json",

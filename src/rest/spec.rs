@@ -22,9 +22,10 @@ fn strict_schemas() -> [String; 3] {
     ]
 }
 
-/// The document, with the patches above. Keys come out sorted (serde_json's
-/// map), which keeps the committed file's order stable.
-pub fn document() -> Value {
+/// The document, with the patches above, and the Django REST compatibility
+/// face's operations when it is served (under `drf_prefix`). Keys come out
+/// sorted (serde_json's map), which keeps the committed file's order stable.
+pub fn document(drf_prefix: Option<&str>) -> Value {
     let mut doc: Value =
         serde_json::from_str(&api().spec()).expect("poem-openapi writes its spec as valid JSON");
     for name in strict_schemas() {
@@ -32,7 +33,51 @@ pub fn document() -> Value {
             schema["additionalProperties"] = Value::Bool(false);
         }
     }
+    if let Some(prefix) = drf_prefix {
+        let mut drf: Value = serde_json::from_str(&super::drf::api().spec())
+            .expect("poem-openapi writes its spec as valid JSON");
+        if let Some(Value::Object(paths)) = drf.get_mut("paths") {
+            *paths = std::mem::take(paths)
+                .into_iter()
+                .map(|(path, item)| (super::drf::served_path(prefix, &path), item))
+                .collect();
+        }
+        merge(&mut doc, drf);
+    }
     doc
+}
+
+/// Adds `other`'s paths, components and tags to `doc` (an existing path or
+/// component of the same name stays: the two share the security scheme).
+fn merge(doc: &mut Value, other: Value) {
+    let Value::Object(mut other) = other else {
+        return;
+    };
+    let mut add = |pointer: &str, from: Option<Value>| {
+        let (Some(Value::Object(from)), Some(Value::Object(into))) =
+            (from, doc.pointer_mut(pointer))
+        else {
+            return;
+        };
+        for (k, v) in from {
+            into.entry(k).or_insert(v);
+        }
+    };
+    add("/paths", other.remove("paths"));
+    let mut components = other.remove("components").unwrap_or_default();
+    add(
+        "/components/schemas",
+        components.get_mut("schemas").map(Value::take),
+    );
+    add(
+        "/components/securitySchemes",
+        components.get_mut("securitySchemes").map(Value::take),
+    );
+    if let (Some(Value::Array(tags)), Some(Value::Array(into))) =
+        (other.remove("tags"), doc.get_mut("tags"))
+    {
+        into.extend(tags);
+    }
 }
 
 /// Pretty JSON with a final newline, exactly as `openapi.json` holds it.
@@ -72,9 +117,10 @@ mod tests {
 
     #[test]
     fn every_request_body_schema_refuses_unknown_fields_but_token_params() {
-        let doc = document();
+        let doc = document(Some("/"));
         for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
-            // The token endpoints ignore unknown parameters (RFC 6749 section 3.2).
+            // The token endpoints ignore unknown parameters (RFC 6749 section
+            // 3.2), and the Django REST face's bodies do, as DRF's serializers.
             let strict = name.ends_with("Request");
             assert_eq!(
                 schema.get("additionalProperties") == Some(&Value::Bool(false)),
@@ -82,6 +128,22 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn the_django_rest_face_is_documented_only_where_it_is_served() {
+        let with = document(Some("/"));
+        assert!(with["paths"].get("/login/").is_some());
+        assert!(with["paths"].get("/api/users").is_some());
+        assert!(with["components"]["schemas"].get("DrfError").is_some());
+        let tags: Vec<&Value> = with["tags"].as_array().unwrap().iter().collect();
+        assert_eq!(tags.len(), 3, "{tags:?}");
+        let moved = document(Some("/v1/"));
+        assert!(moved["paths"].get("/v1/user/update/").is_some());
+        assert!(moved["paths"].get("/user/update/").is_none());
+        let without = document(None);
+        assert!(without["paths"].get("/login/").is_none());
+        assert!(without["components"]["schemas"].get("DrfError").is_none());
     }
 
     #[test]

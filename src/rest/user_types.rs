@@ -36,7 +36,7 @@ pub struct User {
 }
 
 /// Unix seconds as a time; out-of-range values (never stored) become the epoch.
-fn at(t: i64) -> OffsetDateTime {
+pub(crate) fn at(t: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(t).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 

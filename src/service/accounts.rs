@@ -8,6 +8,15 @@ use crate::db::users::{self, NewUser, ProfileChange};
 use crate::error::{Error, Field, Result};
 use crate::service::{validate, AuthUser, Gatehouse, Issued, User};
 
+/// A change to one's own account: fields left `None` stay as they are.
+#[derive(Default)]
+pub struct AccountChanges<'a> {
+    pub email: Option<&'a str>,
+    pub first_name: Option<&'a str>,
+    pub last_name: Option<&'a str>,
+    pub password: Option<&'a SecretString>,
+}
+
 /// Default and largest page of `users`.
 pub const DEFAULT_PAGE: i64 = 100;
 pub const MAX_PAGE: i64 = 1000;
@@ -22,6 +31,32 @@ impl Gatehouse {
         staff: bool,
         client: Option<IpAddr>,
     ) -> Result<User> {
+        self.create_user(username, email, password, ["", ""], staff, client)
+            .await
+    }
+
+    /// Creates an active, non-staff user with a first and a last name.
+    pub async fn sign_up_named(
+        &self,
+        username: &str,
+        email: &str,
+        password: &SecretString,
+        names: [&str; 2],
+        client: Option<IpAddr>,
+    ) -> Result<User> {
+        self.create_user(username, email, password, names, false, client)
+            .await
+    }
+
+    async fn create_user(
+        &self,
+        username: &str,
+        email: &str,
+        password: &SecretString,
+        [first_name, last_name]: [&str; 2],
+        staff: bool,
+        client: Option<IpAddr>,
+    ) -> Result<User> {
         // Counted before any other work (the password's strength estimate
         // costs milliseconds), valid or not.
         self.sign_up_allowed(client).await?;
@@ -30,13 +65,15 @@ impl Gatehouse {
         let email = email.trim();
         validate::new_username(Field::Username, username)?;
         validate::email(Field::Email, email)?;
+        validate::name(Field::FirstName, first_name)?;
+        validate::name(Field::LastName, last_name)?;
         validate::password(
             Field::Password,
             password.expose_secret(),
             &validate::PasswordContext {
                 username,
                 email,
-                names: &[],
+                names: &[first_name, last_name],
                 min_score: self.config.password_min_score,
             },
         )?;
@@ -51,6 +88,8 @@ impl Gatehouse {
             &NewUser {
                 username,
                 email,
+                first_name,
+                last_name,
                 password_hash: &hash,
                 is_staff: staff,
                 is_superuser: staff,
@@ -70,6 +109,35 @@ impl Gatehouse {
         first_name: Option<&str>,
         last_name: Option<&str>,
     ) -> Result<User> {
+        let changes = AccountChanges {
+            email,
+            first_name,
+            last_name,
+            password: None,
+        };
+        Ok(self.change_account(me, changes).await?.0)
+    }
+
+    /// Changes the caller's email, names and password; `None` leaves a field
+    /// unchanged. Everything is checked before anything is written.
+    ///
+    /// The password is changed with the access token alone (the Django REST
+    /// face's `user/update/` does so, as seed 004's view does; the other
+    /// faces call `change_password`, which wants the old one). It is counted
+    /// in the account's login bucket, as a password change costs a hash; it
+    /// ends every session of the account and returns a new one for this
+    /// client.
+    pub async fn change_account(
+        &self,
+        me: &AuthUser,
+        changes: AccountChanges<'_>,
+    ) -> Result<(User, Option<Issued>)> {
+        let AccountChanges {
+            email,
+            first_name,
+            last_name,
+            password,
+        } = changes;
         let email = email.map(str::trim);
         if let Some(e) = email {
             validate::email(Field::Email, e)?;
@@ -88,7 +156,28 @@ impl Gatehouse {
         if let Some(n) = last_name {
             validate::name(Field::LastName, n)?;
         }
-        users::update_profile(
+        let hash = match password {
+            None => None,
+            Some(new) => {
+                let bucket = super::throttle::account_bucket(Some(me.user.id), &me.user.username);
+                self.login_attempt(bucket, None).await?;
+                validate::password(
+                    Field::Password,
+                    new.expose_secret(),
+                    &validate::PasswordContext {
+                        username: &me.user.username,
+                        email: email.unwrap_or(&me.user.email),
+                        names: &[
+                            first_name.unwrap_or(&me.user.first_name),
+                            last_name.unwrap_or(&me.user.last_name),
+                        ],
+                        min_score: self.config.password_min_score,
+                    },
+                )?;
+                Some(self.hasher.hash(new).await?)
+            }
+        };
+        let user = users::update_profile(
             &self.db,
             me.user.id,
             &ProfileChange {
@@ -97,7 +186,14 @@ impl Gatehouse {
                 last_name,
             },
         )
-        .await
+        .await?;
+        let Some(hash) = hash else {
+            return Ok((user, None));
+        };
+        let now = self.now();
+        let user = users::end_sessions(&self.db, me.user.id, now, Some(&hash)).await?;
+        let issued = self.issue_new_session(user, now).await?;
+        Ok((issued.user.clone(), Some(issued)))
     }
 
     /// Changes the caller's password, ends every other session, and returns

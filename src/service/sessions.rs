@@ -285,6 +285,27 @@ impl Gatehouse {
         Ok(now)
     }
 
+    /// Whether `token` works now: an access token that authenticates, or a
+    /// refresh token that is neither used, revoked nor expired and whose user
+    /// is active. Database failures are errors; anything else is `false`.
+    pub async fn token_is_live(&self, token: &str) -> Result<bool> {
+        if refresh::looks_valid(token) {
+            let Some(row) = refresh_tokens::by_hash(&self.db, &refresh::hash(token)).await? else {
+                return Ok(false);
+            };
+            if row.used_at.is_some() || row.revoked_at.is_some() || row.expires_at <= self.now() {
+                return Ok(false);
+            }
+            let user = users::by_id(&self.db, row.user_id).await?;
+            return Ok(user.is_some_and(|u| u.is_active));
+        }
+        match self.authenticate(token).await {
+            Ok(_) => Ok(true),
+            Err(e @ (Error::Unavailable | Error::Internal(_))) => Err(e),
+            Err(_) => Ok(false),
+        }
+    }
+
     /// Deletes refresh tokens that expired before `before`; how many.
     pub async fn purge_expired_refresh_tokens(&self, before: i64) -> Result<u64> {
         refresh_tokens::purge_expired(&self.db, before).await

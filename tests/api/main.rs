@@ -4,7 +4,8 @@
 //!
 //! - `both/`: the behaviours both faces share, written once against a
 //!   `Face` and run on each (`both::sign_up::graphql::…`, `…::rest::…`).
-//! - `graphql/`, `rest/`: what only one face does, with that face's client.
+//! - `graphql/`, `rest/`: what only one face does, with that face's client;
+//!   `drf/`: the Django REST compatibility face, with the tutorials' bodies.
 //! - The files here: what is no face's own (throttling by address, hygiene,
 //!   keys, metrics, pages, restarts); `attacks/`: attacks replayed.
 
@@ -12,6 +13,7 @@ mod helpers;
 mod raw;
 
 mod both;
+mod drf;
 mod graphql;
 mod rest;
 

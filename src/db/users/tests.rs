@@ -26,6 +26,8 @@ fn keys_fold_case_width_and_compatibility_forms_but_not_scripts() {
 async fn a_name_that_is_another_users_login_of_the_other_kind_is_refused_by_the_database() {
     let (_dir, db) = crate::db::scratch_sqlite().await;
     let user = |username: &'static str, email: &'static str| NewUser {
+        first_name: "",
+        last_name: "",
         username,
         email,
         password_hash: "x",
@@ -171,6 +173,8 @@ async fn the_direct_lookup_matches_sqlx_and_sees_every_write() {
     let u = insert(
         &db,
         &NewUser {
+            first_name: "",
+            last_name: "",
             username: "Alice",
             email: "alice@example.com",
             password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
