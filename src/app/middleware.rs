@@ -1,0 +1,191 @@
+//! The middleware every request goes through (besides the request context
+//! and the body deadline): a request id and a log line, security and cache
+//! headers, the `Allow` header of a 405, CORS, and the 413 for a declared
+//! body over the limit.
+
+use std::time::Instant;
+
+use poem::http::{header, HeaderValue, Method, StatusCode};
+use poem::middleware::Cors;
+use poem::web::Json;
+use poem::{Endpoint, IntoResponse, Request, Response};
+use tracing::Instrument as _;
+
+use crate::graphql;
+use crate::rest;
+use crate::service::State;
+
+/// The methods each path outside `/api` answers, for the `Allow` header of
+/// a 405 (RFC 9110 section 15.5.6); `/api` sets its own.
+fn allowed_methods(path: &str) -> Option<&'static str> {
+    match path {
+        "/graphql" => Some("GET, HEAD, POST"),
+        "/schema.graphql"
+        | "/.well-known/paseto-keys"
+        | "/healthz"
+        | "/readyz"
+        | "/metrics"
+        | "/api/openapi.json"
+        | "/api/openapi.yaml"
+        | "/docs"
+        | "/docs/" => Some("GET, HEAD"),
+        p if p.starts_with("/graphiql/") => Some("GET, HEAD"),
+        _ => None,
+    }
+}
+
+/// A request whose declared body (`Content-Length`) is over the limit gets
+/// its 413 before any of the body is read: no `100 Continue` is sent to a
+/// client that asked (`Expect: 100-continue`), and nothing is read. Bodies
+/// without a declared length are limited while they are read.
+pub(super) async fn declared_length_limit<E: Endpoint>(
+    next: E,
+    req: Request,
+    limit: usize,
+    drf_prefix: Option<std::sync::Arc<str>>,
+) -> poem::Result<Response> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_none_or(|n| n <= limit as u64) {
+        return next.call(req).await.map(IntoResponse::into_response);
+    }
+    let path = req.uri().path();
+    let message = format!("The request body must be at most {limit} bytes.");
+    let drf = drf_prefix.is_some_and(|p| rest::drf::is_drf_path(&p, path));
+    let resp = if drf {
+        rest::drf_payload_too_large(limit)
+    } else if path == "/api" || path.starts_with("/api/") {
+        rest::payload_too_large(path, limit)
+    } else if path == "/graphql" {
+        // GraphQL's request-level error shape.
+        Json(graphql::error::request_error_body(
+            "PAYLOAD_TOO_LARGE",
+            &message,
+        ))
+        .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+        .into_response()
+    } else {
+        Json(serde_json::json!({ "code": "PAYLOAD_TOO_LARGE", "message": message }))
+            .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+            .into_response()
+    };
+    Ok(resp)
+}
+
+/// CORS for the configured origins only (never echo-any). Credentials are
+/// bearer tokens in a header, not cookies, so none are allowed.
+pub(super) fn cors(origins: &[String]) -> Cors {
+    Cors::new()
+        .allow_origins(origins.iter().map(String::as_str))
+        .allow_methods([Method::GET, Method::POST, Method::PATCH])
+        .allow_headers(["authorization", "content-type"])
+        .allow_credentials(false)
+        .max_age(600)
+}
+
+/// Headers every response gets, errors (404, 405) included: responses are
+/// not cached unless an endpoint says otherwise (most carry tokens or
+/// personal data), never sniffed, and a 405 says what is allowed.
+pub(super) async fn default_headers<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    let path = req.uri().path().to_owned();
+    let mut resp = next.get_response(req).await;
+    let headers = resp.headers_mut();
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if resp.status() == StatusCode::METHOD_NOT_ALLOWED
+        && !resp.headers().contains_key(header::ALLOW)
+    {
+        if let Some(allow) = allowed_methods(&path) {
+            resp.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+    }
+    Ok(resp)
+}
+
+/// One log line per request: method, path (never the query string, which
+/// could carry secrets), status, latency and request id (the client's
+/// `X-Request-Id` when it is sane, else a new one; echoed back). Everything
+/// logged while serving the request carries the id too. Also feeds metrics.
+pub(super) async fn log_request<E: Endpoint>(
+    next: E,
+    mut req: Request,
+    state: State,
+) -> poem::Result<Response> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let shown_path = escape_for_log(&path);
+    let request_id = req
+        .header("x-request-id")
+        .filter(|id| is_sane_request_id(id))
+        .map(str::to_owned)
+        .unwrap_or_else(new_request_id);
+    let span = tracing::info_span!("request", request_id = %request_id);
+    req.extensions_mut()
+        .insert(crate::request::RequestId(request_id.clone()));
+    let mut resp = next.get_response(req).instrument(span.clone()).await;
+    let status = resp.status();
+    let took = started.elapsed();
+    if let Ok(v) = poem::http::HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    state
+        .metrics()
+        .record_request(&method, &path, status.as_u16(), took);
+    let latency_ms = took.as_secs_f64() * 1000.0;
+    let _entered = span.enter();
+    if status.is_server_error() {
+        tracing::warn!(%method, path = %shown_path, status = status.as_u16(), latency_ms, "request");
+    } else {
+        tracing::info!(%method, path = %shown_path, status = status.as_u16(), latency_ms, "request");
+    }
+    Ok(resp)
+}
+
+/// A client-supplied string as a log shows it: printable ASCII as it is,
+/// everything else (control characters, NEL U+0085, bidi overrides such as
+/// U+202E, line separators, any other non-ASCII character) and the
+/// backslash escaped as `\u{…}` / `\\`, so a path can neither break a log
+/// line nor reorder how a terminal shows it.
+pub fn escape_for_log(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            c if c.is_ascii_graphic() => out.push(c),
+            c => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\u{{{:04x}}}", c as u32);
+            }
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A client-supplied request id is kept if it is short and plain.
+fn is_sane_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+}
+
+pub(super) fn new_request_id() -> String {
+    let mut raw = [0u8; 12];
+    if getrandom::getrandom(&mut raw).is_err() {
+        return "unknown".into();
+    }
+    raw.iter().map(|b| format!("{b:02x}")).collect()
+}
