@@ -2,6 +2,7 @@
 //! (calling-thread) reads matching sqlx's.
 
 use super::*;
+use crate::error::{Error, Field};
 
 #[test]
 fn keys_fold_case_width_and_compatibility_forms_but_not_scripts() {

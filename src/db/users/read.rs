@@ -1,0 +1,146 @@
+//! Reads of `users`: by id (with the token's key state, for the hot path),
+//! by login, a page of users, and clashes between the two kinds of login.
+//! On SQLite the lookups by id and login run on the calling thread (see
+//! `db::direct`).
+
+use std::sync::LazyLock;
+
+use rusqlite::{named_params, OptionalExtension as _};
+
+use super::{key, UserRow, COLUMNS};
+use crate::db::{direct, Db};
+use crate::error::{Field, Result};
+use crate::service::{StoredUser, User};
+use crate::with_pool;
+
+/// Which of a new username or email is already another user's login under
+/// the other kind (a username equal to someone's email, or an email equal
+/// to someone's username). Either would let one account shadow another at
+/// login, which accepts both.
+pub async fn login_name_clash(
+    db: &Db,
+    username: Option<&str>,
+    email: Option<&str>,
+    except_id: Option<i64>,
+) -> Result<Option<Field>> {
+    // The CASE yields text on both databases and is never NULL (a NULL
+    // parameter compares as unknown and falls through to 'email').
+    let clash: Option<String> = with_pool!(db, write, |p| sqlx::query_scalar(
+        "SELECT CASE WHEN email_key = $1 THEN 'username' ELSE 'email' END FROM users \
+         WHERE (email_key = $1 OR username_key = $2) AND id <> $3 LIMIT 1"
+    )
+    .bind(username.map(key))
+    .bind(email.map(key))
+    .bind(except_id.unwrap_or(-1))
+    .fetch_optional(p)
+    .await)?;
+    Ok(clash.map(|field| {
+        if field == "username" {
+            Field::Username
+        } else {
+            Field::Email
+        }
+    }))
+}
+
+/// A user by id. On SQLite it runs on the calling thread (see `db::direct`).
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<User>> {
+    Ok(row_by_id(db, id).await?.map(User::from))
+}
+
+/// A user by id, with the password hash (for a password change).
+pub async fn stored_by_id(db: &Db, id: i64) -> Result<Option<StoredUser>> {
+    Ok(row_by_id(db, id).await?.map(StoredUser::from))
+}
+
+async fn row_by_id(db: &Db, id: i64) -> Result<Option<UserRow>> {
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| format!("SELECT {COLUMNS} FROM users WHERE id = $1"));
+    let direct = direct(db, |c| {
+        c.prepare_cached(&SQL)?
+            .query_row(named_params! { "$1": id }, UserRow::from_direct)
+            .optional()
+    });
+    if let Some(found) = direct {
+        return found;
+    }
+    Ok(with_pool!(db, read, |p| sqlx::query_as::<_, UserRow>(
+        &SQL
+    )
+    .bind(id)
+    .fetch_optional(p)
+    .await)?)
+}
+
+/// The user an access token names, and whether the token's signing key is
+/// still active (not retired) in the database: one query on the hot path.
+/// On SQLite it runs on the calling thread (see `db::direct`).
+pub async fn by_id_with_key(db: &Db, id: i64, kid: &str) -> Result<Option<(User, bool)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: UserRow,
+        key_active: bool,
+    }
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {COLUMNS}, EXISTS (SELECT 1 FROM signing_keys \
+               WHERE kid = $2 AND retired_at IS NULL) AS key_active \
+             FROM users WHERE id = $1"
+        )
+    });
+    let direct = direct(db, |c| {
+        c.prepare_cached(&SQL)?
+            .query_row(named_params! { "$1": id, "$2": kid }, |r| {
+                Ok((UserRow::from_direct(r)?, r.get(12)?))
+            })
+            .optional()
+    });
+    if let Some(found) = direct {
+        return Ok(found?.map(|(u, active)| (User::from(u), active)));
+    }
+    let row = with_pool!(db, read, |p| sqlx::query_as::<_, Row>(&SQL)
+        .bind(id)
+        .bind(kid)
+        .fetch_optional(p)
+        .await)?;
+    Ok(row.map(|r| (r.user.into(), r.key_active)))
+}
+
+/// Finds a user by username or, failing that, by email (both case-insensitive).
+/// On SQLite it runs on the calling thread (see `db::direct`).
+pub async fn by_login(db: &Db, login: &str) -> Result<Option<StoredUser>> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {COLUMNS} FROM users WHERE username_key = $1 OR email_key = $1 \
+             ORDER BY CASE WHEN username_key = $1 THEN 0 ELSE 1 END LIMIT 1"
+        )
+    });
+    let login_key = key(login);
+    let direct = direct(db, |c| {
+        c.prepare_cached(&SQL)?
+            .query_row(named_params! { "$1": login_key }, UserRow::from_direct)
+            .optional()
+    });
+    if let Some(found) = direct {
+        return Ok(found?.map(StoredUser::from));
+    }
+    Ok(with_pool!(db, read, |p| sqlx::query_as::<_, UserRow>(&SQL)
+        .bind(login_key)
+        .fetch_optional(p)
+        .await)?
+    .map(StoredUser::from))
+}
+
+/// Users ordered by id.
+pub async fn list(db: &Db, offset: i64, limit: i64) -> Result<Vec<User>> {
+    let sql = format!("SELECT {COLUMNS} FROM users ORDER BY id LIMIT $1 OFFSET $2");
+    Ok(with_pool!(db, read, |p| sqlx::query_as::<_, UserRow>(&sql)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(p)
+        .await)?
+    .into_iter()
+    .map(User::from)
+    .collect())
+}

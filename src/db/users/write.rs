@@ -1,0 +1,235 @@
+//! Writes to `users`: creating users (signing up, importing), changing a
+//! profile, recording a login, ending every session, (de)activating.
+
+use super::{key, UserRow, COLUMNS};
+use crate::db::{unique_violation, Db};
+use crate::error::{Error, Field, Result};
+use crate::service::User;
+use crate::with_pool;
+
+/// A user to create; names and email already validated.
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub email: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub password_hash: &'a str,
+    pub is_staff: bool,
+    pub is_superuser: bool,
+    pub now: i64,
+}
+
+/// Maps a unique violation on `users` to the field it concerns. A clash in
+/// `login_keys` (a name that is another user's login of the other kind)
+/// concerns `cross_kind`.
+fn conflict(e: sqlx::Error, cross_kind: Field) -> Error {
+    match unique_violation(&e) {
+        Some(c) if c.contains("login_keys") => Error::Conflict { field: cross_kind },
+        Some(c) if c.contains("email") => Error::Conflict {
+            field: Field::Email,
+        },
+        Some(_) => Error::Conflict {
+            field: Field::Username,
+        },
+        None => e.into(),
+    }
+}
+
+/// Whether `name`'s key is already someone's login (either kind).
+async fn login_key_taken(db: &Db, name: &str) -> Result<bool> {
+    Ok(with_pool!(db, write, |p| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM login_keys WHERE key = $1"
+    )
+    .bind(key(name))
+    .fetch_one(p)
+    .await)?
+        > 0)
+}
+
+pub async fn insert(db: &Db, u: &NewUser<'_>) -> Result<User> {
+    let sql = format!(
+        "INSERT INTO users (username, username_key, email, email_key, password_hash, \
+         is_staff, is_superuser, date_joined, first_name, last_name) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLUMNS}"
+    );
+    let email_key = (!u.email.is_empty()).then(|| key(u.email));
+    let inserted = with_pool!(db, write, |p| sqlx::query_as::<_, UserRow>(&sql)
+        .bind(u.username)
+        .bind(key(u.username))
+        .bind(u.email)
+        .bind(email_key)
+        .bind(u.password_hash)
+        .bind(u.is_staff)
+        .bind(u.is_superuser)
+        .bind(u.now)
+        .bind(u.first_name)
+        .bind(u.last_name)
+        .fetch_one(p)
+        .await);
+    match inserted {
+        Ok(user) => Ok(user.into()),
+        // Which name was the other kind's: only asked on this rare path
+        // (a race past `login_name_clash`, or a caller that skipped it).
+        Err(e) if unique_violation(&e).is_some_and(|c| c.contains("login_keys")) => {
+            let field = if login_key_taken(db, u.username).await? {
+                Field::Username
+            } else {
+                Field::Email
+            };
+            Err(Error::Conflict { field })
+        }
+        Err(e) => Err(conflict(e, Field::Username)),
+    }
+}
+
+/// A user brought over from another system (a Django dump): flags, names,
+/// dates and password hash as they were there; names and email validated.
+pub struct ImportedUser<'a> {
+    pub username: &'a str,
+    /// May be empty (no email; `email_key` stays NULL).
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub is_active: bool,
+    pub is_staff: bool,
+    pub is_superuser: bool,
+    pub date_joined: i64,
+    pub last_login: Option<i64>,
+}
+
+/// Inserts an imported user in one statement and returns its id, or does
+/// nothing and returns `None` when its username or email (case-insensitive)
+/// is already a login here, as the same kind of name or as the other kind
+/// (which sign-up refuses too).
+pub async fn insert_imported(db: &Db, u: &ImportedUser<'_>) -> Result<Option<i64>> {
+    let email_key = (!u.email.is_empty()).then(|| key(u.email));
+    let inserted = with_pool!(db, write, |p| sqlx::query_scalar(
+        "INSERT INTO users (username, username_key, email, email_key, password_hash, \
+           first_name, last_name, is_active, is_staff, is_superuser, date_joined, last_login) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 \
+         WHERE NOT EXISTS (SELECT 1 FROM users WHERE email_key = $2 OR username_key = $4) \
+         ON CONFLICT DO NOTHING RETURNING id"
+    )
+    .bind(u.username)
+    .bind(key(u.username))
+    .bind(u.email)
+    .bind(email_key.as_deref())
+    .bind(u.password_hash)
+    .bind(u.first_name)
+    .bind(u.last_name)
+    .bind(u.is_active)
+    .bind(u.is_staff)
+    .bind(u.is_superuser)
+    .bind(u.date_joined)
+    .bind(u.last_login)
+    .fetch_optional(p)
+    .await);
+    match inserted {
+        Ok(id) => Ok(id),
+        // `login_keys` refused a name (see the migration): another user's.
+        Err(e) if unique_violation(&e).is_some() => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Profile fields to change; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct ProfileChange<'a> {
+    pub email: Option<&'a str>,
+    pub first_name: Option<&'a str>,
+    pub last_name: Option<&'a str>,
+}
+
+pub async fn update_profile(db: &Db, id: i64, c: &ProfileChange<'_>) -> Result<User> {
+    let sql = format!(
+        "UPDATE users SET \
+           email = COALESCE($2, email), \
+           email_key = CASE WHEN $2 IS NULL THEN email_key WHEN $2 = '' THEN NULL ELSE $3 END, \
+           first_name = COALESCE($4, first_name), \
+           last_name = COALESCE($5, last_name) \
+         WHERE id = $1 RETURNING {COLUMNS}"
+    );
+    with_pool!(db, write, |p| sqlx::query_as::<_, UserRow>(&sql)
+        .bind(id)
+        .bind(c.email)
+        .bind(c.email.map(key))
+        .bind(c.first_name)
+        .bind(c.last_name)
+        .fetch_optional(p)
+        .await)
+    .map_err(|e| conflict(e, Field::Email))?
+    .map(User::from)
+    .ok_or(Error::TokenInvalid("the user no longer exists"))
+}
+
+/// Records a successful password login, replacing the hash when it was
+/// rehashed with current parameters.
+pub async fn record_login(db: &Db, id: i64, now: i64, new_hash: Option<&str>) -> Result<()> {
+    with_pool!(db, write, |p| {
+        sqlx::query(
+        "UPDATE users SET last_login = $2, password_hash = COALESCE($3, password_hash) WHERE id = $1"
+    )
+    .bind(id)
+    .bind(now)
+    .bind(new_hash)
+    .execute(p)
+    .await
+    .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// Ends every session of the user in one transaction: its token version
+/// goes up (every access token issued so far stops working), every refresh
+/// token is revoked, and, when `new_password_hash` is given, the password
+/// changes. Returns the user as it now is.
+///
+/// One transaction, version first: a refresh rotation (which reads the
+/// version under a lock, see `refresh_tokens::rotate`) either finishes
+/// before it, and its new token is revoked here, or starts after it, and
+/// finds its token revoked.
+pub async fn end_sessions(
+    db: &Db,
+    id: i64,
+    now: i64,
+    new_password_hash: Option<&str>,
+) -> Result<User> {
+    let sql = format!(
+        "UPDATE users SET token_version = token_version + 1, \
+         password_hash = COALESCE($2, password_hash) WHERE id = $1 RETURNING {COLUMNS}"
+    );
+    with_pool!(db, write, |p| async {
+        let mut tx = p.begin().await?;
+        let user = sqlx::query_as::<_, UserRow>(&sql)
+            .bind(id)
+            .bind(new_password_hash)
+            .fetch_optional(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(user)
+    }
+    .await)?
+    .map(User::from)
+    .ok_or(Error::TokenInvalid("the user no longer exists"))
+}
+
+/// Activates or deactivates a user; a deactivated user's tokens stop working.
+pub async fn set_active(db: &Db, id: i64, active: bool) -> Result<()> {
+    with_pool!(db, write, |p| sqlx::query(
+        "UPDATE users SET is_active = $2 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(active)
+    .execute(p)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
