@@ -206,7 +206,7 @@ statuses! {
     /// `GET /user/update/`.
     ReadErrors: [401, 500, 503];
     /// `PUT`/`PATCH /user/update/`.
-    UpdateErrors: [400, 401, 413, 415, 500, 503];
+    UpdateErrors: [400, 401, 413, 415, 429, 500, 503];
 }
 
 fn describe(status: u16) -> &'static str {

@@ -212,7 +212,7 @@ impl Example for UserChanges {
 #[derive(Object, Deserialize)]
 #[oai(example, skip_serializing_if_is_none)]
 pub struct UpdateBody {
-    /// The changes. When present, the top-level fields are ignored.
+    /// The changes. Give them here or at the top level, not both (400).
     #[oai(nullable)]
     pub user: Option<UserChanges>,
     /// Without `user`: the new email address.
@@ -233,15 +233,36 @@ pub struct UpdateBody {
 }
 
 impl UpdateBody {
-    /// The changes asked for: `user` if given, else the top-level fields.
-    pub fn changes(self) -> UserChanges {
-        self.user.unwrap_or(UserChanges {
+    /// The changes asked for: `user`, or the top-level fields. `None` when
+    /// both are given (which would leave one set silently unused).
+    pub fn changes(self) -> Option<UserChanges> {
+        let flat = UserChanges {
             email: self.email,
             first_name: self.first_name,
             last_name: self.last_name,
             password: self.password,
             username: self.username,
-        })
+        };
+        match self.user {
+            None => Some(flat),
+            Some(nested) if flat.is_empty() => Some(nested),
+            Some(_) => None,
+        }
+    }
+}
+
+impl UserChanges {
+    fn is_empty(&self) -> bool {
+        let Self {
+            email,
+            first_name,
+            last_name,
+            password,
+            username,
+        } = self;
+        [email, first_name, last_name, password, username]
+            .iter()
+            .all(|f| f.is_none())
     }
 }
 

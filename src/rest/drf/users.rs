@@ -241,10 +241,16 @@ impl SeedUserApi {
 async fn change(
     gh: &State,
     auth: &BearerAuth,
-    changes: UserChanges,
+    changes: Option<UserChanges>,
 ) -> Result<UserOk, DrfProblem<UpdateErrors>> {
     let fail = |e| DrfProblem::from_service(e, View::Serializer);
     let me = auth.caller().require(gh).await.map_err(fail)?;
+    let Some(changes) = changes else {
+        return Err(DrfProblem::detail(
+            StatusCode::BAD_REQUEST,
+            "Send the changes under `user` or at the top level, not both.",
+        ));
+    };
     let UserChanges {
         email,
         first_name,

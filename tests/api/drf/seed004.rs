@@ -252,6 +252,10 @@ async fn put_and_patch_change_only_the_fields_given_nested_or_flat() {
     assert_eq!(reply.expect(200)["last_name"], "L.");
     assert_eq!(reply.body["email"], "al@example.com");
     assert_eq!(reply.body["first_name"], "Al");
+    // Changes both nested and flat are ambiguous: refused, nothing changed.
+    let both = json!({ "user": { "first_name": "X" }, "email": "" });
+    let reply = app.seed_update(Method::PUT, &token, both).await;
+    assert!(reply.expect(400)["detail"].is_string());
     // Read-only fields as the serializer writes them are ignored; a new
     // username is refused.
     let unchanged = json!({ "user": { "id": 999, "date_joined": "2000-01-01T00:00:00Z", "username": "alice@example.com" } });
