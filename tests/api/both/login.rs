@@ -80,4 +80,40 @@ on_both_faces! {
             .await
             .refused(Code::InvalidCredentials);
     }
+
+    /// An overlong password or login is refused before the throttle counts
+    /// it (and before any hashing or lookup): it cannot be anyone's, so it
+    /// must not lock out the account's owner or the client's address.
+    #[tokio::test]
+    async fn an_overlong_password_or_login_is_not_counted_by_the_throttle<F: Face>() {
+        let app = spawn_app_with(|c| {
+            c.throttle.login_failures_per_account = 1;
+            c.throttle.login_failures_per_address = 1;
+        })
+        .await;
+        F::signed_up(&app, "alice").await;
+        for _ in 0..2 {
+            F::log_in(&app, "alice", &"x".repeat(1025))
+                .await
+                .refused(Code::InvalidCredentials);
+            F::log_in(&app, &"a".repeat(1025), PASSWORD)
+                .await
+                .refused(Code::InvalidCredentials);
+        }
+        F::logged_in(&app, "alice").await;
+    }
+
+    /// The longest password sign-up accepts (1024 bytes) also logs in.
+    #[tokio::test]
+    async fn a_password_of_the_longest_allowed_length_logs_in<F: Face>() {
+        let app = spawn_app().await;
+        let longest = format!("{PASSWORD} {}", "x".repeat(1024 - PASSWORD.len() - 1));
+        assert_eq!(longest.len(), 1024);
+        F::sign_up(&app, "alice", "alice@example.com", &longest)
+            .await
+            .expect("alice signs up with a 1024-byte password");
+        F::log_in(&app, "alice", &longest)
+            .await
+            .expect("and logs in with it");
+    }
 }
