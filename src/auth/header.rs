@@ -60,6 +60,17 @@ mod tests {
         }
     }
 
+    /// The token stays out of logs, but what kind of credentials came does not.
+    #[test]
+    fn debug_output_names_the_kind_and_hides_the_token() {
+        assert_eq!(
+            format!("{:?}", Credentials::Token("secret")),
+            "Token(<redacted>)"
+        );
+        assert_eq!(format!("{:?}", Credentials::None), "None");
+        assert_eq!(format!("{:?}", Credentials::Malformed), "Malformed");
+    }
+
     #[test]
     fn a_missing_header_is_anonymous() {
         assert_eq!(parse(None), Credentials::None);

@@ -64,4 +64,14 @@ mod tests {
         assert!(!looks_valid(&format!("xyz_{}", "a".repeat(43))));
         assert!(!looks_valid(&format!("ghr_{}", "!".repeat(43))));
     }
+
+    /// Base64url's `-` and `_` are part of the alphabet: three tokens in
+    /// four hold one, and none of them may be refused as malformed.
+    #[test]
+    fn every_base64url_character_is_accepted() {
+        for c in ['-', '_', 'a', 'Z', '0'] {
+            let token = format!("ghr_{}", c.to_string().repeat(43));
+            assert!(looks_valid(&token), "{token}");
+        }
+    }
 }

@@ -49,3 +49,47 @@ impl std::fmt::Debug for StoredUser {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alice() -> User {
+        User {
+            id: 7,
+            username: "alice".into(),
+            email: "alice@example.com".into(),
+            first_name: "Alice".into(),
+            last_name: "Liddell".into(),
+            is_active: true,
+            is_staff: false,
+            is_superuser: false,
+            date_joined: 0,
+            last_login: None,
+            token_version: 0,
+        }
+    }
+
+    /// Logs show who (id, username) but no personal data or password hash.
+    #[test]
+    fn debug_output_names_the_user_and_hides_personal_data_and_the_hash() {
+        let shown = format!("{:?}", alice());
+        assert!(
+            shown.contains("id: 7") && shown.contains("\"alice\""),
+            "{shown}"
+        );
+        for hidden in ["example.com", "Alice", "Liddell"] {
+            assert!(!shown.contains(hidden), "{hidden} in {shown}");
+        }
+        let stored = StoredUser {
+            user: alice(),
+            password_hash: "$argon2id$SECRET-HASH".into(),
+        };
+        let shown = format!("{stored:?}");
+        assert!(shown.contains("\"alice\""), "{shown}");
+        assert!(
+            !shown.contains("SECRET") && !shown.contains("example.com"),
+            "{shown}"
+        );
+    }
+}
