@@ -13,7 +13,7 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 use crate::auth::client;
 use crate::service::{Caller, State};
 
-/// The id `app::log_request` gave the request (and echoes back).
+/// The id `app::middleware::log_request` gave the request (and echoes back).
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
 
