@@ -42,6 +42,7 @@ fn fixture() -> Fixture {
 
 fn claims(keys: &KeyRing, now: i64) -> AccessClaims {
     AccessClaims {
+        session: None,
         kid: keys.signing().kid.clone(),
         user_id: 42,
         username: "bench-user".into(),

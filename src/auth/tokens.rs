@@ -40,6 +40,10 @@ pub struct AccessClaims {
     pub jti: String,
     /// The user's token version at issue; bumped by revoke-all.
     pub version: i64,
+    /// The login (refresh-token family) this token belongs to: a keep-alive
+    /// refresh goes on only while that session does. `None` in tokens
+    /// signed before sessions were recorded.
+    pub session: Option<String>,
     /// The id of the key that signed it (from the footer).
     pub kid: String,
 }
@@ -56,6 +60,8 @@ struct WireClaims {
     #[serde(rename = "origIat")]
     orig_iat: i64,
     ver: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sid: Option<String>,
 }
 
 impl AccessClaims {
@@ -83,6 +89,7 @@ pub fn sign(key: &SigningKey, claims: &AccessClaims) -> Result<String> {
         jti: claims.jti.clone(),
         orig_iat: claims.orig_iat,
         ver: claims.version,
+        sid: claims.session.clone(),
     };
     let message = serde_json::to_vec(&wire).map_err(Error::internal)?;
     PublicToken::sign(
@@ -265,6 +272,7 @@ fn verify_with(
         orig_iat: wire.orig_iat,
         jti: wire.jti,
         version: wire.ver,
+        session: wire.sid,
         kid,
     };
     check_times(claims, now, max_lifetime)

@@ -32,22 +32,45 @@ pub struct NewRefresh<'a> {
     pub user_id: i64,
     pub issued_at: i64,
     pub expires_at: i64,
+    /// The user's token version when the login was decided (its password
+    /// checked): the token is stored only if it is still the version.
+    pub token_version: i64,
 }
 
-pub async fn insert(db: &Db, t: &NewRefresh<'_>) -> Result<()> {
-    with_pool!(db, write, |p| sqlx::query(
-        "INSERT INTO refresh_tokens (token_hash, family_id, user_id, issued_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5)"
-    )
-    .bind(t.token_hash)
-    .bind(t.family_id)
-    .bind(t.user_id)
-    .bind(t.issued_at)
-    .bind(t.expires_at)
-    .execute(p)
-    .await
-    .map(|_| ()))?;
-    Ok(())
+/// Stores a new login's first token, unless the user's sessions were ended
+/// (a password change, a revoke-all) since `token_version` was read: then
+/// nothing is stored and the answer is `false`. A login that checked the old
+/// password while a change committed must not leave a live token behind.
+///
+/// PostgreSQL: the user's row is locked FOR SHARE first, so this waits for
+/// an `users::end_sessions` in progress and then sees its new version, or
+/// holds it off until the token is stored, which it then revokes. SQLite has
+/// one writer: the statement runs wholly before or after that transaction.
+pub async fn insert(db: &Db, t: &NewRefresh<'_>) -> Result<bool> {
+    let sql = match db {
+        Db::Sqlite(_) => {
+            "INSERT INTO refresh_tokens (token_hash, family_id, user_id, issued_at, expires_at) \
+             SELECT $1, $2, $3, $4, $5 \
+             WHERE EXISTS (SELECT 1 FROM users WHERE id = $3 AND token_version = $6)"
+        }
+        Db::Postgres(_) => {
+            "WITH owner AS ( \
+               SELECT id FROM users WHERE id = $3 AND token_version = $6 FOR SHARE) \
+             INSERT INTO refresh_tokens (token_hash, family_id, user_id, issued_at, expires_at) \
+             SELECT $1, $2, id, $4, $5 FROM owner"
+        }
+    };
+    let stored = with_pool!(db, write, |p| sqlx::query(sql)
+        .bind(t.token_hash)
+        .bind(t.family_id)
+        .bind(t.user_id)
+        .bind(t.issued_at)
+        .bind(t.expires_at)
+        .bind(t.token_version)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(stored == 1)
 }
 
 /// Atomically marks a live token used and stores its successor in the same
@@ -168,6 +191,21 @@ pub async fn revoke_family(db: &Db, family_id: &str, now: i64) -> Result<u64> {
     Ok(r)
 }
 
+/// Whether a login's session goes on: some token of its family is neither
+/// revoked nor expired (reuse detection, a blacklist, a revoke-all and a
+/// password change revoke them all).
+pub async fn family_is_live(db: &Db, family_id: &str, now: i64) -> Result<bool> {
+    let live: bool = with_pool!(db, read, |p| sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM refresh_tokens \
+         WHERE family_id = $1 AND revoked_at IS NULL AND expires_at > $2)"
+    )
+    .bind(family_id)
+    .bind(now)
+    .fetch_one(p)
+    .await)?;
+    Ok(live)
+}
+
 /// Deletes tokens that expired before `before`; reuse of those can no longer
 /// be detected, but they are refused as expired or unknown anyway.
 pub async fn purge_expired(db: &Db, before: i64) -> Result<u64> {
@@ -211,7 +249,24 @@ mod tests {
             user_id,
             issued_at: 100,
             expires_at: 1_000,
+            token_version: 0,
         }
+    }
+
+    /// A login decided before the user's sessions were ended stores nothing.
+    #[tokio::test]
+    async fn a_token_for_an_ended_version_is_not_stored() {
+        let (_dir, db, user) = sqlite().await;
+        crate::db::users::end_sessions(&db, user, 50, None)
+            .await
+            .unwrap();
+        assert!(!insert(&db, &token(user, b"late")).await.unwrap());
+        assert!(by_hash(&db, b"late").await.unwrap().is_none());
+        let current = NewRefresh {
+            token_version: 1,
+            ..token(user, b"now")
+        };
+        assert!(insert(&db, &current).await.unwrap());
     }
 
     /// The one-script rotation on SQLite: claims a live token once, stores
@@ -220,7 +275,7 @@ mod tests {
     #[tokio::test]
     async fn rotation_claims_once_and_stores_the_successor_in_the_family() {
         let (_dir, db, user) = sqlite().await;
-        insert(&db, &token(user, b"old")).await.unwrap();
+        assert!(insert(&db, &token(user, b"old")).await.unwrap());
 
         let row = rotate(&db, b"old", 200, b"new", 2_000)
             .await
@@ -293,7 +348,7 @@ mod tests {
     #[tokio::test]
     async fn a_rotation_that_fails_part_way_changes_nothing() {
         let (_dir, db, user) = sqlite().await;
-        insert(&db, &token(user, b"old")).await.unwrap();
+        assert!(insert(&db, &token(user, b"old")).await.unwrap());
         insert(&db, &token(user, b"taken")).await.unwrap();
 
         assert!(rotate(&db, b"old", 200, b"taken", 2_000).await.is_err());
@@ -326,7 +381,7 @@ mod tests {
     #[tokio::test]
     async fn concurrent_rotations_of_one_token_yield_one_successor() {
         let (_dir, db, user) = sqlite().await;
-        insert(&db, &token(user, b"old")).await.unwrap();
+        assert!(insert(&db, &token(user, b"old")).await.unwrap());
         let tasks: Vec<_> = (0..16u8)
             .map(|i| {
                 let db = db.clone();

@@ -123,10 +123,10 @@ impl Gatehouse {
     ///
     /// The password is changed with the access token alone (the Django REST
     /// face's `user/update/` does so, as seed 004's view does; the other
-    /// faces call `change_password`, which wants the old one). It is counted
-    /// in the account's login bucket, as a password change costs a hash; it
-    /// ends every session of the account and returns a new one for this
-    /// client.
+    /// faces call `change_password`, which wants the old one). A new password
+    /// that passes the rules is counted (it costs a hash) in a bucket of its
+    /// own with the login limit; it ends every session of the account and
+    /// returns a new one for this client.
     pub async fn change_account(
         &self,
         me: &AuthUser,
@@ -159,8 +159,6 @@ impl Gatehouse {
         let hash = match password {
             None => None,
             Some(new) => {
-                let bucket = super::throttle::account_bucket(Some(me.user.id), &me.user.username);
-                self.login_attempt(bucket, None).await?;
                 validate::password(
                     Field::Password,
                     new.expose_secret(),
@@ -174,6 +172,11 @@ impl Gatehouse {
                         min_score: self.config.password_min_score,
                     },
                 )?;
+                // Each change costs a hash: counted, in a bucket of its own
+                // (not the login's, which it would lock), with the account's
+                // login limit and window.
+                let bucket = format!("password-change:user:{}", me.user.id);
+                self.login_attempt(bucket, None).await?;
                 Some(self.hasher.hash(new).await?)
             }
         };

@@ -44,10 +44,12 @@ impl Gatehouse {
         self.config.refresh_token_ttl.as_secs() as i64
     }
 
-    /// Signs an access token for `user`, never living past `not_after`.
+    /// Signs an access token for `user` in the login `session`, never
+    /// living past `not_after`.
     fn access_token(
         &self,
         user: &User,
+        session: &str,
         orig_iat: i64,
         now: i64,
         not_after: i64,
@@ -62,6 +64,7 @@ impl Gatehouse {
             orig_iat,
             jti: refresh::family_id()?,
             version: user.token_version,
+            session: Some(session.to_owned()),
             kid: signing.kid.clone(),
         };
         let token = tokens::sign(&signing, &claims)?;
@@ -71,10 +74,10 @@ impl Gatehouse {
     /// A fresh access token and a refresh token starting a new family.
     pub(crate) async fn issue_new_session(&self, user: User, now: i64) -> Result<Issued> {
         let refresh_expires_at = now + self.refresh_ttl();
-        let (token, claims) = self.access_token(&user, now, now, i64::MAX)?;
-        let (refresh_token, hash) = refresh::generate()?;
         let family = refresh::family_id()?;
-        refresh_tokens::insert(
+        let (token, claims) = self.access_token(&user, &family, now, now, i64::MAX)?;
+        let (refresh_token, hash) = refresh::generate()?;
+        let stored = refresh_tokens::insert(
             &self.db,
             &NewRefresh {
                 token_hash: &hash,
@@ -82,9 +85,15 @@ impl Gatehouse {
                 user_id: user.id,
                 issued_at: now,
                 expires_at: refresh_expires_at,
+                token_version: user.token_version,
             },
         )
         .await?;
+        if !stored {
+            return Err(Error::TokenInvalid(
+                "the account's sessions were ended while this one was created",
+            ));
+        }
         Metrics::inc(&self.metrics.tokens_issued);
         Ok(Issued {
             user,
@@ -127,7 +136,12 @@ impl Gatehouse {
             Some(user) => {
                 Metrics::inc(&self.metrics.logins_succeeded);
                 self.login_succeeded(attempt).await?;
-                self.issue_new_session(user, self.now()).await
+                // A password change that committed after the old password
+                // was checked: that password no longer logs in.
+                match self.issue_new_session(user, self.now()).await {
+                    Err(Error::TokenInvalid(_)) => Err(Error::InvalidCredentials),
+                    issued => issued,
+                }
             }
             None => {
                 Metrics::inc(&self.metrics.logins_failed);
@@ -194,7 +208,18 @@ impl Gatehouse {
         if window_end <= now {
             return Err(Error::TokenExpired);
         }
-        let (token, claims) = self.access_token(&me.user, me.claims.orig_iat, now, window_end)?;
+        // The login must go on: a blacklisted, reused or revoked session's
+        // access tokens live out their lifetime but are not renewed.
+        let session = me
+            .claims
+            .session
+            .as_deref()
+            .ok_or(Error::TokenInvalid("the token belongs to no session"))?;
+        if !refresh_tokens::family_is_live(&self.db, session, now).await? {
+            return Err(Error::TokenInvalid("the session has ended"));
+        }
+        let (token, claims) =
+            self.access_token(&me.user, session, me.claims.orig_iat, now, window_end)?;
         Metrics::inc(&self.metrics.tokens_refreshed);
         Ok(Issued {
             user: me.user,
@@ -233,7 +258,7 @@ impl Gatehouse {
         if user.token_version != row.token_version {
             return Err(Error::TokenInvalid("the refresh token has been revoked"));
         }
-        let (token, claims) = self.access_token(&user, now, now, i64::MAX)?;
+        let (token, claims) = self.access_token(&user, &row.family_id, now, now, i64::MAX)?;
         Metrics::inc(&self.metrics.tokens_refreshed);
         Ok(Issued {
             user,
@@ -287,13 +312,23 @@ impl Gatehouse {
 
     /// Whether `token` works now: an access token that authenticates, or a
     /// refresh token that is neither used, revoked nor expired and whose user
-    /// is active. Database failures are errors; anything else is `false`.
+    /// is active. A used refresh token is a reuse, as at a refresh: its whole
+    /// login is revoked. Database failures are errors; anything else is
+    /// `false`.
     pub async fn token_is_live(&self, token: &str) -> Result<bool> {
         if refresh::looks_valid(token) {
-            let Some(row) = refresh_tokens::by_hash(&self.db, &refresh::hash(token)).await? else {
+            let hash = refresh::hash(token);
+            let Some(row) = refresh_tokens::by_hash(&self.db, &hash).await? else {
                 return Ok(false);
             };
-            if row.used_at.is_some() || row.revoked_at.is_some() || row.expires_at <= self.now() {
+            let now = self.now();
+            if row.used_at.is_some() {
+                return match self.refresh_failure(&hash, now).await {
+                    e @ (Error::Unavailable | Error::Internal(_)) => Err(e),
+                    _ => Ok(false),
+                };
+            }
+            if row.revoked_at.is_some() || row.expires_at <= now {
                 return Ok(false);
             }
             let user = users::by_id(&self.db, row.user_id).await?;
@@ -348,6 +383,7 @@ mod tests {
                 orig_iat: 0,
                 jti: "j".into(),
                 version: 0,
+                session: None,
                 kid: "k".into(),
             },
             user,

@@ -23,6 +23,7 @@ proptest! {
         let kid = crate::auth::keys::kid_of(&kp.public);
         let key = SigningKey { footer: format!("{{\"kid\":\"{kid}\"}}").into_bytes(), kid: kid.clone(), secret: kp.secret };
         let claims = AccessClaims {
+            session: None,
             user_id: 1, username: "alice".into(), issued_at: 1_800_000_000, not_before: 1_800_000_000,
             expires_at: 1_800_000_300, orig_iat: 1_800_000_000, jti: "j".into(), version: 0, kid,
         };

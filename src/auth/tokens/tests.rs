@@ -25,6 +25,7 @@ fn fixture() -> Fixture {
 
 fn claims(now: i64) -> AccessClaims {
     AccessClaims {
+        session: None,
         user_id: 7,
         username: "alice".into(),
         issued_at: now,

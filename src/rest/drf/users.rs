@@ -260,7 +260,9 @@ async fn change(
     } = changes;
     let mut errors = BTreeMap::new();
     if let Some(u) = username.as_deref() {
-        if crate::service::validate::normalize_username(u) != me.user.username {
+        // The same name in another spelling is the same name.
+        let same = |a: &str| crate::service::validate::normalize_username(a).to_lowercase();
+        if same(u) != same(&me.user.username) {
             errors.insert(
                 "username".to_owned(),
                 vec!["The username cannot be changed here.".to_owned()],

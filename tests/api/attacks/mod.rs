@@ -5,6 +5,7 @@
 mod documents;
 mod echo;
 mod limits;
+mod sessions;
 mod shutdown;
 mod slow_clients;
 mod stall;

@@ -179,6 +179,27 @@ async fn verify_accepts_working_tokens_only() {
 }
 
 #[tokio::test]
+async fn verifying_a_used_refresh_token_is_a_reuse_that_ends_its_session() {
+    let app = spawn_app().await;
+    app.sign_up_default("alice").await;
+    let (_, refresh) = app.drf_pair("alice", PASSWORD).await;
+    let reply = app
+        .drf_post("/token/refresh/", json!({ "refresh": refresh }))
+        .await;
+    let successor = reply.expect(200)["refresh"].as_str().unwrap().to_owned();
+    // A thief checks whether the stolen (used) token still works: it does
+    // not, and the check revokes the login, as presenting it to refresh would.
+    assert_token_not_valid(
+        &app.drf_post("/token/verify/", json!({ "token": refresh }))
+            .await,
+    );
+    assert_token_not_valid(
+        &app.drf_post("/token/refresh/", json!({ "refresh": successor }))
+            .await,
+    );
+}
+
+#[tokio::test]
 async fn blacklist_ends_the_session_once() {
     let app = spawn_app().await;
     app.sign_up_default("alice").await;

@@ -350,3 +350,52 @@ async fn a_password_in_an_update_changes_it_and_ends_every_other_session() {
         .await
         .expect(200);
 }
+
+#[tokio::test]
+async fn password_changes_here_are_limited_without_locking_the_login() {
+    let app = spawn_app_with(|c| c.throttle.login_failures_per_account = 3).await;
+    app.drf_create("alice@example.com", "Alice", "Liddell")
+        .await
+        .expect(201);
+    let mut token = app.seed_token("alice@example.com").await;
+    // Refused by the rules: not counted (no hash was computed).
+    for _ in 0..5 {
+        let reply = app
+            .seed_update(
+                Method::PUT,
+                &token,
+                json!({ "user": { "password": "short" } }),
+            )
+            .await;
+        assert!(reply.expect(400)["password"].is_array());
+    }
+    // Accepted ones cost a hash each: three per window, then 429.
+    let passwords = [
+        "first long enough passphrase",
+        "second long enough passphrase",
+        "third long enough passphrase",
+    ];
+    for password in passwords {
+        let reply = app
+            .seed_update(
+                Method::PUT,
+                &token,
+                json!({ "user": { "password": password } }),
+            )
+            .await;
+        token = reply.expect(200)["access"].as_str().unwrap().to_owned();
+    }
+    let reply = app
+        .seed_update(
+            Method::PUT,
+            &token,
+            json!({ "user": { "password": "fourth long passphrase" } }),
+        )
+        .await;
+    assert_eq!(reply.status, 429, "{:#}", reply.body);
+    assert!(reply.header("retry-after").is_some());
+    // The login is not locked by any of it.
+    app.seed_login("alice@example.com", passwords[2])
+        .await
+        .expect(200);
+}
