@@ -87,7 +87,7 @@ statuses! {
     /// Authenticated operations without a body.
     AuthErrors: [401, 500, 503];
     /// `PATCH /api/users/me`.
-    UpdateErrors: [400, 401, 409, 413, 415, 422, 500, 503];
+    UpdateErrors: [400, 401, 409, 413, 415, 422, 429, 500, 503];
     /// `POST /api/users/me/password`.
     PasswordErrors: [400, 401, 413, 415, 422, 429, 500, 503];
     /// `GET /api/users`.
@@ -117,7 +117,10 @@ fn describe(status: u16) -> &'static str {
             "BAD_USER_INPUT: a value breaks a rule (password policy, email format, \
                 page bounds); `fields` holds the message per field."
         }
-        429 => "RATE_LIMITED: too many attempts; retry after the seconds in `Retry-After`.",
+        429 => {
+            "RATE_LIMITED: too many attempts (logins, sign-ups, password or email \
+             changes); retry after the seconds in `Retry-After`."
+        }
         503 => "SERVICE_UNAVAILABLE: the database did not answer in time; retry.",
         _ => "INTERNAL: an unexpected error, logged on the server.",
     }

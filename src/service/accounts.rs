@@ -141,6 +141,13 @@ impl Gatehouse {
         let email = email.map(str::trim);
         if let Some(e) = email {
             validate::email(Field::Email, e)?;
+            // Whether an address is taken is what a sign-up tells too: each
+            // new address asked for is counted, in a bucket of the account's
+            // own with the login limit, so it is no faster a way to ask.
+            if users::key(e) != users::key(&me.user.email) {
+                let bucket = format!("email-change:user:{}", me.user.id);
+                self.login_attempt(bucket, None).await?;
+            }
             if users::login_name_clash(&self.db, None, Some(e), Some(me.user.id))
                 .await?
                 .is_some()

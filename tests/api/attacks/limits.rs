@@ -350,3 +350,34 @@ async fn the_sign_up_window_ends_and_the_address_may_sign_up_again() {
         None
     );
 }
+
+/// The third attack review asked `PATCH /api/users/me` whether 300 addresses
+/// were taken in 0.4 s: new addresses asked for are counted per account.
+#[tokio::test]
+async fn asking_for_new_email_addresses_is_throttled_like_sign_ups() {
+    let app = spawn_app_with(|c| c.throttle.login_failures_per_account = 3).await;
+    app.sign_up_default("kim").await;
+    app.sign_up_default("taken").await;
+    let auth = bearer(&app.rest_login("kim", PASSWORD).await.access);
+    let patch = |email: &str| {
+        app.rest_json(
+            reqwest::Method::PATCH,
+            "/api/users/me",
+            json!({ "email": email }),
+            Some(&auth),
+        )
+    };
+    // Its own address, in any spelling, is no question.
+    for _ in 0..5 {
+        patch("KIM@example.com").await.expect(200);
+    }
+    patch("taken@example.com")
+        .await
+        .expect_error(409, "CONFLICT");
+    patch("new1@example.com").await.expect(200);
+    patch("new2@example.com").await.expect(200);
+    let reply = patch("taken@example.com").await;
+    assert_eq!(reply.status, 429, "{:#}", reply.body);
+    // The login is not locked by it.
+    app.rest_login("kim", PASSWORD).await;
+}
