@@ -108,4 +108,32 @@ on_both_faces! {
             .await
             .refused(Code::TokenInvalid);
     }
+
+    /// The purge deletes the refresh tokens that expired before its cut-off,
+    /// says how many, and leaves live ones alone.
+    #[tokio::test]
+    async fn expired_refresh_tokens_are_purged_and_live_ones_kept<F: Face>() {
+        let app = spawn_app_with(|c| c.refresh_token_ttl = Duration::from_secs(10)).await;
+        F::signed_up(&app, "alice").await;
+        let expired = F::logged_in(&app, "alice").await;
+        F::logged_in(&app, "alice").await;
+        app.state.clock().advance(20);
+        let live = F::logged_in(&app, "alice").await;
+        F::refresh(&app, &expired.refresh)
+            .await
+            .refused(Code::TokenExpired);
+        let purged = app
+            .state
+            .purge_expired_refresh_tokens(app.state.now())
+            .await
+            .expect("the purge runs");
+        assert_eq!(purged, 2, "the two expired refresh tokens are deleted");
+        // Gone, so no longer even known.
+        F::refresh(&app, &expired.refresh)
+            .await
+            .refused(Code::TokenInvalid);
+        F::refresh(&app, &live.refresh)
+            .await
+            .expect("the live login goes on");
+    }
 }
