@@ -21,7 +21,9 @@ use crate::rest;
 use crate::service::State;
 
 pub use middleware::escape_for_log;
-use middleware::{cors, declared_length_limit, default_headers, log_request, new_request_id};
+use middleware::{
+    cors, cross_site_forms, declared_length_limit, default_headers, log_request, new_request_id,
+};
 pub use server::{shutdown_signal, Application};
 
 /// Builds every route over the service.
@@ -34,6 +36,8 @@ pub fn routes(state: State) -> impl Endpoint {
     let drf_prefix = state.config().django_rest_prefix.clone();
     let drf = state.config().django_rest.then_some(drf_prefix.as_str());
     let drf_413: Option<std::sync::Arc<str>> = drf.map(Into::into);
+    let drf_403 = drf_413.clone();
+    let trusted: std::sync::Arc<[String]> = state.config().cors_origins.clone().into();
     let route = rest::mount(Route::new(), max_body, drf)
         .at(
             "/graphql",
@@ -56,6 +60,9 @@ pub fn routes(state: State) -> impl Endpoint {
             !state.config().cors_origins.is_empty(),
             cors(&state.config().cors_origins),
         )
+        // Before CORS: a cross-site form post gets its 403 in the path's
+        // shape whether CORS is on or not.
+        .around(move |next, req| cross_site_forms(next, req, trusted.clone(), drf_403.clone()))
         .around(move |next, req| crate::request::attach(next, req, context.clone()))
         .data(state)
         .data(schema)

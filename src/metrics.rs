@@ -71,7 +71,8 @@ pub struct Metrics {
     pub sign_ups: AtomicU64,
 }
 
-/// The paths metrics are labelled with; anything else is "other".
+/// The paths metrics are labelled with (besides `/docs`, `/graphiql` and the
+/// Django REST face's); anything else is "other".
 const ROUTES: &[&str] = &[
     "/graphql",
     "/schema.graphql",
@@ -90,9 +91,20 @@ const ROUTES: &[&str] = &[
     "/api/openapi.yaml",
 ];
 
-/// The label for a request path.
-pub fn route_label(path: &str) -> &'static str {
+/// The label for a request path; `drf_prefix` is the Django REST face's
+/// prefix when the face is on. The face's paths are labelled as written
+/// relative to its prefix (`login/`, `user/update/`, with or without the
+/// final slash), whatever the prefix.
+pub fn route_label(path: &str, drf_prefix: Option<&str>) -> &'static str {
     if let Some(r) = ROUTES.iter().find(|r| **r == path) {
+        return r;
+    }
+    let drf = drf_prefix.and_then(|prefix| path.strip_prefix(prefix));
+    if let Some(r) = drf.and_then(|rest| {
+        crate::rest::drf::PATHS
+            .iter()
+            .find(|p| **p == rest || p.trim_end_matches('/') == rest)
+    }) {
         return r;
     }
     if path == "/docs" || path.starts_with("/docs/") {
@@ -118,14 +130,15 @@ fn method_label(m: &poem::http::Method) -> &'static str {
 }
 
 impl Metrics {
+    /// Counts a request answered with `status`; `route` is its
+    /// [`route_label`].
     pub fn record_request(
         &self,
         method: &poem::http::Method,
-        path: &str,
+        route: &'static str,
         status: u16,
         took: Duration,
     ) {
-        let route = route_label(path);
         if let Ok(mut m) = self.requests.lock() {
             *m.entry((route, method_label(method), status)).or_default() += 1;
         }
@@ -238,9 +251,27 @@ mod tests {
 
     #[test]
     fn unknown_paths_share_one_label() {
-        assert_eq!(route_label("/api/users/me"), "/api/users/me");
-        assert_eq!(route_label("/docs/swagger-ui.css"), "/docs");
-        assert_eq!(route_label("/wp-admin/../etc/passwd"), "other");
+        assert_eq!(route_label("/api/users/me", None), "/api/users/me");
+        assert_eq!(route_label("/docs/swagger-ui.css", None), "/docs");
+        assert_eq!(route_label("/wp-admin/../etc/passwd", None), "other");
+        assert_eq!(route_label("/wp-admin/../etc/passwd", Some("/")), "other");
+    }
+
+    #[test]
+    fn the_django_rest_paths_are_labelled_relative_to_their_prefix_when_served() {
+        assert_eq!(route_label("/login/", Some("/")), "login/");
+        assert_eq!(route_label("/login", Some("/")), "login/");
+        assert_eq!(route_label("/user/update/", Some("/")), "user/update/");
+        assert_eq!(
+            route_label("/api/v1/token/refresh", Some("/api/v1/")),
+            "token/refresh/"
+        );
+        assert_eq!(route_label("/api/token", Some("/")), "/api/token");
+        // The face off, or the path outside its prefix: as any other path.
+        assert_eq!(route_label("/login/", None), "other");
+        assert_eq!(route_label("/login/", Some("/api/v1/")), "other");
+        assert_eq!(route_label("/login//", Some("/")), "other");
+        assert_eq!(route_label("/user/", Some("/")), "other");
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The middleware every request goes through (besides the request context
 //! and the body deadline): a request id and a log line, security and cache
-//! headers, the `Allow` header of a 405, CORS, and the 413 for a declared
-//! body over the limit.
+//! headers, the `Allow` header of a 405, CORS, the 403 for a cross-site form
+//! post, and the 413 for a declared body over the limit.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use poem::http::{header, HeaderValue, Method, StatusCode};
@@ -75,12 +76,134 @@ pub(super) async fn declared_length_limit<E: Endpoint>(
     Ok(resp)
 }
 
+/// A form that a browser posted from another site is refused with 403, in
+/// the path's error shape, before any work: no account is created and no
+/// login tried on a visitor's behalf by a hostile page (bearer tokens are
+/// never sent by a browser on its own, but sign-up and login need none).
+///
+/// Refused: a request with a body a browser sends without a CORS preflight
+/// (see [`is_preflight_free_body`]) that says it comes from another site:
+/// `Sec-Fetch-Site: cross-site` or `same-site`, or an `Origin` that is
+/// neither this server's own (its host and port are the `Host` header's)
+/// nor one of `GATEHOUSE_CORS_ORIGINS` (`trusted`, which pass whatever
+/// `Sec-Fetch-Site` says), or `Origin: null` (a sandboxed page, a
+/// redirect). Requests with neither header (curl, other servers, old
+/// browsers' same-origin forms) and JSON bodies (which a browser sends
+/// cross-site only after a preflight that CORS answers) pass. `/graphql`
+/// refuses every body but JSON itself (415) and keeps its own answer.
+pub(super) async fn cross_site_forms<E: Endpoint>(
+    next: E,
+    req: Request,
+    trusted: Arc<[String]>,
+    drf_prefix: Option<Arc<str>>,
+) -> poem::Result<Response> {
+    let path = req.uri().path();
+    if path == "/graphql" || !is_cross_site_form(&req, &trusted) {
+        return next.call(req).await.map(IntoResponse::into_response);
+    }
+    tracing::info!("cross-site form post refused");
+    let drf = drf_prefix.is_some_and(|p| rest::drf::is_drf_path(&p, path));
+    let resp = if drf {
+        rest::drf_cross_site_refused()
+    } else if path == "/api" || path.starts_with("/api/") {
+        rest::cross_site_refused(path)
+    } else {
+        let message = "Cross-site form posts are refused.";
+        Json(serde_json::json!({ "code": "FORBIDDEN", "message": message }))
+            .with_status(StatusCode::FORBIDDEN)
+            .into_response()
+    };
+    Ok(resp)
+}
+
+/// Whether `req` is a form a browser posted from another site (see
+/// [`cross_site_forms`]); `trusted` are the CORS origins.
+pub(super) fn is_cross_site_form(req: &Request, trusted: &[String]) -> bool {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || !is_preflight_free_body(req.headers().get(header::CONTENT_TYPE))
+    {
+        return false;
+    }
+    let headers = req.headers();
+    let another_site = headers.get("sec-fetch-site").is_some_and(|v| {
+        let v = v.as_bytes().trim_ascii();
+        v.eq_ignore_ascii_case(b"cross-site") || v.eq_ignore_ascii_case(b"same-site")
+    });
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return another_site;
+    };
+    let Ok(origin) = origin.to_str().map(str::trim) else {
+        return true;
+    };
+    if origin != "null" && trusted.iter().any(|t| t.eq_ignore_ascii_case(origin)) {
+        return false;
+    }
+    if another_site || origin == "null" {
+        return true;
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()));
+    !host.is_some_and(|host| is_own_origin(origin, host))
+}
+
+/// Whether a body of this `Content-Type` goes cross-site without a CORS
+/// preflight (the Fetch standard's CORS-safelisted types, as an HTML form
+/// or `fetch(…, {mode: "no-cors"})` sends them): form-encoded, multipart,
+/// plain text, or none at all (a `Blob` without a type).
+pub(super) fn is_preflight_free_body(content_type: Option<&HeaderValue>) -> bool {
+    let Some(content_type) = content_type else {
+        return true;
+    };
+    let Ok(content_type) = content_type.to_str() else {
+        return false;
+    };
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    [
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+        "text/plain",
+    ]
+    .iter()
+    .any(|t| essence.eq_ignore_ascii_case(t))
+}
+
+/// Whether `origin` (`scheme://host[:port]`) is the origin of a server
+/// reached as `host` (the `Host` header's `host[:port]`); a default port
+/// (80 for http, 443 for https) may be written or not on either side.
+pub(super) fn is_own_origin(origin: &str, host: &str) -> bool {
+    let Some((scheme, authority)) = origin.split_once("://") else {
+        return false;
+    };
+    let default_port = if scheme.eq_ignore_ascii_case("http") {
+        ":80"
+    } else if scheme.eq_ignore_ascii_case("https") {
+        ":443"
+    } else {
+        return false;
+    };
+    if authority.is_empty() || authority.contains(['/', '?', '#', '@', ' ']) {
+        return false;
+    }
+    let normal = |a: &str| {
+        let a = a.trim().to_ascii_lowercase();
+        match a.strip_suffix(default_port) {
+            Some(bare) => bare.to_owned(),
+            None => a,
+        }
+    };
+    normal(authority) == normal(host)
+}
+
 /// CORS for the configured origins only (never echo-any). Credentials are
-/// bearer tokens in a header, not cookies, so none are allowed.
+/// bearer tokens in a header, not cookies, so none are allowed. The methods
+/// are those the faces answer with a body: `PUT` for the Django REST face's
+/// `user/update/`.
 pub(super) fn cors(origins: &[String]) -> Cors {
     Cors::new()
         .allow_origins(origins.iter().map(String::as_str))
-        .allow_methods([Method::GET, Method::POST, Method::PATCH])
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH])
         .allow_headers(["authorization", "content-type"])
         .allow_credentials(false)
         .max_age(600)
@@ -138,9 +261,14 @@ pub(super) async fn log_request<E: Endpoint>(
     if let Ok(v) = poem::http::HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("x-request-id", v);
     }
+    let config = state.config();
+    let drf = config
+        .django_rest
+        .then_some(config.django_rest_prefix.as_str());
+    let route = crate::metrics::route_label(&path, drf);
     state
         .metrics()
-        .record_request(&method, &path, status.as_u16(), took);
+        .record_request(&method, route, status.as_u16(), took);
     let latency_ms = took.as_secs_f64() * 1000.0;
     let _entered = span.enter();
     if status.is_server_error() {

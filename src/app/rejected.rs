@@ -77,7 +77,9 @@ impl<T> Observed<T> {
 fn report(state: &State, status: u16, took: Duration) {
     // Not a method any client sends: counted as method `other`.
     let method = Method::from_bytes(b"UNPARSED").unwrap_or_default();
-    state.metrics().record_request(&method, "", status, took);
+    state
+        .metrics()
+        .record_request(&method, "other", status, took);
     let latency_ms = took.as_secs_f64() * 1000.0;
     let span = tracing::info_span!("request", request_id = %super::new_request_id());
     let _entered = span.enter();

@@ -1,10 +1,12 @@
 //! What stands in front of every REST operation: a body-size limit, a
-//! refusal of repeated parameters, and the conversion of transport errors
-//! (unparsable bodies, wrong content types, unknown paths) into the
-//! documented JSON shapes instead of poem's plain text. Error messages never
-//! repeat a submitted value (it may be a password).
+//! refusal of repeated parameters and of forms that are not UTF-8, and the
+//! conversion of transport errors (unparsable bodies, wrong content types,
+//! unknown paths) into the documented JSON shapes instead of poem's plain
+//! text. Error messages never repeat a submitted value (it may be a
+//! password). The 403 for a cross-site form post (refused earlier, by the
+//! application's middleware) is shaped here too.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use poem::error::ReadBodyError;
@@ -15,6 +17,9 @@ use poem_openapi::error::{ContentTypeError, ParseParamError, ParseRequestPayload
 use super::error::{self, ErrorBody};
 use super::oauth::OAuthProblem;
 use crate::json_shape::{inspect_json, JsonShape};
+
+mod form;
+use form::{form_problem, FormProblem};
 
 /// The OAuth endpoints answer errors in RFC 6749's shape, even for requests
 /// that never reach the operation.
@@ -124,7 +129,8 @@ fn client_message(shape: Shape, e: &poem::Error) -> String {
         return format!("The request body is invalid: {}", without_values(&p.reason));
     }
     if let Some(p) = e.downcast_ref::<ParseParamError>() {
-        return format!("The parameter `{}` is invalid: {}", p.name, p.reason);
+        let reason = without_values(&p.reason);
+        return format!("The parameter `{}` is invalid: {reason}", p.name);
     }
     if e.is::<ContentTypeError>() {
         let wanted = match shape {
@@ -135,30 +141,107 @@ fn client_message(shape: Shape, e: &poem::Error) -> String {
         };
         return format!("Unsupported Content-Type: send the body as {wanted}.");
     }
-    e.to_string()
+    without_values(&e.to_string())
 }
 
-/// poem-openapi's parse messages quote what they could not parse: `found
-/// <the value>` (a JSON value of the wrong type) and `unknown field `<the
-/// name>``. Neither is repeated to the client: the value is dropped, and a
-/// name is kept only when it is a short plain identifier.
+/// Parse messages quote what they could not parse; none of it is repeated
+/// to the client:
+///
+/// - poem-openapi's `Expected input type "T", found <value>.`: the value is
+///   dropped (and the propagated context with it: the value may contain
+///   anything, including text that looks like that context);
+/// - serde's `invalid type: <kind> <value>, expected …` and `invalid value:
+///   …` (serde_urlencoded's and serde_json's messages; `string "…"`,
+///   ``integer `5` ``, ``boolean `true` ``…): the kind is kept, the value
+///   dropped;
+/// - serde's ``unknown variant `<value>`, expected …``: the value dropped;
+/// - ``unknown field `<name>` `` (poem-openapi's and serde's): the name is
+///   kept only when it is a short plain identifier.
+///
+/// Each quoted part is cut up to the *last* `, expected ` (or the end of
+/// the message): whatever the value holds comes before it.
 fn without_values(reason: &str) -> String {
     let mut out = reason.to_owned();
     if let Some(at) = out.find(", found ") {
-        // `Expected input type "T", found <value>. (occurred while parsing "U")…`:
-        // the propagated context is lost with the value, which may contain
-        // anything, including text that looks like that context.
         out.truncate(at);
         out.push('.');
     }
+    let mut from = 0;
+    while let Some((start, prefix)) = first_of(&out[from..], &["invalid type: ", "invalid value: "])
+    {
+        let start = from + start;
+        let value_at = start + prefix.len();
+        let end = out[value_at..]
+            .rfind(", expected ")
+            .map_or(out.len(), |e| value_at + e);
+        let said = &out[value_at..end];
+        let kind = UNEXPECTED_KINDS.iter().find(|k| {
+            said.strip_prefix(**k)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
+        });
+        let replacement = match kind {
+            Some(kind) => format!("{prefix}{kind}"),
+            None => prefix.trim_end_matches([':', ' ']).to_owned(),
+        };
+        out.replace_range(start..end, &replacement);
+        from = start + replacement.len();
+    }
+    const VARIANT: &str = "unknown variant ";
+    if let Some(start) = out.find(VARIANT) {
+        let value_at = start + VARIANT.len();
+        let end = out[value_at..]
+            .rfind(", expected ")
+            .map_or(out.len(), |e| value_at + e);
+        out.replace_range(start..end, "unknown variant");
+    }
     const UNKNOWN: &str = "unknown field `";
-    if let (Some(start), Some(end)) = (out.find(UNKNOWN), out.rfind("`.")) {
+    if let Some(start) = out.find(UNKNOWN) {
         let name_at = start + UNKNOWN.len();
-        if end >= name_at && !is_plain_name(&out[name_at..end]) {
-            out.replace_range(start.., "an unknown field.");
+        let tail = &out[name_at..];
+        // serde: ``unknown field `x`, expected …`` or ``…`, there are no
+        // fields``; poem-openapi: ``unknown field `x`.``
+        let name_end = tail
+            .rfind("`, expected ")
+            .or_else(|| tail.rfind("`, there are no fields"))
+            .or_else(|| tail.rfind("`."));
+        match name_end {
+            Some(e) if is_plain_name(&tail[..e]) => {}
+            Some(e) if tail[e..].starts_with("`.") => {
+                out.replace_range(start.., "an unknown field.");
+            }
+            Some(e) => out.replace_range(start..name_at + e + 1, "an unknown field"),
+            None => out.replace_range(start.., "an unknown field."),
         }
     }
     out
+}
+
+/// What serde's `Unexpected` says a value was, before the value itself.
+const UNEXPECTED_KINDS: [&str; 16] = [
+    "boolean",
+    "integer",
+    "floating point",
+    "character",
+    "string",
+    "byte array",
+    "unit value",
+    "Option value",
+    "newtype struct",
+    "sequence",
+    "map",
+    "enum",
+    "unit variant",
+    "newtype variant",
+    "tuple variant",
+    "struct variant",
+];
+
+/// The first of `needles` to occur in `haystack`: where, and which.
+fn first_of<'a>(haystack: &str, needles: &[&'a str]) -> Option<(usize, &'a str)> {
+    needles
+        .iter()
+        .filter_map(|n| haystack.find(n).map(|at| (at, *n)))
+        .min_by_key(|(at, _)| *at)
 }
 
 /// A parameter name that may be repeated back: short, ASCII letters,
@@ -173,12 +256,27 @@ fn is_plain_name(name: &str) -> bool {
 /// What is wrong with a body before poem-openapi reads it: a parameter sent
 /// twice (a JSON object with a repeated key, a form with a repeated name:
 /// RFC 6749 section 3.1 forbids repeats, and a JSON parser would silently
-/// keep the last one), or a JSON body that is not an object. `None` when the
-/// body is fine or not of these types (poem-openapi reports the rest).
+/// keep the last one), a form name or value that is not UTF-8 once decoded
+/// (a form parser would replace the bytes with U+FFFD, making `caf%E9` and
+/// `caf%FF` one password), or a JSON body that is not an object. `None` when
+/// the body is fine or not of these types (poem-openapi reports the rest).
 fn body_problem(content_type: Option<&str>, body: &[u8]) -> Option<String> {
     let essence = content_type?.split(';').next()?.trim().to_ascii_lowercase();
     let repeated = if essence == "application/x-www-form-urlencoded" {
-        repeated_form_name(body)
+        match form_problem(body)? {
+            FormProblem::Repeated(name) => Some(name),
+            FormProblem::NotUtf8(Some(name)) if is_plain_name(&name) => {
+                return Some(format!(
+                    "The parameter `{name}` is not valid UTF-8: percent-encode the UTF-8 bytes of each name and value."
+                ))
+            }
+            FormProblem::NotUtf8(_) => {
+                return Some(
+                    "A parameter is not valid UTF-8: percent-encode the UTF-8 bytes of each name and value."
+                        .to_owned(),
+                )
+            }
+        }
     } else if essence == "application/json" || essence.ends_with("+json") {
         match inspect_json(body) {
             JsonShape::Object => None,
@@ -197,48 +295,6 @@ fn body_problem(content_type: Option<&str>, body: &[u8]) -> Option<String> {
     } else {
         "A parameter is repeated: send each parameter once.".to_owned()
     })
-}
-
-/// The first name that occurs twice in a form-encoded body, decoded.
-fn repeated_form_name(body: &[u8]) -> Option<String> {
-    let mut seen = HashSet::new();
-    for pair in body.split(|b| *b == b'&') {
-        let name = pair.split(|b| *b == b'=').next().unwrap_or_default();
-        if name.is_empty() {
-            continue;
-        }
-        let name = form_decode(name);
-        if !seen.insert(name.clone()) {
-            return Some(String::from_utf8_lossy(&name).into_owned());
-        }
-    }
-    None
-}
-
-/// `application/x-www-form-urlencoded` decoding of one name: `+` is a
-/// space, `%XX` a byte; a stray `%` stays as it is.
-fn form_decode(raw: &[u8]) -> Vec<u8> {
-    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-    let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        match raw[i] {
-            b'+' => out.push(b' '),
-            b'%' => match (
-                raw.get(i + 1).and_then(|b| hex(*b)),
-                raw.get(i + 2).and_then(|b| hex(*b)),
-            ) {
-                (Some(hi), Some(lo)) => {
-                    out.push(hi << 4 | lo);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    out
 }
 
 fn render(shape: Shape, status: StatusCode, message: String) -> Response {
@@ -261,6 +317,7 @@ fn render(shape: Shape, status: StatusCode, message: String) -> Response {
 /// The code of an error the service never saw, by its status.
 fn code_for(status: StatusCode) -> &'static str {
     match status {
+        StatusCode::FORBIDDEN => "FORBIDDEN",
         StatusCode::NOT_FOUND => "NOT_FOUND",
         StatusCode::METHOD_NOT_ALLOWED => "METHOD_NOT_ALLOWED",
         StatusCode::PAYLOAD_TOO_LARGE => "PAYLOAD_TOO_LARGE",
@@ -278,42 +335,21 @@ pub fn payload_too_large(shape: Shape, limit: usize) -> Response {
     render(shape, StatusCode::PAYLOAD_TOO_LARGE, message)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn repeated_form_names_are_found_after_decoding() {
-        assert_eq!(repeated_form_name(b"a=1&b=2"), None);
-        assert_eq!(repeated_form_name(b"a=1&a=2"), Some("a".into()));
-        assert_eq!(
-            repeated_form_name(b"user%6Eame=x&username=y"),
-            Some("username".into())
-        );
-        assert_eq!(repeated_form_name(b"a+b=1&a%20b"), Some("a b".into()));
-        assert_eq!(repeated_form_name(b"a=1&&b=2&"), None);
-        assert_eq!(repeated_form_name(b"%=1&%zz=2&%z"), None);
-        assert_eq!(repeated_form_name(b"%=1&%"), Some("%".into()));
-    }
-
-    #[test]
-    fn parse_messages_lose_the_values_they_quote() {
-        let m = without_values(
-            r#"Expected input type "string", found ["hunter2"]. (occurred while parsing "TokenParams")"#,
-        );
-        assert_eq!(m, r#"Expected input type "string"."#);
-        let m = without_values(r#"failed to parse "SignUpRequest": unknown field `hunter2 x`."#);
-        assert!(!m.contains("hunter2"), "{m}");
-        let m = without_values(r#"failed to parse "SignUpRequest": unknown field `nickname`."#);
-        assert!(m.contains("`nickname`"), "{m}");
-    }
-
-    #[test]
-    fn only_the_three_token_endpoints_use_the_oauth_shape() {
-        assert!(is_oauth_path("/api/token"));
-        assert!(is_oauth_path("/api/token/revoke/"));
-        assert!(is_oauth_path("/api/token/introspect"));
-        assert!(!is_oauth_path("/api/tokens"));
-        assert!(!is_oauth_path("/api/users/me"));
-    }
+/// The 403 for a form a browser posted from another site (refused by the
+/// application's middleware before any work), in `shape`: the Django REST
+/// face words it as Django's CSRF check does (`CSRF Failed: …`), without
+/// repeating the origin.
+pub fn cross_site_refused(shape: Shape) -> Response {
+    let message = match shape {
+        Shape::Drf => {
+            "CSRF Failed: Origin checking failed - the request's origin does not match any trusted origins."
+        }
+        Shape::OAuth | Shape::Problem => {
+            "Cross-site form posts are refused: a browser may post a form here only from this server's own origin or from an origin in GATEHOUSE_CORS_ORIGINS."
+        }
+    };
+    render(shape, StatusCode::FORBIDDEN, message.to_owned())
 }
+
+#[cfg(test)]
+mod tests;

@@ -92,6 +92,18 @@ pub fn drf_payload_too_large(limit: usize) -> Response {
     guard::payload_too_large(guard::Shape::Drf, limit)
 }
 
+/// The 403 for a cross-site form post to a path under `/api`, in that
+/// endpoint's error shape (OAuth's `invalid_request` on the token endpoints).
+pub fn cross_site_refused(path: &str) -> Response {
+    guard::cross_site_refused(guard::api_shape(path))
+}
+
+/// The same 403 in the Django REST compatibility face's shape (`{"detail":
+/// "CSRF Failed: …"}`).
+pub fn drf_cross_site_refused() -> Response {
+    guard::cross_site_refused(guard::Shape::Drf)
+}
+
 /// Adds the REST API, its spec and Swagger UI to `route`, and the Django REST
 /// compatibility face under `drf_prefix` if given. `max_body_bytes` bounds
 /// every request body of both.

@@ -1,7 +1,7 @@
-//! Transport hygiene on every face: CORS only for configured origins, no
-//! caching of responses that carry tokens, nosniff everywhere, repeated
-//! parameters refused, submitted values never echoed, 413 before
-//! `100 Continue`.
+//! Transport hygiene on every face: no caching of responses that carry
+//! tokens, nosniff everywhere, repeated parameters and forms that are not
+//! UTF-8 refused, submitted values never echoed, 413 before `100 Continue`.
+//! (CORS and cross-site forms: `csrf.rs`.)
 
 use reqwest::Method;
 use serde_json::json;
@@ -9,74 +9,9 @@ use serde_json::json;
 use crate::graphql::client::*;
 use crate::helpers::*;
 
-async fn preflight(app: &TestApp, origin: &str) -> reqwest::Response {
-    app.client
-        .request(Method::OPTIONS, app.url("/graphql"))
-        .header("origin", origin)
-        .header("access-control-request-method", "POST")
-        .header(
-            "access-control-request-headers",
-            "authorization, content-type",
-        )
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn post_from(app: &TestApp, origin: &str) -> reqwest::Response {
-    app.client
-        .post(app.url("/graphql"))
-        .header("origin", origin)
-        .json(&json!({ "query": "{ __typename }" }))
-        .send()
-        .await
-        .unwrap()
-}
-
 /// The value of the header `name`, if there is one.
 fn header<'a>(resp: &'a reqwest::Response, name: &str) -> Option<&'a str> {
     resp.headers().get(name).map(|v| v.to_str().unwrap())
-}
-
-#[tokio::test]
-async fn cors_is_off_unless_origins_are_configured() {
-    let app = spawn_app().await;
-    let resp = post_from(&app, "https://evil.example").await;
-    assert!(resp.headers().get("access-control-allow-origin").is_none());
-    let pre = preflight(&app, "https://evil.example").await;
-    assert!(pre.headers().get("access-control-allow-origin").is_none());
-}
-
-#[tokio::test]
-async fn cors_allows_exactly_the_configured_origins() {
-    let app = spawn_app_with(|c| c.cors_origins = vec!["https://app.example".into()]).await;
-    let ok = preflight(&app, "https://app.example").await;
-    assert_eq!(
-        ok.headers().get("access-control-allow-origin").unwrap(),
-        "https://app.example"
-    );
-    assert!(ok
-        .headers()
-        .get("access-control-allow-credentials")
-        .is_none());
-    let evil = preflight(&app, "https://evil.example").await;
-    assert!(evil.headers().get("access-control-allow-origin").is_none());
-    let post = post_from(&app, "https://app.example").await;
-    assert_eq!(
-        post.headers().get("access-control-allow-origin").unwrap(),
-        "https://app.example"
-    );
-}
-
-#[test]
-fn a_wildcard_or_malformed_cors_origin_is_a_configuration_error() {
-    for bad in ["*", "app.example", "https://app.example/path"] {
-        let err = gatehouse::config::Config::from_lookup(|k| {
-            (k == "GATEHOUSE_CORS_ORIGINS").then(|| bad.to_owned())
-        })
-        .unwrap_err();
-        assert_eq!(err.name, "GATEHOUSE_CORS_ORIGINS", "{bad}");
-    }
 }
 
 #[tokio::test]
@@ -392,4 +327,61 @@ async fn a_declared_body_over_the_limit_gets_413_before_100_continue() {
         response.starts_with("HTTP/1.1 100 Continue"),
         "{response:?}"
     );
+}
+
+/// serde's own messages quote the value they could not read (`invalid type:
+/// string "…"`); no face repeats it.
+#[tokio::test]
+async fn serde_messages_never_repeat_the_submitted_value() {
+    let app = spawn_app().await;
+    app.rest_sign_up_default("alice").await;
+    let (access, _) = app.drf_pair("alice", PASSWORD).await;
+    const SECRET: &str = "Hunter2-Secret-Pass";
+    for (method, path, body) in [
+        (
+            Method::PUT,
+            "/user/update/",
+            format!(r#"user={{"password":"{SECRET}"}}"#),
+        ),
+        (Method::PATCH, "/user/update/", format!("user={SECRET}")),
+        (Method::POST, "/api/token", format!("grant_type={SECRET}")),
+    ] {
+        let req = app.rest(method.clone(), path, Some(&bearer(&access)));
+        let reply = app.send(req.header("content-type", FORM).body(body)).await;
+        assert_eq!(reply.status, 400, "{method} {path}: {:#}", reply.body);
+        assert!(!reply.body.to_string().contains(SECRET), "{:#}", reply.body);
+    }
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// A form's bytes are percent-decoded as UTF-8 or refused: `caf%E9` is not
+/// `caf%FF`, nor the U+FFFD a lossy decoder makes of both.
+#[tokio::test]
+async fn a_form_that_is_not_utf8_is_refused_in_each_paths_shape() {
+    let app = spawn_app().await;
+    let password = "correct horse caf\u{fffd}";
+    app.rest_sign_up("alice", "alice@example.com", password)
+        .await
+        .expect(201);
+    let form = |path: &str, body: &str| {
+        let req = app
+            .rest(Method::POST, path, None)
+            .header("content-type", FORM);
+        app.send(req.body(body.to_owned()))
+    };
+    let grant = "grant_type=password&username=alice&password=correct+horse+caf";
+    for byte in ["%E9", "%FF"] {
+        let reply = form("/api/token", &format!("{grant}{byte}")).await;
+        let said = reply.expect_oauth(400, "invalid_request")["error_description"].to_string();
+        assert!(said.contains("`password` is not valid UTF-8"), "{said}");
+    }
+    let sign_up = "email=bob%40example.com&password=caf%E9+caf%E9+caf%E9";
+    let reply = form("/user/create/", sign_up).await;
+    assert!(reply.expect(400)["detail"].to_string().contains("UTF-8"));
+    let sign_up = sign_up.replace("%E9", "%C3%A9");
+    form("/user/create/", &sign_up).await.expect(201);
+    form("/api/token", &format!("{grant}%EF%BF%BD"))
+        .await
+        .expect(200);
 }

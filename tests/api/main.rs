@@ -19,6 +19,7 @@ mod rest;
 
 mod abuse;
 mod attacks;
+mod csrf;
 mod forwarded;
 mod hygiene;
 mod keys;

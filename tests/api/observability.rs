@@ -101,3 +101,50 @@ async fn metrics_count_requests_logins_tokens_and_pool_use() {
     }
     assert!(!text.contains("/no/such/path"));
 }
+
+/// The Django REST face's paths are counted under their own labels (as
+/// written relative to the face's prefix), not with the 404s as "other".
+#[tokio::test]
+async fn metrics_label_the_django_rest_paths() {
+    for prefix in ["/", "/api/v1/"] {
+        let app = spawn_app_with(|c| c.django_rest_prefix = prefix.into()).await;
+        let bad = json!({ "username": "nobody", "password": "wrong one here" });
+        for path in ["login/", "login"] {
+            let resp = app
+                .client
+                .post(app.url(&format!("{prefix}{path}")))
+                .json(&bad)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 401, "{prefix}{path}");
+        }
+        let resp = app
+            .client
+            .get(app.url(&format!("{prefix}user/update/")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 401);
+        let text = app
+            .client
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for line in [
+            "gatehouse_http_requests_total{route=\"login/\",method=\"POST\",status=\"401\"} 2",
+            "gatehouse_http_requests_total{route=\"user/update/\",method=\"GET\",status=\"401\"} 1",
+            "gatehouse_http_request_duration_seconds_count{route=\"login/\"} 2",
+        ] {
+            assert!(
+                text.contains(line),
+                "{prefix}: missing `{line}` in:\n{text}"
+            );
+        }
+        assert!(!text.contains("route=\"other\""), "{prefix}:\n{text}");
+    }
+}
