@@ -93,12 +93,18 @@ pub(super) async fn declared_length_limit<E: Endpoint>(
 /// refuses every body but JSON itself (415) and keeps its own answer.
 pub(super) async fn cross_site_forms<E: Endpoint>(
     next: E,
-    req: Request,
+    mut req: Request,
     trusted: Arc<[String]>,
     drf_prefix: Option<Arc<str>>,
 ) -> poem::Result<Response> {
     let path = req.uri().path();
     if path == "/graphql" || !is_cross_site_form(&req, &trusted) {
+        // A browser sends `Origin` on its own pages' POSTs too (GraphiQL,
+        // Swagger UI); the CORS layer would refuse the server's own origin
+        // when it is not listed. A same-origin request needs no CORS.
+        if is_same_origin(&req) {
+            req.headers_mut().remove(header::ORIGIN);
+        }
         return next.call(req).await.map(IntoResponse::into_response);
     }
     tracing::info!("cross-site form post refused");
@@ -146,6 +152,15 @@ pub(super) fn is_cross_site_form(req: &Request, trusted: &[String]) -> bool {
         .and_then(|h| h.to_str().ok())
         .or_else(|| req.uri().authority().map(|a| a.as_str()));
     !host.is_some_and(|host| is_own_origin(origin, host))
+}
+
+/// Whether the request's `Origin` is this server's own (see
+/// [`is_own_origin`]).
+fn is_same_origin(req: &Request) -> bool {
+    let headers = req.headers();
+    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    matches!((origin, host), (Some(o), Some(h)) if is_own_origin(o.trim(), h))
 }
 
 /// Whether a body of this `Content-Type` goes cross-site without a CORS

@@ -387,3 +387,39 @@ async fn graphql_keeps_refusing_forms_itself() {
         );
     }
 }
+
+/// The server's own pages (GraphiQL, Swagger UI) post with their own
+/// `Origin`: with CORS on for other origins, they are not refused.
+#[tokio::test]
+async fn with_cors_on_the_servers_own_pages_still_post() {
+    let app = spawn_app_with(|c| c.cors_origins = vec![APP.into()]).await;
+    let own = app.address.clone();
+    let reply = app
+        .client
+        .post(app.url("/graphql"))
+        .header("origin", &own)
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let reply = app
+        .client
+        .post(app.url("/api/users"))
+        .header("origin", &own)
+        .json(&json!({ "username": "own", "email": "own@example.com", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 201);
+    // Another origin is still refused by CORS.
+    let reply = app
+        .client
+        .post(app.url("/graphql"))
+        .header("origin", "https://evil.example")
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 403);
+}
