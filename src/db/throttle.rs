@@ -29,6 +29,11 @@ pub async fn take(
     if buckets.is_empty() {
         return Ok(Vec::new());
     }
+    // Rows are locked in the order of VALUES: always by name, as
+    // `settle_success` locks them, so two statements over the same buckets
+    // never wait on each other in a cycle (PostgreSQL found that deadlock).
+    let mut sorted = buckets.to_vec();
+    sorted.sort_unstable();
     let values: Vec<String> = (0..buckets.len())
         .map(|i| format!("(${}, $1, 1)", i + 3))
         .collect();
@@ -42,7 +47,7 @@ pub async fn take(
     );
     let rows: Vec<(String, i64, i64)> = with_pool!(db, write, |p| {
         let mut q = sqlx::query_as(&sql).bind(now).bind(window_began_after);
-        for b in buckets {
+        for b in &sorted {
             q = q.bind(*b);
         }
         q.fetch_all(p).await
@@ -64,16 +69,28 @@ pub async fn take(
 
 /// After a successful login, in one statement: the account's count goes to
 /// zero (its failures are forgotten) and the address gets its one hit back.
+///
+/// PostgreSQL locks the rows first, by name (as `take` does), so a login
+/// settling and another counting never deadlock; SQLite has one writer.
 pub async fn settle_success(db: &Db, account: &str, address: Option<&str>) -> Result<()> {
-    with_pool!(db, write, |p| sqlx::query(
-        "UPDATE throttle SET hits = CASE WHEN bucket = $1 THEN 0 ELSE hits - 1 END \
-         WHERE (bucket = $1 OR bucket = $2) AND hits > 0"
-    )
-    .bind(account)
-    .bind(address)
-    .execute(p)
-    .await
-    .map(|_| ()))?;
+    let sql = match db {
+        Db::Sqlite(_) => {
+            "UPDATE throttle SET hits = CASE WHEN bucket = $1 THEN 0 ELSE hits - 1 END \
+             WHERE (bucket = $1 OR bucket = $2) AND hits > 0"
+        }
+        Db::Postgres(_) => {
+            "UPDATE throttle SET hits = CASE WHEN throttle.bucket = $1 THEN 0 ELSE throttle.hits - 1 END \
+             FROM (SELECT bucket FROM throttle WHERE (bucket = $1 OR bucket = $2) AND hits > 0 \
+                   ORDER BY bucket FOR UPDATE) AS locked \
+             WHERE throttle.bucket = locked.bucket AND throttle.hits > 0"
+        }
+    };
+    with_pool!(db, write, |p| sqlx::query(sql)
+        .bind(account)
+        .bind(address)
+        .execute(p)
+        .await
+        .map(|_| ()))?;
     Ok(())
 }
 

@@ -166,6 +166,19 @@ impl Gatehouse {
         let hash = match password {
             None => None,
             Some(new) => {
+                // Without the old password, the caller's login must still go
+                // on: an access token outliving its ended session (logged
+                // out, reused) must not start a new one.
+                let live = match me.claims.session.as_deref() {
+                    Some(session) => {
+                        crate::db::refresh_tokens::family_is_live(&self.db, session, self.now())
+                            .await?
+                    }
+                    None => false,
+                };
+                if !live {
+                    return Err(Error::TokenInvalid("the session has ended"));
+                }
                 validate::password(
                     Field::Password,
                     new.expose_secret(),

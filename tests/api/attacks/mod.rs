@@ -9,3 +9,4 @@ mod sessions;
 mod shutdown;
 mod slow_clients;
 mod stall;
+mod throttle_locks;

@@ -119,3 +119,45 @@ async fn keep_alive_does_not_renew_an_ended_session() {
     let renewed = renewed["data"]["refreshToken"]["token"].as_str().unwrap();
     assert_no_errors(&app.keep_alive(renewed).await);
 }
+
+/// The second review: an access token outliving its ended session changed
+/// the password through the Django REST face (which asks for no old
+/// password) and so started a new session.
+#[tokio::test]
+async fn an_ended_sessions_access_token_cannot_change_the_password() {
+    let app = spawn_app().await;
+    app.sign_up_default("lena").await;
+    let reply = app
+        .rest_json(
+            Method::POST,
+            "/login/",
+            json!({ "username": "lena", "password": PASSWORD }),
+            None,
+        )
+        .await;
+    let pair = reply.expect(200).clone();
+    let (access, refresh) = (
+        pair["access"].as_str().unwrap(),
+        pair["refresh"].as_str().unwrap(),
+    );
+    app.rest_json(
+        Method::POST,
+        "/token/blacklist/",
+        json!({ "refresh": refresh }),
+        None,
+    )
+    .await
+    .expect(200);
+    let reply = app
+        .rest_json(
+            Method::PUT,
+            "/user/update/",
+            json!({ "user": { "password": "a much longer passphrase indeed" } }),
+            Some(&bearer(access)),
+        )
+        .await;
+    assert_eq!(reply.status, 401, "{:#}", reply.body);
+    assert_eq!(reply.body["code"], "token_not_valid");
+    // Nothing changed: the password is the old one.
+    app.rest_login("lena", PASSWORD).await;
+}
