@@ -19,6 +19,7 @@ mod rest;
 
 mod abuse;
 mod attacks;
+mod cors;
 mod csrf;
 mod forwarded;
 mod hygiene;
