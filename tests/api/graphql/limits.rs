@@ -63,3 +63,31 @@ async fn the_full_introspection_query_still_works_under_the_limits() {
     assert_no_errors(&body);
     assert!(body["data"]["__schema"]["types"].as_array().unwrap().len() > 10);
 }
+
+/// The limits are the configured ones, not the defaults (mutation testing:
+/// the service handing the defaults to the face failed no test).
+#[tokio::test]
+async fn configured_limits_are_the_ones_applied() {
+    let app = spawn_app_with(|c| {
+        c.graphql_limits.max_depth = 3;
+        c.graphql_limits.max_aliases = 2;
+    })
+    .await;
+    let deep = format!("{{ {}__typename{} }}", "me { ".repeat(4), " }".repeat(4));
+    assert_eq!(
+        error_code(&app.graphql(&deep, json!({}), None).await),
+        Some("QUERY_TOO_DEEP")
+    );
+    let body = app
+        .graphql(
+            "{ a: __typename b: __typename c: __typename }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("TOO_MANY_ALIASES"));
+    let body = app
+        .graphql("{ a: __typename b: __typename }", json!({}), None)
+        .await;
+    assert_no_errors(&body);
+}
