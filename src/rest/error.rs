@@ -80,6 +80,8 @@ macro_rules! statuses {
         }
     )*};
 }
+// The Django REST face declares its operations' statuses the same way.
+pub(crate) use statuses;
 
 statuses! {
     /// `POST /api/users`.
@@ -221,8 +223,10 @@ impl<S> From<Problem<S>> for poem::Error {
     }
 }
 
-/// The headers documented with an error status.
-fn headers_of(status: u16) -> Vec<MetaHeader> {
+/// The headers documented with an error status: on a 401 the
+/// `WWW-Authenticate` challenge (described by `challenge`), on a 429
+/// `Retry-After`. The Django REST face documents its own with it.
+pub(crate) fn documented_headers(status: u16, challenge: &str) -> Vec<MetaHeader> {
     let header = |name: &str, description: &str| MetaHeader {
         // Upper case, as poem-openapi writes the other response headers.
         name: name.to_owned(),
@@ -232,11 +236,7 @@ fn headers_of(status: u16) -> Vec<MetaHeader> {
         schema: String::schema_ref(),
     };
     match status {
-        401 => vec![header(
-            "WWW-AUTHENTICATE",
-            "`Bearer realm=\"gatehouse\"`, with `error=\"invalid_token\"` \
-             and an `error_description` when a token was presented.",
-        )],
+        401 => vec![header("WWW-AUTHENTICATE", challenge)],
         429 => vec![header(
             "RETRY-AFTER",
             "Seconds to wait before trying again.",
@@ -244,6 +244,10 @@ fn headers_of(status: u16) -> Vec<MetaHeader> {
         _ => Vec::new(),
     }
 }
+
+/// REST's challenge, as `documented_headers` describes it.
+const CHALLENGE_DOC: &str = "`Bearer realm=\"gatehouse\"`, with `error=\"invalid_token\"` \
+     and an `error_description` when a token was presented.";
 
 impl<S: Statuses> ApiResponse for Problem<S> {
     fn meta() -> MetaResponses {
@@ -257,7 +261,7 @@ impl<S: Statuses> ApiResponse for Problem<S> {
                     content_type: Json::<ErrorBody>::CONTENT_TYPE,
                     schema: ErrorBody::schema_ref(),
                 }],
-                headers: headers_of(status),
+                headers: documented_headers(status, CHALLENGE_DOC),
             })
             .collect();
         MetaResponses { responses }

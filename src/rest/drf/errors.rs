@@ -13,14 +13,14 @@ use poem::http::{header, HeaderValue, StatusCode};
 use poem::{IntoResponse, Response};
 use poem_openapi::payload::{Json, Payload as _};
 use poem_openapi::registry::{
-    MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry,
+    MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry,
 };
 use poem_openapi::types::Type as _;
 use poem_openapi::ApiResponse;
 use serde_json::{json, Value};
 
 use crate::error::{Error, Field};
-use crate::rest::error::rest_field;
+use crate::rest::error::{documented_headers, rest_field, statuses, Statuses};
 
 /// The challenge of a 401, as simplejwt sends it.
 pub const CHALLENGE: &str = r#"Bearer realm="api""#;
@@ -181,21 +181,6 @@ impl<S> From<DrfProblem<S>> for poem::Error {
     }
 }
 
-/// The statuses an operation can fail with, for its spec.
-pub trait Statuses: 'static {
-    const STATUSES: &'static [u16];
-}
-
-macro_rules! statuses {
-    ($($(#[$doc:meta])* $name:ident: [$($s:literal),*];)*) => {$(
-        $(#[$doc])*
-        pub enum $name {}
-        impl Statuses for $name {
-            const STATUSES: &'static [u16] = &[$($s),*];
-        }
-    )*};
-}
-
 statuses! {
     /// `login/` and `user/obtain_token/`.
     LoginErrors: [400, 401, 403, 413, 415, 429, 500, 503];
@@ -265,24 +250,6 @@ fn schema() -> MetaSchema {
     }
 }
 
-fn headers_of(status: u16) -> Vec<MetaHeader> {
-    let header = |name: &str, description: &str| MetaHeader {
-        name: name.to_owned(),
-        description: Some(description.to_owned()),
-        required: true,
-        deprecated: false,
-        schema: String::schema_ref(),
-    };
-    match status {
-        401 => vec![header("WWW-AUTHENTICATE", "`Bearer realm=\"api\"`.")],
-        429 => vec![header(
-            "RETRY-AFTER",
-            "Seconds to wait before trying again.",
-        )],
-        _ => Vec::new(),
-    }
-}
-
 impl<S: Statuses> ApiResponse for DrfProblem<S> {
     fn meta() -> MetaResponses {
         let responses = S::STATUSES
@@ -295,7 +262,7 @@ impl<S: Statuses> ApiResponse for DrfProblem<S> {
                     content_type: Json::<Value>::CONTENT_TYPE,
                     schema: MetaSchemaRef::Reference(SCHEMA.to_owned()),
                 }],
-                headers: headers_of(status),
+                headers: documented_headers(status, "`Bearer realm=\"api\"`."),
             })
             .collect();
         MetaResponses { responses }

@@ -61,6 +61,15 @@ fn token_field<S>(name: &str, value: Option<&str>) -> Result<String, DrfProblem<
     }
 }
 
+/// simplejwt's 401 unless `token` works now (see `Gatehouse::token_is_live`).
+async fn require_live(gh: &State, token: &str) -> Result<(), DrfProblem<TokenErrors>> {
+    match gh.token_is_live(token).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(DrfProblem::token_not_valid(TOKEN_NOT_VALID)),
+        Err(e) => Err(DrfProblem::from_service(e, View::TokenBody)),
+    }
+}
+
 #[OpenApi(tag = "DrfTags::DjangoRest")]
 impl SimpleJwtApi {
     /// Log in (simplejwt's TokenObtainPairView)
@@ -126,11 +135,8 @@ impl SimpleJwtApi {
         body: VerifyRequest,
     ) -> Result<Done, DrfProblem<TokenErrors>> {
         let token = token_field("token", body.into_inner().token.as_deref())?;
-        match gh.token_is_live(&token).await {
-            Ok(true) => Ok(Done::Ok(Json(Empty {}))),
-            Ok(false) => Err(DrfProblem::token_not_valid(TOKEN_NOT_VALID)),
-            Err(e) => Err(DrfProblem::from_service(e, View::TokenBody)),
-        }
+        require_live(gh, &token).await?;
+        Ok(Done::Ok(Json(Empty {})))
     }
 
     /// Log out (simplejwt's TokenBlacklistView)
@@ -148,11 +154,7 @@ impl SimpleJwtApi {
     ) -> Result<Done, DrfProblem<TokenErrors>> {
         let token = token_field("refresh", body.into_inner().refresh.as_deref())?;
         // simplejwt refuses a token already blacklisted (or used, or expired).
-        match gh.token_is_live(&token).await {
-            Ok(true) => {}
-            Ok(false) => return Err(DrfProblem::token_not_valid(TOKEN_NOT_VALID)),
-            Err(e) => return Err(DrfProblem::from_service(e, View::TokenBody)),
-        }
+        require_live(gh, &token).await?;
         match gh.revoke_refresh(&token).await {
             Ok(_) => Ok(Done::Ok(Json(Empty {}))),
             Err(e @ (Error::Unavailable | Error::Internal(_))) => {
