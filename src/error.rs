@@ -66,6 +66,9 @@ pub enum Error {
     TokenInvalid(&'static str),
     /// A used refresh token was presented again; its whole family is revoked.
     TokenReused,
+    /// The password was right, but the address is not confirmed and
+    /// `GATEHOUSE_REQUIRE_VERIFIED_EMAIL` is on.
+    EmailNotVerified,
     /// Too many attempts: try again after this many seconds.
     RateLimited { retry_after: i64 },
     /// The database did not answer in time.
@@ -86,6 +89,7 @@ impl Error {
             Error::TokenExpired => "TOKEN_EXPIRED",
             Error::TokenInvalid(_) => "TOKEN_INVALID",
             Error::TokenReused => "TOKEN_REUSED",
+            Error::EmailNotVerified => "EMAIL_NOT_VERIFIED",
             Error::RateLimited { .. } => "RATE_LIMITED",
             Error::Unavailable => "SERVICE_UNAVAILABLE",
             Error::Internal(_) => "INTERNAL",
@@ -113,6 +117,7 @@ impl Error {
             Error::RateLimited { retry_after } => {
                 format!("Too many attempts; try again in {retry_after} seconds.")
             }
+            Error::EmailNotVerified => "The email address has not been verified: follow the link mailed to it, or ask for a new one.".into(),
             Error::Unavailable => "The service is temporarily unavailable; try again.".into(),
             Error::Internal(_) => "Internal server error.".into(),
         }

@@ -14,6 +14,7 @@ pub mod graphql;
 pub mod json_shape;
 /// The listening socket: connection cap and read deadlines for slow clients.
 pub mod listener;
+pub mod mail;
 pub mod metrics;
 /// The context of one request (caller, client address, user agent, id), for both faces.
 pub mod request;

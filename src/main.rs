@@ -128,6 +128,18 @@ fn main() -> ExitCode {
     }) = cli.command
     {
         print!("{}", config.describe());
+        // The sender, the SMTP URL and every template (rendered once with
+        // sample values) are checked as the server checks them at start.
+        match gatehouse::mail::Mailer::new(&config.mail) {
+            Err(e) => {
+                eprintln!("gatehouse: {e}");
+                return ExitCode::from(2);
+            }
+            Ok(mailer) if mailer.transport.is_log() => {
+                eprintln!("warning: {}", gatehouse::mail::describe(&config.mail));
+            }
+            Ok(_) => println!("{}", gatehouse::mail::describe(&config.mail)),
+        }
         for warning in file_warnings(&config) {
             eprintln!("warning: {warning}");
         }

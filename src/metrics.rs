@@ -69,6 +69,10 @@ pub struct Metrics {
     pub tokens_revoked: AtomicU64,
     pub refresh_reuse_detected: AtomicU64,
     pub sign_ups: AtomicU64,
+    /// Mail sending attempts by kind and result (`sent`, `retry`, `failed`).
+    mails: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+    /// Mail in the outbox not yet sent, as the delivery worker last counted.
+    pub mail_queue_depth: AtomicU64,
 }
 
 /// The paths metrics are labelled with (besides `/docs`, `/graphiql` and the
@@ -155,6 +159,13 @@ impl Metrics {
 
     /// The Prometheus text exposition; `pools` are (name, size, idle),
     /// `hash_wait` the password hasher's slot waits.
+    /// Counts one attempt at sending a mail of `kind` that ended in `result`.
+    pub fn mail(&self, kind: &'static str, result: &'static str) {
+        if let Ok(mut m) = self.mails.lock() {
+            *m.entry((kind, result)).or_default() += 1;
+        }
+    }
+
     pub fn render(&self, pools: &[(&str, u32, usize)], hash_wait: &Histogram) -> String {
         let mut out = String::new();
         out.push_str(
@@ -225,6 +236,20 @@ impl Metrics {
             }
             let _ = writeln!(out, "{name} {}", v.load(Ordering::Relaxed));
         }
+        out.push_str("# HELP gatehouse_mails_total Attempts at sending mail by kind and result (sent, retry: failed and will be tried again, failed: given up).\n");
+        out.push_str("# TYPE gatehouse_mails_total counter\n");
+        if let Ok(m) = self.mails.lock() {
+            for ((kind, result), n) in m.iter() {
+                let _ = writeln!(
+                    out,
+                    "gatehouse_mails_total{{kind=\"{kind}\",result=\"{result}\"}} {n}"
+                );
+            }
+        }
+        out.push_str("# HELP gatehouse_mail_queue_depth Mail waiting in the outbox to be sent.\n");
+        out.push_str("# TYPE gatehouse_mail_queue_depth gauge\n");
+        let depth = self.mail_queue_depth.load(Ordering::Relaxed);
+        let _ = writeln!(out, "gatehouse_mail_queue_depth {depth}");
         out.push_str("# HELP gatehouse_password_hash_wait_seconds Time spent waiting for a password-hashing slot.\n");
         out.push_str("# TYPE gatehouse_password_hash_wait_seconds histogram\n");
         hash_wait.render(&mut out, "gatehouse_password_hash_wait_seconds", "");

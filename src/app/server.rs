@@ -84,6 +84,8 @@ impl Application {
         let purge = tokio::spawn(purge_expired_tokens(self.state.clone()));
         let reload = tokio::spawn(reload_keys(self.state.clone()));
         let throttle = tokio::spawn(purge_throttle(self.state.clone()));
+        let (mail_stop, mail_stopped) = tokio::sync::watch::channel(false);
+        let mailer = tokio::spawn(deliver_mail(self.state.clone(), mail_stopped));
         let state = self.state.clone();
         let grace = state.config().http.shutdown_grace;
         // The metrics listener stops with the main one: when `shutdown`
@@ -118,8 +120,31 @@ impl Application {
         purge.abort();
         reload.abort();
         throttle.abort();
+        // Mail work requests handed off is written before the database
+        // closes; the worker ends after the mail it is sending (what it has
+        // not claimed stays in the outbox for the next start).
+        let _ = tokio::time::timeout(grace, state.finish_mail_work()).await;
+        let _ = mail_stop.send(true);
+        let mailer_abort = mailer.abort_handle();
+        if tokio::time::timeout(grace, mailer).await.is_err() {
+            mailer_abort.abort();
+        }
         state.db().close().await;
         result
+    }
+}
+
+/// Sends the outbox's mail: whenever mail is queued here, and every second
+/// (mail queued by another instance, retries come due), until `stop`.
+async fn deliver_mail(state: State, mut stop: tokio::sync::watch::Receiver<bool>) {
+    while !*stop.borrow() {
+        if let Err(e) = state.deliver_due().await {
+            e.log();
+        }
+        tokio::select! {
+            () = state.mail_wait(Duration::from_secs(1)) => {}
+            _ = stop.changed() => {}
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod client;
 pub mod header;
 pub mod keys;
+pub mod link_token;
 pub mod password;
 pub mod refresh;
 pub mod tokens;

@@ -8,8 +8,10 @@
 //! setting (numbers, durations, lists, secrets) and their checks.
 
 mod checks;
+mod mail;
 mod parse;
 mod settings;
+mod table;
 #[cfg(test)]
 mod tests;
 
@@ -18,6 +20,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+pub use mail::{LinkTemplate, MailSettings, SmtpUrl};
 pub use settings::{readme_table, Setting, Unset, SETTINGS};
 
 /// Everything the service can be configured with. Each field is filled by
@@ -83,6 +86,8 @@ pub struct Config {
     /// `GATEHOUSE_MAX_CONNECTIONS`, `GATEHOUSE_*_TIMEOUT_SECS`,
     /// `GATEHOUSE_SHUTDOWN_GRACE_SECS`.
     pub http: HttpLimits,
+    /// The mail settings (`GATEHOUSE_SMTP_URL`, `GATEHOUSE_MAIL_*`, …).
+    pub mail: MailSettings,
 }
 
 /// Defences against slow and greedy clients (see `listener`).
@@ -300,6 +305,22 @@ impl Config {
                 body_read_timeout: secs,
                 idle_timeout: secs,
                 shutdown_grace: secs,
+            },
+            mail: MailSettings {
+                require_verified_email: seed != 0,
+                smtp_url: (seed != 0).then(|| "smtp://placeholder".parse().expect("a URL")),
+                from: n.to_string(),
+                templates: (seed != 0).then(|| n.to_string()),
+                verify_url: format!("http://{n}/{{token}}").parse().expect("a link"),
+                reset_url: format!("http://{n}/{{token}}").parse().expect("a link"),
+                confirm_email_url: format!("http://{n}/{{token}}").parse().expect("a link"),
+                verify_ttl: n as i64,
+                reset_ttl: n as i64,
+                email_change_ttl: n as i64,
+                min_interval: n as i64,
+                per_address: n as i64,
+                window: n as i64,
+                max_attempts: n as i64,
             },
         }
     }

@@ -5,8 +5,10 @@
 //! `RETURNING`, `ON CONFLICT`) and compiled for each pool by `with_pool!`.
 
 pub mod direct;
+pub mod email_tokens;
 mod error;
 pub mod keys;
+pub mod outbox;
 pub mod refresh_tokens;
 pub mod throttle;
 pub mod users;

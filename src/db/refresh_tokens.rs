@@ -234,8 +234,10 @@ mod tests {
                 password_hash: "x",
                 is_staff: false,
                 is_superuser: false,
+                email_verified: false,
                 now: 0,
             },
+            &Default::default(),
         )
         .await
         .unwrap();
@@ -257,7 +259,7 @@ mod tests {
     #[tokio::test]
     async fn a_token_for_an_ended_version_is_not_stored() {
         let (_dir, db, user) = sqlite().await;
-        crate::db::users::end_sessions(&db, user, 50, None)
+        crate::db::users::end_sessions(&db, user, 50, None, &[])
             .await
             .unwrap();
         assert!(!insert(&db, &token(user, b"late")).await.unwrap());

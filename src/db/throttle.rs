@@ -95,12 +95,15 @@ pub async fn settle_success(db: &Db, account: &str, address: Option<&str>) -> Re
 }
 
 /// Deletes windows that began before `before` (ended ones, when `before` is
-/// now minus the longest window). Returns how many went.
-pub async fn purge(db: &Db, before: i64) -> Result<u64> {
+/// now minus the longest window), or for the mail limits (`mail:…`
+/// buckets), before `mail_before`. Returns how many went.
+pub async fn purge(db: &Db, before: i64, mail_before: i64) -> Result<u64> {
     Ok(with_pool!(db, write, |p| sqlx::query(
-        "DELETE FROM throttle WHERE window_start < $1"
+        "DELETE FROM throttle WHERE CASE WHEN bucket LIKE 'mail:%' \
+           THEN window_start < $2 ELSE window_start < $1 END"
     )
     .bind(before)
+    .bind(mail_before)
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?)
@@ -159,7 +162,12 @@ mod tests {
         assert_eq!(after[0].hits, 1, "a give-back never goes below zero");
         let acct = take(&db, &["acct"], 201, 150).await.unwrap();
         assert_eq!(acct[0].hits, 1, "a success forgets the account's count");
-        assert_eq!(purge(&db, 202).await.unwrap(), 2);
+        take(&db, &["mail:verify_email:a@x.io"], 201, 150)
+            .await
+            .unwrap();
+        assert_eq!(purge(&db, 202, 0).await.unwrap(), 2, "mail windows apart");
+        assert_eq!(count(&db).await.unwrap(), 1);
+        assert_eq!(purge(&db, 0, 202).await.unwrap(), 1);
         assert_eq!(count(&db).await.unwrap(), 0);
     }
 }

@@ -10,7 +10,9 @@ use crate::error::Result;
 use crate::service::{StoredUser, User};
 use crate::with_pool;
 
-pub use read::{by_id, by_id_with_key, by_login, list, login_name_clash, stored_by_id};
+pub use read::{
+    by_email, by_id, by_id_with_key, by_login, list, login_name_clash, login_taken, stored_by_id,
+};
 pub use write::{
     end_sessions, insert, insert_imported, record_login, set_active, update_profile, ImportedUser,
     NewUser, ProfileChange,
@@ -19,7 +21,7 @@ pub use write::{
 /// A row of `users` as read; mapped into the service's `User` (or
 /// `StoredUser`, with the hash) before it leaves this module.
 #[derive(sqlx::FromRow)]
-struct UserRow {
+pub(super) struct UserRow {
     pub id: i64,
     pub username: String,
     pub email: String,
@@ -32,6 +34,7 @@ struct UserRow {
     pub date_joined: i64,
     pub last_login: Option<i64>,
     pub token_version: i64,
+    pub email_verified: bool,
 }
 
 impl UserRow {
@@ -52,6 +55,7 @@ impl UserRow {
             date_joined: r.get(9)?,
             last_login: r.get(10)?,
             token_version: r.get(11)?,
+            email_verified: r.get(12)?,
         })
     }
 }
@@ -72,6 +76,7 @@ impl From<UserRow> for StoredUser {
                 date_joined: r.date_joined,
                 last_login: r.last_login,
                 token_version: r.token_version,
+                email_verified: r.email_verified,
             },
         }
     }
@@ -83,8 +88,9 @@ impl From<UserRow> for User {
     }
 }
 
-const COLUMNS: &str = "id, username, email, password_hash, first_name, last_name, is_active, \
-     is_staff, is_superuser, date_joined, last_login, token_version";
+pub(super) const COLUMNS: &str =
+    "id, username, email, password_hash, first_name, last_name, is_active, \
+     is_staff, is_superuser, date_joined, last_login, token_version, email_verified";
 
 /// The key a username or email is unique by, and looked up by: trimmed,
 /// NFKC-normalised and case-folded (NFKC again after folding, which can

@@ -58,7 +58,14 @@ pub struct Stats {
 }
 
 /// Root fields of a mutation that verify or hash a password.
-const PASSWORD_FIELDS: &[&str] = &["tokenAuth", "createUser", "userCreate", "changePassword"];
+const PASSWORD_FIELDS: &[&str] = &[
+    "tokenAuth",
+    "createUser",
+    "userCreate",
+    "changePassword",
+    "passwordReset",
+    "requestEmailChange",
+];
 
 /// Most arguments on one field or directive (a field of this schema takes at
 /// most a handful; async-graphql compares the arguments of two fields with
@@ -116,7 +123,7 @@ fn operation_limits(ty: OperationType, cost: &Cost, limits: &Limits) -> Result<(
         return Err(exceeded(
             "TOO_MANY_PASSWORD_CHECKS",
             format!(
-                "At most {} of tokenAuth, createUser, userCreate and changePassword may run per request.",
+                "At most {} of tokenAuth, createUser, userCreate, changePassword, passwordReset and requestEmailChange may run per request.",
                 limits.max_password_checks
             ),
         ));

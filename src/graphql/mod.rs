@@ -1,6 +1,7 @@
 //! The GraphQL face: generated schema types, hand-written resolvers (one file
 //! per schema type), and the HTTP handler.
 
+mod account;
 mod documents;
 pub mod error;
 pub mod generated;
@@ -13,6 +14,10 @@ mod query;
 mod scalars;
 mod user;
 
+pub use account::{
+    ConfirmEmailChange, PasswordReset, RequestEmailChange, ResendActivationEmail,
+    SendPasswordResetEmail, VerifyAccount,
+};
 pub use generated::{Schema, SDL};
 pub use mutation::Mutation;
 pub use payloads::{
@@ -27,7 +32,7 @@ use std::sync::Arc;
 
 use crate::error::Error;
 use crate::request::RequestContext;
-use crate::service::{Caller, Gatehouse, State};
+use crate::service::{Caller, State};
 
 /// Builds the executable schema over the service, with its own cache of
 /// parsed documents (read by `http::post`).
@@ -41,12 +46,12 @@ pub fn schema(state: State) -> Schema {
 /// The service and the caller of the request being resolved.
 fn services<'a>(
     ctx: &async_graphql::Context<'a>,
-) -> async_graphql::Result<(&'a Gatehouse, &'a Caller)> {
+) -> async_graphql::Result<(&'a State, &'a Caller)> {
     let missing =
         |what: &str| Error::internal(anyhow::anyhow!("{what} missing from the GraphQL context"));
     let gh = ctx.data::<State>().map_err(|_| missing("service state"))?;
     let context = ctx
         .data::<Arc<RequestContext>>()
         .map_err(|_| missing("request context"))?;
-    Ok((gh.as_ref(), &context.caller))
+    Ok((gh, &context.caller))
 }

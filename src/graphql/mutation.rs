@@ -5,10 +5,16 @@
 use async_graphql::{Context, Result};
 use secrecy::SecretString;
 
+use super::account::{
+    ConfirmEmailChange, PasswordReset, RequestEmailChange, ResendActivationEmail,
+    SendPasswordResetEmail, VerifyAccount,
+};
 use super::generated::{
-    MutationChangePasswordArgs, MutationCreateUserArgs, MutationRefreshTokenArgs, MutationResolver,
-    MutationRevokeTokenArgs, MutationTokenAuthArgs, MutationUpdateMeArgs, MutationUserCreateArgs,
-    MutationVerifyTokenArgs,
+    MutationChangePasswordArgs, MutationConfirmEmailChangeArgs, MutationCreateUserArgs,
+    MutationPasswordResetArgs, MutationRefreshTokenArgs, MutationRequestEmailChangeArgs,
+    MutationResendActivationEmailArgs, MutationResolver, MutationRevokeTokenArgs,
+    MutationSendPasswordResetEmailArgs, MutationTokenAuthArgs, MutationUpdateMeArgs,
+    MutationUserCreateArgs, MutationVerifyAccountArgs, MutationVerifyTokenArgs,
 };
 use super::payloads::{
     ChangePassword, CreateUser, ObtainJSONWebToken, Refresh, Revoke, RevokeAllTokens, UpdateMe,
@@ -173,5 +179,76 @@ impl MutationResolver for Mutation {
         let (gh, caller) = services(ctx)?;
         let me = caller.require(gh).await?;
         Ok(Some(RevokeAllTokens(gh.revoke_all(me).await?)))
+    }
+
+    async fn verify_account(
+        &self,
+        ctx: &Context<'_>,
+        MutationVerifyAccountArgs { token }: MutationVerifyAccountArgs,
+    ) -> Result<Option<VerifyAccount>> {
+        let (gh, _) = services(ctx)?;
+        Ok(Some(VerifyAccount(gh.verify_account(&token).await?)))
+    }
+
+    async fn resend_activation_email(
+        &self,
+        ctx: &Context<'_>,
+        MutationResendActivationEmailArgs { email }: MutationResendActivationEmailArgs,
+    ) -> Result<Option<ResendActivationEmail>> {
+        let (gh, caller) = services(ctx)?;
+        gh.resend_activation_email(&email, caller.client).await?;
+        Ok(Some(ResendActivationEmail))
+    }
+
+    async fn send_password_reset_email(
+        &self,
+        ctx: &Context<'_>,
+        MutationSendPasswordResetEmailArgs { email }: MutationSendPasswordResetEmailArgs,
+    ) -> Result<Option<SendPasswordResetEmail>> {
+        let (gh, caller) = services(ctx)?;
+        gh.send_password_reset_email(&email, caller.client).await?;
+        Ok(Some(SendPasswordResetEmail))
+    }
+
+    async fn password_reset(
+        &self,
+        ctx: &Context<'_>,
+        MutationPasswordResetArgs {
+            token,
+            new_password,
+        }: MutationPasswordResetArgs,
+    ) -> Result<Option<PasswordReset>> {
+        let (gh, _) = services(ctx)?;
+        let user = gh
+            .reset_password(&token, &SecretString::from(new_password))
+            .await?;
+        Ok(Some(PasswordReset(user)))
+    }
+
+    async fn request_email_change(
+        &self,
+        ctx: &Context<'_>,
+        MutationRequestEmailChangeArgs {
+            new_email,
+            password,
+        }: MutationRequestEmailChangeArgs,
+    ) -> Result<Option<RequestEmailChange>> {
+        let (gh, caller) = services(ctx)?;
+        let me = caller.require(gh).await?;
+        let password = SecretString::from(password);
+        gh.request_email_change(me, &new_email, &password, caller.client)
+            .await?;
+        Ok(Some(RequestEmailChange))
+    }
+
+    async fn confirm_email_change(
+        &self,
+        ctx: &Context<'_>,
+        MutationConfirmEmailChangeArgs { token }: MutationConfirmEmailChangeArgs,
+    ) -> Result<Option<ConfirmEmailChange>> {
+        let (gh, _) = services(ctx)?;
+        Ok(Some(ConfirmEmailChange(
+            gh.confirm_email_change(&token).await?,
+        )))
     }
 }

@@ -274,6 +274,92 @@ pub struct MutationChangePasswordArgs {
     pub new_password: ::std::string::String,
 }
 
+/// The arguments of `Mutation.verifyAccount`, by name. The resolver destructures them
+/// without `..`, so that an argument renamed, added or removed in
+/// schema.graphql is a compile error (and a reordered one still reaches
+/// the parameter of its name):
+/// `MutationVerifyAccountArgs { token }`.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub struct MutationVerifyAccountArgs {
+    /// `token: String!`
+    ///
+    /// The token from the link.
+    pub token: ::std::string::String,
+}
+
+/// The arguments of `Mutation.resendActivationEmail`, by name. The resolver destructures them
+/// without `..`, so that an argument renamed, added or removed in
+/// schema.graphql is a compile error (and a reordered one still reaches
+/// the parameter of its name):
+/// `MutationResendActivationEmailArgs { email }`.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub struct MutationResendActivationEmailArgs {
+    /// `email: String!`
+    ///
+    /// The address to verify.
+    pub email: ::std::string::String,
+}
+
+/// The arguments of `Mutation.sendPasswordResetEmail`, by name. The resolver destructures them
+/// without `..`, so that an argument renamed, added or removed in
+/// schema.graphql is a compile error (and a reordered one still reaches
+/// the parameter of its name):
+/// `MutationSendPasswordResetEmailArgs { email }`.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub struct MutationSendPasswordResetEmailArgs {
+    /// `email: String!`
+    ///
+    /// The account's email address.
+    pub email: ::std::string::String,
+}
+
+/// The arguments of `Mutation.passwordReset`, by name. The resolver destructures them
+/// without `..`, so that an argument renamed, added or removed in
+/// schema.graphql is a compile error (and a reordered one still reaches
+/// the parameter of its name):
+/// `MutationPasswordResetArgs { token, new_password }`.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub struct MutationPasswordResetArgs {
+    /// `token: String!`
+    ///
+    /// The token from the link.
+    pub token: ::std::string::String,
+    /// `newPassword: String!`
+    ///
+    /// The new password, under the same rules as at sign-up.
+    pub new_password: ::std::string::String,
+}
+
+/// The arguments of `Mutation.requestEmailChange`, by name. The resolver destructures them
+/// without `..`, so that an argument renamed, added or removed in
+/// schema.graphql is a compile error (and a reordered one still reaches
+/// the parameter of its name):
+/// `MutationRequestEmailChangeArgs { new_email, password }`.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub struct MutationRequestEmailChangeArgs {
+    /// `newEmail: String!`
+    ///
+    /// The new email address.
+    pub new_email: ::std::string::String,
+    /// `password: String!`
+    ///
+    /// The caller's current password.
+    pub password: ::std::string::String,
+}
+
+/// The arguments of `Mutation.confirmEmailChange`, by name. The resolver destructures them
+/// without `..`, so that an argument renamed, added or removed in
+/// schema.graphql is a compile error (and a reordered one still reaches
+/// the parameter of its name):
+/// `MutationConfirmEmailChangeArgs { token }`.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub struct MutationConfirmEmailChangeArgs {
+    /// `token: String!`
+    ///
+    /// The token from the link.
+    pub token: ::std::string::String,
+}
+
 /// The resolvers of the GraphQL object type `Mutation`, one method per field.
 /// Implement it for the hand-written type `Mutation`; the generated `#[Object] impl Mutation`
 /// forwards every field to it.
@@ -365,6 +451,60 @@ pub trait MutationResolver: ::std::marker::Send + ::std::marker::Sync {
         &self,
         ctx: &::async_graphql::Context<'_>,
     ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<RevokeAllTokens>>> + ::std::marker::Send;
+
+    /// `Mutation.verifyAccount(token: String!): VerifyAccount`
+    ///
+    /// Confirm an email address with the token from the link mailed to it (after sign-up, an email change through `updateMe`, or `resendActivationEmail`). Fails with TOKEN_EXPIRED for an old link, and TOKEN_INVALID for a malformed, unknown, used or replaced one, one meant for something else, or one sent to an address the account no longer has.
+    fn verify_account(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        args: MutationVerifyAccountArgs,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<VerifyAccount>>> + ::std::marker::Send;
+
+    /// `Mutation.resendActivationEmail(email: String!): ResendActivationEmail`
+    ///
+    /// Mail a new verification link to an address, if it belongs to an account not yet verified. The answer is the same whether or not it does. At most one mail per address per `GATEHOUSE_MAIL_MIN_INTERVAL_SECS` (RATE_LIMITED); a new link replaces the older ones.
+    fn resend_activation_email(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        args: MutationResendActivationEmailArgs,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<ResendActivationEmail>>> + ::std::marker::Send;
+
+    /// `Mutation.sendPasswordResetEmail(email: String!): SendPasswordResetEmail`
+    ///
+    /// Mail a password-reset link to an address, if it belongs to an active account. The answer is the same, in the same time, whether or not it does. At most one mail per address per `GATEHOUSE_MAIL_MIN_INTERVAL_SECS` (RATE_LIMITED).
+    fn send_password_reset_email(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        args: MutationSendPasswordResetEmailArgs,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<SendPasswordResetEmail>>> + ::std::marker::Send;
+
+    /// `Mutation.passwordReset(token: String!, newPassword: String!): PasswordReset`
+    ///
+    /// Set a new password with the token from a password-reset link. Every session of the account ends, and a notice is mailed. Fails like `verifyAccount` for a bad token, and with BAD_USER_INPUT for a password the rules refuse.
+    fn password_reset(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        args: MutationPasswordResetArgs,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<PasswordReset>>> + ::std::marker::Send;
+
+    /// `Mutation.requestEmailChange(newEmail: String!, password: String!): RequestEmailChange`
+    ///
+    /// Ask to change the caller's email address: a link that confirms the change is mailed to the new address, and nothing changes until it is followed (`confirmEmailChange`). Fails with BAD_USER_INPUT for a wrong password and CONFLICT for an address that is another account's.
+    fn request_email_change(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        args: MutationRequestEmailChangeArgs,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<RequestEmailChange>>> + ::std::marker::Send;
+
+    /// `Mutation.confirmEmailChange(token: String!): ConfirmEmailChange`
+    ///
+    /// Make the address an email-change link was sent to the account's email (verified), with the token from that link; a notice goes to the old address. Fails like `verifyAccount` for a bad token, and with CONFLICT if the address was taken since.
+    fn confirm_email_change(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        args: MutationConfirmEmailChangeArgs,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<ConfirmEmailChange>>> + ::std::marker::Send;
 }
 
 #[doc = "Operations that change state: accounts, logins and tokens."]
@@ -468,6 +608,68 @@ impl Mutation {
     ) -> ::async_graphql::Result<::std::option::Option<RevokeAllTokens>> {
         <Mutation as MutationResolver>::revoke_all_tokens(self, ctx).await
     }
+
+    #[doc = "Confirm an email address with the token from the link mailed to it (after sign-up, an email change through `updateMe`, or `resendActivationEmail`). Fails with TOKEN_EXPIRED for an old link, and TOKEN_INVALID for a malformed, unknown, used or replaced one, one meant for something else, or one sent to an address the account no longer has."]
+    #[graphql(name = "verifyAccount")]
+    async fn __gql_verify_account(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        #[graphql(name = "token", desc = "The token from the link.", secret)] token: ::std::string::String,
+    ) -> ::async_graphql::Result<::std::option::Option<VerifyAccount>> {
+        <Mutation as MutationResolver>::verify_account(self, ctx, MutationVerifyAccountArgs { token }).await
+    }
+
+    #[doc = "Mail a new verification link to an address, if it belongs to an account not yet verified. The answer is the same whether or not it does. At most one mail per address per `GATEHOUSE_MAIL_MIN_INTERVAL_SECS` (RATE_LIMITED); a new link replaces the older ones."]
+    #[graphql(name = "resendActivationEmail")]
+    async fn __gql_resend_activation_email(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        #[graphql(name = "email", desc = "The address to verify.")] email: ::std::string::String,
+    ) -> ::async_graphql::Result<::std::option::Option<ResendActivationEmail>> {
+        <Mutation as MutationResolver>::resend_activation_email(self, ctx, MutationResendActivationEmailArgs { email }).await
+    }
+
+    #[doc = "Mail a password-reset link to an address, if it belongs to an active account. The answer is the same, in the same time, whether or not it does. At most one mail per address per `GATEHOUSE_MAIL_MIN_INTERVAL_SECS` (RATE_LIMITED)."]
+    #[graphql(name = "sendPasswordResetEmail")]
+    async fn __gql_send_password_reset_email(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        #[graphql(name = "email", desc = "The account's email address.")] email: ::std::string::String,
+    ) -> ::async_graphql::Result<::std::option::Option<SendPasswordResetEmail>> {
+        <Mutation as MutationResolver>::send_password_reset_email(self, ctx, MutationSendPasswordResetEmailArgs { email }).await
+    }
+
+    #[doc = "Set a new password with the token from a password-reset link. Every session of the account ends, and a notice is mailed. Fails like `verifyAccount` for a bad token, and with BAD_USER_INPUT for a password the rules refuse."]
+    #[graphql(name = "passwordReset")]
+    async fn __gql_password_reset(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        #[graphql(name = "token", desc = "The token from the link.", secret)] token: ::std::string::String,
+        #[graphql(name = "newPassword", desc = "The new password, under the same rules as at sign-up.", secret)] new_password: ::std::string::String,
+    ) -> ::async_graphql::Result<::std::option::Option<PasswordReset>> {
+        <Mutation as MutationResolver>::password_reset(self, ctx, MutationPasswordResetArgs { token, new_password }).await
+    }
+
+    #[doc = "Ask to change the caller's email address: a link that confirms the change is mailed to the new address, and nothing changes until it is followed (`confirmEmailChange`). Fails with BAD_USER_INPUT for a wrong password and CONFLICT for an address that is another account's."]
+    #[graphql(name = "requestEmailChange")]
+    async fn __gql_request_email_change(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        #[graphql(name = "newEmail", desc = "The new email address.")] new_email: ::std::string::String,
+        #[graphql(name = "password", desc = "The caller's current password.", secret)] password: ::std::string::String,
+    ) -> ::async_graphql::Result<::std::option::Option<RequestEmailChange>> {
+        <Mutation as MutationResolver>::request_email_change(self, ctx, MutationRequestEmailChangeArgs { new_email, password }).await
+    }
+
+    #[doc = "Make the address an email-change link was sent to the account's email (verified), with the token from that link; a notice goes to the old address. Fails like `verifyAccount` for a bad token, and with CONFLICT if the address was taken since."]
+    #[graphql(name = "confirmEmailChange")]
+    async fn __gql_confirm_email_change(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        #[graphql(name = "token", desc = "The token from the link.", secret)] token: ::std::string::String,
+    ) -> ::async_graphql::Result<::std::option::Option<ConfirmEmailChange>> {
+        <Mutation as MutationResolver>::confirm_email_change(self, ctx, MutationConfirmEmailChangeArgs { token }).await
+    }
 }
 
 /// The resolvers of the GraphQL object type `User`, one method per field.
@@ -554,6 +756,14 @@ pub trait UserResolver: ::std::marker::Send + ::std::marker::Sync {
         &self,
         ctx: &::async_graphql::Context<'_>,
     ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<DateTime>>> + ::std::marker::Send;
+
+    /// `User.emailVerified: Boolean!`
+    ///
+    /// Whether the email address was confirmed by a link mailed to it. Users imported from Django, and those created before verification existed, count as confirmed.
+    fn email_verified(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::primitive::bool>> + ::std::marker::Send;
 }
 
 #[doc = "A user account. The password is never exposed."]
@@ -648,6 +858,15 @@ impl User {
         ctx: &::async_graphql::Context<'_>,
     ) -> ::async_graphql::Result<::std::option::Option<DateTime>> {
         <User as UserResolver>::last_login(self, ctx).await
+    }
+
+    #[doc = "Whether the email address was confirmed by a link mailed to it. Users imported from Django, and those created before verification existed, count as confirmed."]
+    #[graphql(name = "emailVerified")]
+    async fn __gql_email_verified(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::primitive::bool> {
+        <User as UserResolver>::email_verified(self, ctx).await
     }
 }
 
@@ -1073,6 +1292,225 @@ impl RevokeAllTokens {
     }
 }
 
+/// The resolvers of the GraphQL object type `VerifyAccount`, one method per field.
+/// Implement it for the hand-written type `VerifyAccount`; the generated `#[Object] impl VerifyAccount`
+/// forwards every field to it.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub trait VerifyAccountResolver: ::std::marker::Send + ::std::marker::Sync {
+    /// `VerifyAccount.success: Boolean!`
+    ///
+    /// Always true: a failure is an error.
+    fn success(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::primitive::bool>> + ::std::marker::Send;
+
+    /// `VerifyAccount.user: User`
+    ///
+    /// The user, with the address verified.
+    fn user(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<User>>> + ::std::marker::Send;
+}
+
+#[doc = "The result of `verifyAccount`."]
+#[::async_graphql::Object(name = "VerifyAccount")]
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+impl VerifyAccount {
+    #[doc = "Always true: a failure is an error."]
+    #[graphql(name = "success")]
+    async fn __gql_success(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::primitive::bool> {
+        <VerifyAccount as VerifyAccountResolver>::success(self, ctx).await
+    }
+
+    #[doc = "The user, with the address verified."]
+    #[graphql(name = "user")]
+    async fn __gql_user(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::option::Option<User>> {
+        <VerifyAccount as VerifyAccountResolver>::user(self, ctx).await
+    }
+}
+
+/// The resolvers of the GraphQL object type `ResendActivationEmail`, one method per field.
+/// Implement it for the hand-written type `ResendActivationEmail`; the generated `#[Object] impl ResendActivationEmail`
+/// forwards every field to it.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub trait ResendActivationEmailResolver: ::std::marker::Send + ::std::marker::Sync {
+    /// `ResendActivationEmail.success: Boolean!`
+    ///
+    /// Always true, whether or not a mail was sent: the answer does not tell whether the address is an account's.
+    fn success(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::primitive::bool>> + ::std::marker::Send;
+}
+
+#[doc = "The result of `resendActivationEmail`."]
+#[::async_graphql::Object(name = "ResendActivationEmail")]
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+impl ResendActivationEmail {
+    #[doc = "Always true, whether or not a mail was sent: the answer does not tell whether the address is an account's."]
+    #[graphql(name = "success")]
+    async fn __gql_success(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::primitive::bool> {
+        <ResendActivationEmail as ResendActivationEmailResolver>::success(self, ctx).await
+    }
+}
+
+/// The resolvers of the GraphQL object type `SendPasswordResetEmail`, one method per field.
+/// Implement it for the hand-written type `SendPasswordResetEmail`; the generated `#[Object] impl SendPasswordResetEmail`
+/// forwards every field to it.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub trait SendPasswordResetEmailResolver: ::std::marker::Send + ::std::marker::Sync {
+    /// `SendPasswordResetEmail.success: Boolean!`
+    ///
+    /// Always true, whether or not a mail was sent: the answer does not tell whether the address is an account's.
+    fn success(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::primitive::bool>> + ::std::marker::Send;
+}
+
+#[doc = "The result of `sendPasswordResetEmail`."]
+#[::async_graphql::Object(name = "SendPasswordResetEmail")]
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+impl SendPasswordResetEmail {
+    #[doc = "Always true, whether or not a mail was sent: the answer does not tell whether the address is an account's."]
+    #[graphql(name = "success")]
+    async fn __gql_success(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::primitive::bool> {
+        <SendPasswordResetEmail as SendPasswordResetEmailResolver>::success(self, ctx).await
+    }
+}
+
+/// The resolvers of the GraphQL object type `PasswordReset`, one method per field.
+/// Implement it for the hand-written type `PasswordReset`; the generated `#[Object] impl PasswordReset`
+/// forwards every field to it.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub trait PasswordResetResolver: ::std::marker::Send + ::std::marker::Sync {
+    /// `PasswordReset.success: Boolean!`
+    ///
+    /// Always true: a failure is an error.
+    fn success(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::primitive::bool>> + ::std::marker::Send;
+
+    /// `PasswordReset.user: User`
+    ///
+    /// The user. Log in again with the new password.
+    fn user(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<User>>> + ::std::marker::Send;
+}
+
+#[doc = "The result of `passwordReset`."]
+#[::async_graphql::Object(name = "PasswordReset")]
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+impl PasswordReset {
+    #[doc = "Always true: a failure is an error."]
+    #[graphql(name = "success")]
+    async fn __gql_success(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::primitive::bool> {
+        <PasswordReset as PasswordResetResolver>::success(self, ctx).await
+    }
+
+    #[doc = "The user. Log in again with the new password."]
+    #[graphql(name = "user")]
+    async fn __gql_user(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::option::Option<User>> {
+        <PasswordReset as PasswordResetResolver>::user(self, ctx).await
+    }
+}
+
+/// The resolvers of the GraphQL object type `RequestEmailChange`, one method per field.
+/// Implement it for the hand-written type `RequestEmailChange`; the generated `#[Object] impl RequestEmailChange`
+/// forwards every field to it.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub trait RequestEmailChangeResolver: ::std::marker::Send + ::std::marker::Sync {
+    /// `RequestEmailChange.success: Boolean!`
+    ///
+    /// Always true: a failure is an error. The confirmation link is on its way to the new address.
+    fn success(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::primitive::bool>> + ::std::marker::Send;
+}
+
+#[doc = "The result of `requestEmailChange`."]
+#[::async_graphql::Object(name = "RequestEmailChange")]
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+impl RequestEmailChange {
+    #[doc = "Always true: a failure is an error. The confirmation link is on its way to the new address."]
+    #[graphql(name = "success")]
+    async fn __gql_success(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::primitive::bool> {
+        <RequestEmailChange as RequestEmailChangeResolver>::success(self, ctx).await
+    }
+}
+
+/// The resolvers of the GraphQL object type `ConfirmEmailChange`, one method per field.
+/// Implement it for the hand-written type `ConfirmEmailChange`; the generated `#[Object] impl ConfirmEmailChange`
+/// forwards every field to it.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub trait ConfirmEmailChangeResolver: ::std::marker::Send + ::std::marker::Sync {
+    /// `ConfirmEmailChange.success: Boolean!`
+    ///
+    /// Always true: a failure is an error.
+    fn success(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::primitive::bool>> + ::std::marker::Send;
+
+    /// `ConfirmEmailChange.user: User`
+    ///
+    /// The user, with the new address.
+    fn user(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<User>>> + ::std::marker::Send;
+}
+
+#[doc = "The result of `confirmEmailChange`."]
+#[::async_graphql::Object(name = "ConfirmEmailChange")]
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+impl ConfirmEmailChange {
+    #[doc = "Always true: a failure is an error."]
+    #[graphql(name = "success")]
+    async fn __gql_success(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::primitive::bool> {
+        <ConfirmEmailChange as ConfirmEmailChangeResolver>::success(self, ctx).await
+    }
+
+    #[doc = "The user, with the new address."]
+    #[graphql(name = "user")]
+    async fn __gql_user(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::option::Option<User>> {
+        <ConfirmEmailChange as ConfirmEmailChangeResolver>::user(self, ctx).await
+    }
+}
+
 /// The schema of schema.graphql: build it with `Schema::build(Query, Mutation, ::async_graphql::EmptySubscription)`.
 pub type Schema = ::async_graphql::Schema<Query, Mutation, ::async_graphql::EmptySubscription>;
 
@@ -1193,6 +1631,46 @@ type Mutation {
 
   "Log out everywhere: every access and refresh token of the caller stops working, including the one used for this call."
   revokeAllTokens: RevokeAllTokens
+
+  "Confirm an email address with the token from the link mailed to it (after sign-up, an email change through `updateMe`, or `resendActivationEmail`). Fails with TOKEN_EXPIRED for an old link, and TOKEN_INVALID for a malformed, unknown, used or replaced one, one meant for something else, or one sent to an address the account no longer has."
+  verifyAccount(
+    "The token from the link."
+    token: String!
+  ): VerifyAccount
+
+  "Mail a new verification link to an address, if it belongs to an account not yet verified. The answer is the same whether or not it does. At most one mail per address per `GATEHOUSE_MAIL_MIN_INTERVAL_SECS` (RATE_LIMITED); a new link replaces the older ones."
+  resendActivationEmail(
+    "The address to verify."
+    email: String!
+  ): ResendActivationEmail
+
+  "Mail a password-reset link to an address, if it belongs to an active account. The answer is the same, in the same time, whether or not it does. At most one mail per address per `GATEHOUSE_MAIL_MIN_INTERVAL_SECS` (RATE_LIMITED)."
+  sendPasswordResetEmail(
+    "The account's email address."
+    email: String!
+  ): SendPasswordResetEmail
+
+  "Set a new password with the token from a password-reset link. Every session of the account ends, and a notice is mailed. Fails like `verifyAccount` for a bad token, and with BAD_USER_INPUT for a password the rules refuse."
+  passwordReset(
+    "The token from the link."
+    token: String!
+    "The new password, under the same rules as at sign-up."
+    newPassword: String!
+  ): PasswordReset
+
+  "Ask to change the caller's email address: a link that confirms the change is mailed to the new address, and nothing changes until it is followed (`confirmEmailChange`). Fails with BAD_USER_INPUT for a wrong password and CONFLICT for an address that is another account's."
+  requestEmailChange(
+    "The new email address."
+    newEmail: String!
+    "The caller's current password."
+    password: String!
+  ): RequestEmailChange
+
+  "Make the address an email-change link was sent to the account's email (verified), with the token from that link; a notice goes to the old address. Fails like `verifyAccount` for a bad token, and with CONFLICT if the address was taken since."
+  confirmEmailChange(
+    "The token from the link."
+    token: String!
+  ): ConfirmEmailChange
 }
 
 "A user account. The password is never exposed."
@@ -1217,6 +1695,8 @@ type User {
   dateJoined: DateTime!
   "When the user last logged in with a password, if ever."
   lastLogin: DateTime
+  "Whether the email address was confirmed by a link mailed to it. Users imported from Django, and those created before verification existed, count as confirmed."
+  emailVerified: Boolean!
 }
 
 "The result of `createUser`."
@@ -1291,5 +1771,47 @@ type ChangePassword {
 type RevokeAllTokens {
   "When the tokens were revoked, as a Unix time in seconds."
   revoked: Int!
+}
+
+"The result of `verifyAccount`."
+type VerifyAccount {
+  "Always true: a failure is an error."
+  success: Boolean!
+  "The user, with the address verified."
+  user: User
+}
+
+"The result of `resendActivationEmail`."
+type ResendActivationEmail {
+  "Always true, whether or not a mail was sent: the answer does not tell whether the address is an account's."
+  success: Boolean!
+}
+
+"The result of `sendPasswordResetEmail`."
+type SendPasswordResetEmail {
+  "Always true, whether or not a mail was sent: the answer does not tell whether the address is an account's."
+  success: Boolean!
+}
+
+"The result of `passwordReset`."
+type PasswordReset {
+  "Always true: a failure is an error."
+  success: Boolean!
+  "The user. Log in again with the new password."
+  user: User
+}
+
+"The result of `requestEmailChange`."
+type RequestEmailChange {
+  "Always true: a failure is an error. The confirmation link is on its way to the new address."
+  success: Boolean!
+}
+
+"The result of `confirmEmailChange`."
+type ConfirmEmailChange {
+  "Always true: a failure is an error."
+  success: Boolean!
+  "The user, with the new address."
+  user: User
 }
 "#;

@@ -46,4 +46,7 @@ impl UserResolver for User {
     async fn last_login(&self, _: &Context<'_>) -> Result<Option<DateTime>> {
         Ok(self.0.last_login.map(DateTime))
     }
+    async fn email_verified(&self, _: &Context<'_>) -> Result<bool> {
+        Ok(self.0.email_verified)
+    }
 }

@@ -94,6 +94,12 @@ statuses! {
     PasswordErrors: [400, 401, 413, 415, 422, 429, 500, 503];
     /// `GET /api/users`.
     StaffErrors: [400, 401, 403, 422, 500, 503];
+    /// `POST /api/account/verify`, `…/password-reset/confirm`, `…/email/confirm`.
+    LinkErrors: [400, 409, 413, 415, 422, 500, 503];
+    /// `POST /api/account/verify/resend`, `…/password-reset`.
+    MailErrors: [400, 413, 415, 422, 429, 500, 503];
+    /// `POST /api/users/me/email`.
+    EmailChangeErrors: [400, 401, 409, 413, 415, 422, 429, 500, 503];
 }
 
 fn describe(status: u16) -> &'static str {
@@ -101,7 +107,10 @@ fn describe(status: u16) -> &'static str {
         400 => {
             "BAD_REQUEST: the body is not valid JSON, has a value of the wrong type, \
                 lacks a required field or has an unknown one, or a query parameter \
-                is not a number."
+                is not a number. On the endpoints that take a mailed link's token: \
+                TOKEN_EXPIRED (an old link) or TOKEN_INVALID (a malformed, unknown, used \
+                or replaced link, one meant for another purpose, or one sent to an \
+                address the account no longer has)."
         }
         401 => {
             "UNAUTHENTICATED (no `Authorization` header), or TOKEN_EXPIRED / \
@@ -121,7 +130,8 @@ fn describe(status: u16) -> &'static str {
         }
         429 => {
             "RATE_LIMITED: too many attempts (logins, sign-ups, password or email \
-             changes); retry after the seconds in `Retry-After`."
+             changes, mail asked for: one of a kind per address per \
+             `GATEHOUSE_MAIL_MIN_INTERVAL_SECS`); retry after the seconds in `Retry-After`."
         }
         503 => "SERVICE_UNAVAILABLE: the database did not answer in time; retry.",
         _ => "INTERNAL: an unexpected error, logged on the server.",
@@ -181,7 +191,7 @@ impl<S> From<Error> for Problem<S> {
                 );
                 (StatusCode::UNAUTHORIZED, Some(c))
             }
-            Error::Forbidden => (StatusCode::FORBIDDEN, None),
+            Error::Forbidden | Error::EmailNotVerified => (StatusCode::FORBIDDEN, None),
             Error::BadUserInput { .. } => (StatusCode::UNPROCESSABLE_ENTITY, None),
             Error::Conflict { .. } => (StatusCode::CONFLICT, None),
             Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, None),
@@ -208,6 +218,27 @@ impl<S> From<Error> for Problem<S> {
             headers,
             _declared: PhantomData,
         }
+    }
+}
+
+impl<S> Problem<S> {
+    /// A service error from an operation that takes a mailed link's token:
+    /// a bad token is a 400 (the request's input), not a 401 (a link token
+    /// is no credential, and a client must not answer it by refreshing).
+    pub fn of_link(e: Error) -> Self {
+        let mut problem = Self::from(e);
+        if problem.status == StatusCode::UNAUTHORIZED
+            && matches!(
+                problem.body.code.as_str(),
+                "TOKEN_INVALID" | "TOKEN_EXPIRED"
+            )
+        {
+            problem.status = StatusCode::BAD_REQUEST;
+            problem
+                .headers
+                .retain(|(name, _)| name != header::WWW_AUTHENTICATE);
+        }
+        problem
     }
 }
 

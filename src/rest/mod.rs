@@ -2,6 +2,8 @@
 //! service functions as GraphQL, Swagger UI at `/docs`, and the spec at
 //! `/api/openapi.json` and `/api/openapi.yaml` (committed as `openapi.json`).
 
+pub mod account;
+pub mod account_types;
 pub mod auth;
 pub mod docs;
 pub mod drf;
@@ -21,6 +23,7 @@ use poem::endpoint::make_sync;
 use poem::{get, EndpointExt as _, IntoResponse as _, Response, Route};
 use poem_openapi::{OpenApiService, ServerObject, Tags};
 
+use account::AccountApi;
 use token::TokenApi;
 use users::UsersApi;
 
@@ -31,6 +34,9 @@ pub enum ApiTags {
     Tokens,
     /// Sign up, the caller's account, and the staff-only user list.
     Users,
+    /// Confirm an address, recover a password, change the address: by
+    /// links mailed to the address.
+    Account,
 }
 
 const DESCRIPTION: &str = "\
@@ -59,13 +65,13 @@ with the same codes as GraphQL's `extensions.code`; `fields` (for 409 and \
 (64 KiB by default).";
 
 /// Every operation of the REST face.
-pub type Apis = (TokenApi, UsersApi);
+pub type Apis = (TokenApi, UsersApi, AccountApi);
 
 /// The API with its metadata. Builds without a running service, so the CLI
 /// can print the spec.
 pub fn api() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (TokenApi, UsersApi),
+        (TokenApi, UsersApi, AccountApi),
         "Gatehouse REST API",
         env!("CARGO_PKG_VERSION"),
     )

@@ -17,8 +17,10 @@ pub struct OAuthErrorBody {
     /// `invalid_request` (a parameter is missing, repeated, malformed, or
     /// belongs to the other grant), `invalid_grant` (wrong credentials, or a
     /// refresh token that is unknown, expired, revoked or already used),
-    /// `unsupported_grant_type`, `server_error`, or `temporarily_unavailable`
-    /// (503, or 429 with `Retry-After` after too many failed attempts).
+    /// `unsupported_grant_type`, `server_error`, `temporarily_unavailable`
+    /// (503, or 429 with `Retry-After` after too many failed attempts), or
+    /// `EMAIL_NOT_VERIFIED` (403: the password is right, the address not
+    /// yet confirmed, and `GATEHOUSE_REQUIRE_VERIFIED_EMAIL` on).
     pub error: String,
     /// A human-readable explanation. For a failed password grant it is the
     /// same whether the user is unknown, inactive or the password wrong.
@@ -80,6 +82,10 @@ impl From<Error> for OAuthProblem {
             | Error::TokenExpired
             | Error::TokenInvalid(_)
             | Error::TokenReused => Self::bad("invalid_grant", message),
+            // The password was right: the same code as on the other faces.
+            Error::EmailNotVerified => {
+                Self::new(StatusCode::FORBIDDEN, "EMAIL_NOT_VERIFIED", message)
+            }
             // RFC 6749 has no code for this; the status and Retry-After say it.
             Error::RateLimited { .. } => Self {
                 retry_after,
@@ -128,6 +134,11 @@ fn describe(status: u16) -> &'static str {
             "`invalid_request`, `invalid_grant` or `unsupported_grant_type` \
                 (the last two only from `POST /api/token`)."
         }
+        403 => {
+            "`EMAIL_NOT_VERIFIED` (only from `POST /api/token`'s password grant, with \
+                `GATEHOUSE_REQUIRE_VERIFIED_EMAIL` on): the password is right but the \
+                address has not been confirmed by its link."
+        }
         413 => {
             "`invalid_request`: the body is larger than the server's limit \
                 (`GATEHOUSE_MAX_BODY_BYTES`, 64 KiB by default)."
@@ -147,7 +158,7 @@ fn describe(status: u16) -> &'static str {
 
 impl ApiResponse for OAuthProblem {
     fn meta() -> MetaResponses {
-        let responses = [400, 413, 415, 429, 500, 503]
+        let responses = [400, 403, 413, 415, 429, 500, 503]
             .into_iter()
             .map(|status| MetaResponse {
                 description: describe(status),

@@ -33,6 +33,10 @@ pub struct User {
     /// When the user last logged in with a password (RFC 3339, UTC); null if never.
     #[oai(nullable)]
     pub last_login: Option<OffsetDateTime>,
+    /// Whether the email address was confirmed by a link mailed to it
+    /// (users imported from Django, and those created before verification
+    /// existed, count as confirmed).
+    pub email_verified: bool,
 }
 
 /// Unix seconds as a time; out-of-range values (never stored) become the epoch.
@@ -53,6 +57,7 @@ impl From<service::User> for User {
             is_superuser: u.is_superuser,
             date_joined: at(u.date_joined),
             last_login: u.last_login.map(at),
+            email_verified: u.email_verified,
         }
     }
 }
@@ -70,6 +75,7 @@ impl Example for User {
             is_superuser: false,
             date_joined: at(1_764_000_000),
             last_login: Some(at(1_764_086_400)),
+            email_verified: true,
         }
     }
 }

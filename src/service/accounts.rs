@@ -4,8 +4,12 @@ use std::net::IpAddr;
 
 use secrecy::{ExposeSecret as _, SecretString};
 
+use super::mail::{person, Extra};
+use crate::db::email_tokens::{Effects, NewToken, Purpose};
+use crate::db::outbox::NewMail;
 use crate::db::users::{self, NewUser, ProfileChange};
 use crate::error::{Error, Field, Result};
+use crate::mail::{Kind, Person};
 use crate::service::{validate, AuthUser, Gatehouse, Issued, User};
 
 /// A change to one's own account: fields left `None` stay as they are.
@@ -83,6 +87,40 @@ impl Gatehouse {
             return Err(Error::Conflict { field });
         }
         let hash = self.hasher.hash(password).await?;
+        // A sign-up gets a verification link, in the transaction that
+        // creates the account; an operator's (the CLI's staff) counts as
+        // confirmed. The first mail counts against the recipient's interval.
+        let verification = match staff {
+            true => None,
+            false => {
+                let minted = self.mint(Purpose::Verify)?;
+                let who = Person {
+                    username,
+                    email,
+                    first_name,
+                    last_name,
+                };
+                let extra = Extra {
+                    link: Some((&minted.token, minted.ttl)),
+                    ..Extra::default()
+                };
+                let mail = self.compose(Kind::VerifyEmail, email, who, extra)?;
+                let _ = self.recipient_allowed(Kind::VerifyEmail, email).await;
+                Some((minted, mail))
+            }
+        };
+        let effects = match &verification {
+            None => Effects::default(),
+            Some((minted, mail)) => Effects {
+                token: Some(NewToken {
+                    hash: &minted.hash,
+                    purpose: Purpose::Verify,
+                    email,
+                    expires_at: minted.expires_at,
+                }),
+                mails: std::slice::from_ref(mail),
+            },
+        };
         let user = users::insert(
             &self.db,
             &NewUser {
@@ -93,11 +131,16 @@ impl Gatehouse {
                 password_hash: &hash,
                 is_staff: staff,
                 is_superuser: staff,
+                email_verified: staff,
                 now: self.now(),
             },
+            &effects,
         )
         .await?;
         crate::metrics::Metrics::inc(&self.metrics.sign_ups);
+        if verification.is_some() {
+            self.mail_queued();
+        }
         Ok(user)
     }
 
@@ -139,23 +182,21 @@ impl Gatehouse {
             password,
         } = changes;
         let email = email.map(str::trim);
+        // Only a new address (another key) is a change of address.
+        let new_email = email.filter(|e| users::key(e) != users::key(&me.user.email));
         if let Some(e) = email {
             validate::email(Field::Email, e)?;
-            // Whether an address is taken is what a sign-up tells too: each
-            // new address asked for is counted, in a bucket of the account's
-            // own with the login limit, so it is no faster a way to ask.
-            if users::key(e) != users::key(&me.user.email) {
-                let bucket = format!("email-change:user:{}", me.user.id);
-                self.login_attempt(bucket, None).await?;
+        }
+        if let Some(e) = new_email {
+            if self.config.mail.require_verified_email {
+                return Err(Error::bad_input(
+                    Field::Email,
+                    "With verified addresses required, a new email address must be confirmed \
+                     first: ask for the change with requestEmailChange (REST: POST \
+                     /api/users/me/email).",
+                ));
             }
-            if users::login_name_clash(&self.db, None, Some(e), Some(me.user.id))
-                .await?
-                .is_some()
-            {
-                return Err(Error::Conflict {
-                    field: Field::Email,
-                });
-            }
+            self.email_probe(me, e).await?;
         }
         if let Some(n) = first_name {
             validate::name(Field::FirstName, n)?;
@@ -200,21 +241,55 @@ impl Gatehouse {
                 Some(self.hasher.hash(new).await?)
             }
         };
-        let user = users::update_profile(
-            &self.db,
-            me.user.id,
-            &ProfileChange {
-                email,
-                first_name,
-                last_name,
-            },
-        )
-        .await?;
+        // A new address is changed at once (the tutorials' flow), and
+        // loses its confirmation: a link to confirm it goes to it, and a
+        // notice to the old one, in the transaction of the change.
+        let (minted, mut mails) = (self.mint(Purpose::Verify)?, Vec::new());
+        if let Some(e) = new_email {
+            let who = || Person {
+                email: e,
+                ..person(&me.user)
+            };
+            let extra = Extra {
+                link: Some((&minted.token, minted.ttl)),
+                ..Extra::default()
+            };
+            mails.push(self.compose(Kind::VerifyEmail, e, who(), extra)?);
+            if !me.user.email.is_empty() {
+                let extra = Extra {
+                    old_email: Some(&me.user.email),
+                    new_email: Some(e),
+                    ..Extra::default()
+                };
+                let notice = self.compose(Kind::EmailChanged, &me.user.email, who(), extra)?;
+                mails.push(notice);
+            }
+        }
+        let effects = Effects {
+            token: new_email.map(|e| NewToken {
+                hash: &minted.hash,
+                purpose: Purpose::Verify,
+                email: e,
+                expires_at: minted.expires_at,
+            }),
+            mails: &mails,
+        };
+        let now = self.now();
+        let change = ProfileChange {
+            email,
+            first_name,
+            last_name,
+        };
+        let user = users::update_profile(&self.db, me.user.id, &change, &effects, now).await?;
+        if !mails.is_empty() {
+            self.mail_queued();
+        }
         let Some(hash) = hash else {
             return Ok((user, None));
         };
-        let now = self.now();
-        let user = users::end_sessions(&self.db, me.user.id, now, Some(&hash)).await?;
+        let notice = self.password_notice(&user)?;
+        let user = users::end_sessions(&self.db, me.user.id, now, Some(&hash), &notice).await?;
+        self.mail_queued();
         let issued = self.issue_new_session(user, now).await?;
         Ok((issued.user.clone(), Some(issued)))
     }
@@ -261,8 +336,24 @@ impl Gatehouse {
         )?;
         let hash = self.hasher.hash(new).await?;
         let now = self.now();
-        let user = users::end_sessions(&self.db, me.user.id, now, Some(&hash)).await?;
+        let notice = self.password_notice(&me.user)?;
+        let user = users::end_sessions(&self.db, me.user.id, now, Some(&hash), &notice).await?;
+        self.mail_queued();
         self.issue_new_session(user, now).await
+    }
+
+    /// The "password changed" notice to `user`'s address (none without one).
+    fn password_notice(&self, user: &User) -> Result<Vec<NewMail>> {
+        if user.email.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mail = self.compose(
+            Kind::PasswordChanged,
+            &user.email,
+            person(user),
+            Extra::default(),
+        )?;
+        Ok(vec![mail])
     }
 
     /// A page of users, oldest first. Staff only.

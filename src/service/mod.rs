@@ -4,6 +4,8 @@
 pub mod accounts;
 pub mod caller;
 pub mod clock;
+mod email;
+mod mail;
 mod passwords;
 pub mod sessions;
 pub mod throttle;
@@ -41,6 +43,12 @@ pub struct Gatehouse {
     verified_tokens: VerifiedCache,
     config: Config,
     clock: clock::Clock,
+    /// Templates, transport and sender of mail.
+    mailer: crate::mail::Mailer,
+    /// Wakes this instance's delivery worker when mail is queued.
+    mail_due: tokio::sync::Notify,
+    /// Mail work requests handed off (`email::spawn_mail_work`).
+    mail_work: tokio_util::task::TaskTracker,
 }
 
 /// Shared handle on the service.
@@ -58,6 +66,10 @@ impl Gatehouse {
             .await
             .context("loading signing keys")?;
         let hasher = Hasher::new(config.argon2, config.hash_concurrency)?;
+        let mailer = crate::mail::Mailer::new(&config.mail).map_err(|e| anyhow::anyhow!(e))?;
+        if mailer.transport.is_log() {
+            tracing::warn!("{}", crate::mail::describe(&config.mail));
+        }
         Ok(Arc::new(Self {
             db,
             metrics: Metrics::default(),
@@ -66,6 +78,9 @@ impl Gatehouse {
             verified_tokens: VerifiedCache::default(),
             config,
             clock: clock::Clock::default(),
+            mailer,
+            mail_due: tokio::sync::Notify::new(),
+            mail_work: tokio_util::task::TaskTracker::new(),
         }))
     }
 

@@ -134,8 +134,13 @@ impl Gatehouse {
         };
         match self.check_password(user, password).await? {
             Some(user) => {
-                Metrics::inc(&self.metrics.logins_succeeded);
                 self.login_succeeded(attempt).await?;
+                // Only once the password is right: the answer tells nothing
+                // about the address to someone who does not know it.
+                if self.config.mail.require_verified_email && !user.email_verified {
+                    return Err(Error::EmailNotVerified);
+                }
+                Metrics::inc(&self.metrics.logins_succeeded);
                 // A password change that committed after the old password
                 // was checked: that password no longer logs in.
                 match self.issue_new_session(user, self.now()).await {
@@ -341,15 +346,16 @@ impl Gatehouse {
         }
     }
 
-    /// Deletes refresh tokens that expired before `before`; how many.
+    /// Deletes refresh and link tokens that expired before `before`; how many.
     pub async fn purge_expired_refresh_tokens(&self, before: i64) -> Result<u64> {
-        refresh_tokens::purge_expired(&self.db, before).await
+        let links = crate::db::email_tokens::purge(&self.db, before).await?;
+        Ok(refresh_tokens::purge_expired(&self.db, before).await? + links)
     }
 
     /// Logs the caller out everywhere: every access and refresh token ends.
     pub async fn revoke_all(&self, me: &AuthUser) -> Result<i64> {
         let now = self.now();
-        users::end_sessions(&self.db, me.user.id, now, None).await?;
+        users::end_sessions(&self.db, me.user.id, now, None, &[]).await?;
         Ok(now)
     }
 }
@@ -372,6 +378,7 @@ mod tests {
             date_joined: 0,
             last_login: None,
             token_version: 0,
+            email_verified: false,
         };
         let issued = Issued {
             claims: AccessClaims {

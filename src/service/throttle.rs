@@ -99,8 +99,11 @@ impl Gatehouse {
     /// every distinct name tried leaves a row).
     pub async fn purge_throttle(&self) -> Result<u64> {
         let t = &self.config.throttle;
+        let m = &self.config.mail;
         let longest = t.login_window.max(t.sign_up_window);
-        throttle::purge(&self.db, self.now() - longest + 1).await
+        let mail_longest = m.window.max(m.min_interval);
+        let now = self.now();
+        throttle::purge(&self.db, now - longest + 1, now - mail_longest + 1).await
     }
 }
 

@@ -20,6 +20,8 @@ pub struct User {
     /// Goes up when every session ends; access tokens carry the version
     /// they were signed with.
     pub token_version: i64,
+    /// Whether the address was confirmed by a link mailed to it.
+    pub email_verified: bool,
 }
 
 impl std::fmt::Debug for User {
@@ -67,6 +69,7 @@ mod tests {
             date_joined: 0,
             last_login: None,
             token_version: 0,
+            email_verified: false,
         }
     }
 

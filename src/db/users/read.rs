@@ -43,6 +43,19 @@ pub async fn login_name_clash(
     }))
 }
 
+/// Whether `name`'s key is a login (a username or an email) of a user
+/// other than `except_id`.
+pub async fn login_taken(db: &Db, name: &str, except_id: i64) -> Result<bool> {
+    let owner: Option<i64> = with_pool!(db, write, |p| sqlx::query_scalar(
+        "SELECT user_id FROM login_keys WHERE key = $1 AND user_id <> $2"
+    )
+    .bind(key(name))
+    .bind(except_id)
+    .fetch_optional(p)
+    .await)?;
+    Ok(owner.is_some())
+}
+
 /// A user by id. On SQLite it runs on the calling thread (see `db::direct`).
 pub async fn by_id(db: &Db, id: i64) -> Result<Option<User>> {
     Ok(row_by_id(db, id).await?.map(User::from))
@@ -92,7 +105,7 @@ pub async fn by_id_with_key(db: &Db, id: i64, kid: &str) -> Result<Option<(User,
     let direct = direct(db, |c| {
         c.prepare_cached(&SQL)?
             .query_row(named_params! { "$1": id, "$2": kid }, |r| {
-                Ok((UserRow::from_direct(r)?, r.get(12)?))
+                Ok((UserRow::from_direct(r)?, r.get(13)?))
             })
             .optional()
     });
@@ -130,6 +143,16 @@ pub async fn by_login(db: &Db, login: &str) -> Result<Option<StoredUser>> {
         .fetch_optional(p)
         .await)?
     .map(StoredUser::from))
+}
+
+/// The user whose email address is `email` (compared by key).
+pub async fn by_email(db: &Db, email: &str) -> Result<Option<User>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE email_key = $1");
+    Ok(with_pool!(db, read, |p| sqlx::query_as::<_, UserRow>(&sql)
+        .bind(key(email))
+        .fetch_optional(p)
+        .await)?
+    .map(User::from))
 }
 
 /// Users ordered by id.

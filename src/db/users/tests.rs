@@ -34,10 +34,13 @@ async fn a_name_that_is_another_users_login_of_the_other_kind_is_refused_by_the_
         password_hash: "x",
         is_staff: false,
         is_superuser: false,
+        email_verified: false,
         now: 0,
     };
-    let a = insert(&db, &user("alice", "x@y.z")).await.unwrap();
-    let clash = insert(&db, &user("X@Y.Z", "other@y.z")).await;
+    let a = insert(&db, &user("alice", "x@y.z"), &Default::default())
+        .await
+        .unwrap();
+    let clash = insert(&db, &user("X@Y.Z", "other@y.z"), &Default::default()).await;
     assert!(
         matches!(
             clash,
@@ -47,7 +50,7 @@ async fn a_name_that_is_another_users_login_of_the_other_kind_is_refused_by_the_
         ),
         "{clash:?}"
     );
-    let clash = insert(&db, &user("bob", "ALICE")).await;
+    let clash = insert(&db, &user("bob", "ALICE"), &Default::default()).await;
     assert!(
         matches!(
             clash,
@@ -58,13 +61,15 @@ async fn a_name_that_is_another_users_login_of_the_other_kind_is_refused_by_the_
         "{clash:?}"
     );
     // One's own username as one's email is fine.
-    let c = insert(&db, &user("c@y.z", "c@y.z")).await.unwrap();
+    let c = insert(&db, &user("c@y.z", "c@y.z"), &Default::default())
+        .await
+        .unwrap();
     let change = |email| ProfileChange {
         email: Some(email),
         first_name: None,
         last_name: None,
     };
-    let clash = update_profile(&db, c.id, &change("alice")).await;
+    let clash = update_profile(&db, c.id, &change("alice"), &Default::default(), 0).await;
     assert!(
         matches!(
             clash,
@@ -75,9 +80,17 @@ async fn a_name_that_is_another_users_login_of_the_other_kind_is_refused_by_the_
         "{clash:?}"
     );
     // A's old email is free once A changes it, and not before.
-    assert!(update_profile(&db, c.id, &change("X@y.z")).await.is_err());
-    update_profile(&db, a.id, &change("new@y.z")).await.unwrap();
-    update_profile(&db, c.id, &change("X@y.z")).await.unwrap();
+    assert!(
+        update_profile(&db, c.id, &change("X@y.z"), &Default::default(), 0)
+            .await
+            .is_err()
+    );
+    update_profile(&db, a.id, &change("new@y.z"), &Default::default(), 0)
+        .await
+        .unwrap();
+    update_profile(&db, c.id, &change("X@y.z"), &Default::default(), 0)
+        .await
+        .unwrap();
     let imported = ImportedUser {
         username: "new@y.z",
         email: "",
@@ -181,8 +194,10 @@ async fn the_direct_lookup_matches_sqlx_and_sees_every_write() {
             password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
             is_staff: true,
             is_superuser: false,
+            email_verified: true,
             now: 1_800_000_000,
         },
+        &Default::default(),
     )
     .await
     .unwrap();
@@ -197,7 +212,9 @@ async fn the_direct_lookup_matches_sqlx_and_sees_every_write() {
     assert_eq!(direct.last_login, Some(1_800_000_100));
     assert!(key_active);
 
-    end_sessions(&db, u.id, 1_800_000_150, None).await.unwrap();
+    end_sessions(&db, u.id, 1_800_000_150, None, &[])
+        .await
+        .unwrap();
     set_active(&db, u.id, false).await.unwrap();
     let (after, _) = by_id_with_key(&db, u.id, kid).await.unwrap().unwrap();
     assert!(!after.is_active);

@@ -2,6 +2,8 @@
 //! profile, recording a login, ending every session, (de)activating.
 
 use super::{key, UserRow, COLUMNS};
+use crate::db::email_tokens::Effects;
+use crate::db::outbox::NewMail;
 use crate::db::{unique_violation, Db};
 use crate::error::{Error, Field, Result};
 use crate::service::User;
@@ -16,6 +18,8 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
     pub is_staff: bool,
     pub is_superuser: bool,
+    /// Created by an operator (the CLI), who vouches for the address.
+    pub email_verified: bool,
     pub now: i64,
 }
 
@@ -46,26 +50,36 @@ async fn login_key_taken(db: &Db, name: &str) -> Result<bool> {
         > 0)
 }
 
-pub async fn insert(db: &Db, u: &NewUser<'_>) -> Result<User> {
+/// Creates the user, and writes `effects` (its verification token and
+/// mail) in the same transaction.
+pub async fn insert(db: &Db, u: &NewUser<'_>, effects: &Effects<'_>) -> Result<User> {
     let sql = format!(
         "INSERT INTO users (username, username_key, email, email_key, password_hash, \
-         is_staff, is_superuser, date_joined, first_name, last_name) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLUMNS}"
+         is_staff, is_superuser, date_joined, first_name, last_name, email_verified) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {COLUMNS}"
     );
     let email_key = (!u.email.is_empty()).then(|| key(u.email));
-    let inserted = with_pool!(db, write, |p| sqlx::query_as::<_, UserRow>(&sql)
-        .bind(u.username)
-        .bind(key(u.username))
-        .bind(u.email)
-        .bind(email_key)
-        .bind(u.password_hash)
-        .bind(u.is_staff)
-        .bind(u.is_superuser)
-        .bind(u.now)
-        .bind(u.first_name)
-        .bind(u.last_name)
-        .fetch_one(p)
-        .await);
+    let inserted = with_pool!(db, write, |p| async {
+        let mut tx = p.begin().await?;
+        let user = sqlx::query_as::<_, UserRow>(&sql)
+            .bind(u.username)
+            .bind(key(u.username))
+            .bind(u.email)
+            .bind(email_key)
+            .bind(u.password_hash)
+            .bind(u.is_staff)
+            .bind(u.is_superuser)
+            .bind(u.now)
+            .bind(u.first_name)
+            .bind(u.last_name)
+            .bind(u.email_verified)
+            .fetch_one(&mut *tx)
+            .await?;
+        crate::apply_effects!(tx, user.id, effects, u.now)?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(user)
+    }
+    .await);
     match inserted {
         Ok(user) => Ok(user.into()),
         // Which name was the other kind's: only asked on this rare path
@@ -106,8 +120,9 @@ pub async fn insert_imported(db: &Db, u: &ImportedUser<'_>) -> Result<Option<i64
     let email_key = (!u.email.is_empty()).then(|| key(u.email));
     let inserted = with_pool!(db, write, |p| sqlx::query_scalar(
         "INSERT INTO users (username, username_key, email, email_key, password_hash, \
-           first_name, last_name, is_active, is_staff, is_superuser, date_joined, last_login) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 \
+           first_name, last_name, is_active, is_staff, is_superuser, date_joined, last_login, \
+           email_verified) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, TRUE \
          WHERE NOT EXISTS (SELECT 1 FROM users WHERE email_key = $2 OR username_key = $4) \
          ON CONFLICT DO NOTHING RETURNING id"
     )
@@ -141,23 +156,42 @@ pub struct ProfileChange<'a> {
     pub last_name: Option<&'a str>,
 }
 
-pub async fn update_profile(db: &Db, id: i64, c: &ProfileChange<'_>) -> Result<User> {
+/// Changes the profile and writes `effects` in one transaction. A new
+/// email address (another key) is not verified.
+pub async fn update_profile(
+    db: &Db,
+    id: i64,
+    c: &ProfileChange<'_>,
+    effects: &Effects<'_>,
+    now: i64,
+) -> Result<User> {
     let sql = format!(
         "UPDATE users SET \
+           email_verified = CASE WHEN $2 IS NULL THEN email_verified \
+             WHEN COALESCE(email_key, '') = COALESCE($3, '') THEN email_verified ELSE FALSE END, \
            email = COALESCE($2, email), \
            email_key = CASE WHEN $2 IS NULL THEN email_key WHEN $2 = '' THEN NULL ELSE $3 END, \
            first_name = COALESCE($4, first_name), \
            last_name = COALESCE($5, last_name) \
          WHERE id = $1 RETURNING {COLUMNS}"
     );
-    with_pool!(db, write, |p| sqlx::query_as::<_, UserRow>(&sql)
-        .bind(id)
-        .bind(c.email)
-        .bind(c.email.map(key))
-        .bind(c.first_name)
-        .bind(c.last_name)
-        .fetch_optional(p)
-        .await)
+    with_pool!(db, write, |p| async {
+        let mut tx = p.begin().await?;
+        let user = sqlx::query_as::<_, UserRow>(&sql)
+            .bind(id)
+            .bind(c.email)
+            .bind(c.email.map(key))
+            .bind(c.first_name)
+            .bind(c.last_name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if user.is_some() {
+            crate::apply_effects!(tx, id, effects, now)?;
+        }
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(user)
+    }
+    .await)
     .map_err(|e| conflict(e, Field::Email))?
     .map(User::from)
     .ok_or(Error::TokenInvalid("the user no longer exists"))
@@ -183,7 +217,8 @@ pub async fn record_login(db: &Db, id: i64, now: i64, new_hash: Option<&str>) ->
 /// Ends every session of the user in one transaction: its token version
 /// goes up (every access token issued so far stops working), every refresh
 /// token is revoked, and, when `new_password_hash` is given, the password
-/// changes. Returns the user as it now is.
+/// changes; `mails` (a notice) are queued with it. Returns the user as it
+/// now is.
 ///
 /// One transaction, version first: a refresh rotation (which reads the
 /// version under a lock, see `refresh_tokens::rotate`) either finishes
@@ -194,6 +229,7 @@ pub async fn end_sessions(
     id: i64,
     now: i64,
     new_password_hash: Option<&str>,
+    mails: &[NewMail],
 ) -> Result<User> {
     let sql = format!(
         "UPDATE users SET token_version = token_version + 1, \
@@ -213,6 +249,9 @@ pub async fn end_sessions(
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        if user.is_some() {
+            crate::insert_mails!(tx, mails, now)?;
+        }
         tx.commit().await?;
         Ok::<_, sqlx::Error>(user)
     }

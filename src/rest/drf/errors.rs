@@ -112,6 +112,13 @@ impl<S> DrfProblem<S> {
                 View::TokenBody => Self::token_not_valid(TOKEN_NOT_VALID),
                 _ => Self::token_not_valid(HEADER_TOKEN_NOT_VALID),
             },
+            Error::EmailNotVerified => match view {
+                View::SeedLogin => Self::error(StatusCode::FORBIDDEN, &e.message()),
+                _ => Self::new(
+                    StatusCode::FORBIDDEN,
+                    json!({ "detail": e.message(), "code": "email_not_verified" }),
+                ),
+            },
             Error::Forbidden => Self::detail(
                 StatusCode::FORBIDDEN,
                 "You do not have permission to perform this action.",
@@ -207,7 +214,12 @@ fn describe(status: u16) -> &'static str {
              `login/`; with `\"code\": \"token_not_valid\"` for a bad, expired, used or \
              revoked token. `WWW-Authenticate: Bearer realm=\"api\"`."
         }
-        403 => "Seed 004's login: `{\"error\": \"can not authenticate ...\"}`.",
+        403 => {
+            "Seed 004's login: `{\"error\": \"can not authenticate ...\"}`; with \
+             `GATEHOUSE_REQUIRE_VERIFIED_EMAIL` on, a right password for an address not yet \
+             confirmed: `{\"detail\": \"...\", \"code\": \"email_not_verified\"}` \
+             (seed 004's login: `{\"error\": \"...\"}`)."
+        }
         413 => "`{\"detail\": \"...\"}`: the body is over the server's limit.",
         415 => "`{\"detail\": \"...\"}`: send JSON or a form.",
         429 => {

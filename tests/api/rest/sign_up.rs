@@ -31,6 +31,7 @@ async fn signing_up_answers_201_with_exactly_the_users_fields_and_no_location() 
         [
             "date_joined",
             "email",
+            "email_verified",
             "first_name",
             "id",
             "is_active",

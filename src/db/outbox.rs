@@ -1,0 +1,183 @@
+//! The `mail_outbox` table: mail written in the transaction of the change
+//! that causes it, taken by every instance's delivery worker (`mail::worker`).
+//!
+//! A worker *claims* due mail in one statement that also moves its next
+//! attempt past a lease: another worker (another instance, on PostgreSQL
+//! with `FOR UPDATE SKIP LOCKED`) skips it while it is being sent, and if
+//! the sender dies, the mail is due again once the lease has run out.
+
+use crate::db::Db;
+use crate::error::Result;
+use crate::with_pool;
+
+/// A mail to queue, rendered.
+#[derive(Clone)]
+pub struct NewMail {
+    /// What it is for (`verify_email`, `password_changed`, …): its metrics label.
+    pub kind: &'static str,
+    pub recipient: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl std::fmt::Debug for NewMail {
+    // The bodies hold links that are secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewMail")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A mail a worker has claimed, to send.
+#[derive(sqlx::FromRow)]
+pub struct Claimed {
+    pub id: i64,
+    pub kind: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    /// Tries so far, this one included.
+    pub attempts: i64,
+}
+
+/// Inserts `mails` on `$conn` (a transaction), all due at `$now`.
+#[macro_export]
+macro_rules! insert_mails {
+    ($conn:expr, $mails:expr, $now:expr) => {{
+        let mut result: ::std::result::Result<(), sqlx::Error> = Ok(());
+        for m in $mails.iter() {
+            if let Err(e) = sqlx::query(
+                "INSERT INTO mail_outbox (kind, recipient, subject, body_text, body_html, \
+                   next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+            )
+            .bind(m.kind)
+            .bind(&m.recipient)
+            .bind(&m.subject)
+            .bind(&m.text)
+            .bind(&m.html)
+            .bind($now)
+            .execute(&mut *$conn)
+            .await
+            {
+                result = Err(e);
+                break;
+            }
+        }
+        result
+    }};
+}
+
+/// Queues `mails` on their own (a change that wrote nothing else).
+pub async fn enqueue(db: &Db, mails: &[NewMail], now: i64) -> Result<()> {
+    with_pool!(db, write, |p| async {
+        let mut tx = p.begin().await?;
+        crate::insert_mails!(tx, mails, now)?;
+        tx.commit().await
+    }
+    .await)?;
+    Ok(())
+}
+
+/// Claims up to `limit` mails due at `now`, oldest first: each one's
+/// attempts go up and it is not due again before `lease_until`.
+pub async fn claim(db: &Db, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Claimed>> {
+    let sql = match db {
+        Db::Sqlite(_) => {
+            "UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = $2 \
+             WHERE id IN (SELECT id FROM mail_outbox \
+               WHERE status = 'pending' AND next_attempt_at <= $1 \
+               ORDER BY next_attempt_at, id LIMIT $3) \
+             RETURNING id, kind, recipient, subject, body_text, body_html, attempts"
+        }
+        Db::Postgres(_) => {
+            "UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = $2 \
+             WHERE id IN (SELECT id FROM mail_outbox \
+               WHERE status = 'pending' AND next_attempt_at <= $1 \
+               ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, kind, recipient, subject, body_text, body_html, attempts"
+        }
+    };
+    let mut rows: Vec<Claimed> = with_pool!(db, write, |p| sqlx::query_as(sql)
+        .bind(now)
+        .bind(lease_until)
+        .bind(limit)
+        .fetch_all(p)
+        .await)?;
+    rows.sort_by_key(|m| m.id);
+    Ok(rows)
+}
+
+/// The mail went out: its bodies (the links in them are secrets) are
+/// dropped, its record kept.
+pub async fn mark_sent(db: &Db, id: i64, now: i64) -> Result<()> {
+    with_pool!(db, write, |p| sqlx::query(
+        "UPDATE mail_outbox SET status = 'sent', sent_at = $2, body_text = '', body_html = '', \
+           last_error = NULL WHERE id = $1"
+    )
+    .bind(id)
+    .bind(now)
+    .execute(p)
+    .await
+    .map(drop))?;
+    Ok(())
+}
+
+/// The attempt failed: due again at `next_attempt_at`.
+pub async fn mark_retry(db: &Db, id: i64, next_attempt_at: i64, error: &str) -> Result<()> {
+    with_pool!(db, write, |p| sqlx::query(
+        "UPDATE mail_outbox SET next_attempt_at = $2, last_error = $3 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(next_attempt_at)
+    .bind(error)
+    .execute(p)
+    .await
+    .map(drop))?;
+    Ok(())
+}
+
+/// The last attempt failed: given up, bodies dropped, the error kept.
+pub async fn mark_failed(db: &Db, id: i64, error: &str) -> Result<()> {
+    with_pool!(db, write, |p| sqlx::query(
+        "UPDATE mail_outbox SET status = 'failed', body_text = '', body_html = '', \
+           last_error = $2 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(error)
+    .execute(p)
+    .await
+    .map(drop))?;
+    Ok(())
+}
+
+/// Mails waiting to go out (pending, whether due yet or not).
+pub async fn depth(db: &Db) -> Result<i64> {
+    Ok(with_pool!(db, read, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM mail_outbox WHERE status = 'pending'"
+    )
+    .fetch_one(p)
+    .await)?)
+}
+
+/// One outbox row as an operator (or a test) sees it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Record {
+    pub id: i64,
+    pub kind: String,
+    pub recipient: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+/// Every outbox row, oldest first.
+pub async fn records(db: &Db) -> Result<Vec<Record>> {
+    Ok(with_pool!(db, read, |p| sqlx::query_as(
+        "SELECT id, kind, recipient, status, attempts, last_error FROM mail_outbox ORDER BY id"
+    )
+    .fetch_all(p)
+    .await)?)
+}
