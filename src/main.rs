@@ -128,6 +128,9 @@ fn main() -> ExitCode {
     }) = cli.command
     {
         print!("{}", config.describe());
+        for name in gatehouse::config::unknown_variables(env_names()) {
+            eprintln!("warning: {name} is not a setting (a typo?); it is ignored");
+        }
         // The sender, the SMTP URL and every template (rendered once with
         // sample values) are checked as the server checks them at start.
         match gatehouse::mail::Mailer::new(&config.mail) {
@@ -218,6 +221,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     for warning in file_warnings(&config) {
         tracing::warn!("{warning}");
     }
+    for name in gatehouse::config::unknown_variables(env_names()) {
+        tracing::warn!("{name} is not a setting (a typo?); it is ignored");
+    }
     match command {
         Command::Serve => {
             let app = Application::build(config).await?;
@@ -280,4 +286,10 @@ fn init_logging(json: bool) {
     } else {
         builder.with_ansi(std::io::stderr().is_terminal()).init();
     }
+}
+
+/// The environment's variable names (those that are not Unicode are no
+/// setting's).
+fn env_names() -> impl Iterator<Item = String> {
+    std::env::vars_os().filter_map(|(k, _)| k.into_string().ok())
 }

@@ -326,6 +326,18 @@ impl Config {
     }
 }
 
+/// The `GATEHOUSE_*` names among `names` that are no setting (a typo such as
+/// `GATEHOUSE_REQUIRE_VERIFIED_EMIALS` would otherwise leave its setting at
+/// its default unsaid). `GATEHOUSE_TEST_*` belongs to the test suite.
+pub fn unknown_variables(names: impl Iterator<Item = String>) -> Vec<String> {
+    let mut unknown: Vec<String> = names
+        .filter(|n| n.starts_with("GATEHOUSE_") && !n.starts_with("GATEHOUSE_TEST_"))
+        .filter(|n| !SETTINGS.iter().any(|s| s.name == n.as_str()))
+        .collect();
+    unknown.sort();
+    unknown
+}
+
 /// The settings in a TOML file, refusing keys that name no setting.
 fn read_file(path: &std::path::Path) -> Result<toml::Table, ConfigError> {
     let err = |reason: String| ConfigError {

@@ -343,3 +343,23 @@ fn the_django_rest_face_is_on_at_the_root_and_its_prefix_is_checked() {
     }
     assert!(from(&[("GATEHOUSE_DJANGO_REST", "maybe")]).is_err());
 }
+
+#[test]
+fn unknown_gatehouse_variables_are_named() {
+    let names = [
+        "GATEHOUSE_REQUIRE_VERIFIED_EMIALS",
+        "GATEHOUSE_SMTP_URL",
+        "GATEHOUSE_SIGNING_KEY_FILE",
+        "GATEHOUSE_TEST_DATABASE_URL",
+        "HOME",
+        "GATEHOUSE_ACCES_TOKEN_TTL",
+    ]
+    .map(String::from);
+    assert_eq!(
+        super::unknown_variables(names.into_iter()),
+        [
+            "GATEHOUSE_ACCES_TOKEN_TTL",
+            "GATEHOUSE_REQUIRE_VERIFIED_EMIALS"
+        ]
+    );
+}

@@ -251,3 +251,6 @@ pub async fn purge(db: &Db, before: i64) -> Result<u64> {
     .await
     .map(|r| r.rows_affected()))?)
 }
+
+#[cfg(test)]
+mod tests;

@@ -181,3 +181,76 @@ pub async fn records(db: &Db) -> Result<Vec<Record>> {
     .fetch_all(p)
     .await)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mail(to: &str) -> NewMail {
+        NewMail {
+            kind: "password_changed",
+            recipient: to.into(),
+            subject: "s".into(),
+            text: "secret link".into(),
+            html: "<p>secret link</p>".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_claimed_mail_is_not_claimed_again_until_its_lease_ends() {
+        let (_dir, db) = crate::db::scratch_sqlite().await;
+        enqueue(&db, &[mail("a@x.io"), mail("b@x.io")], 100)
+            .await
+            .unwrap();
+        assert!(
+            claim(&db, 99, 400, 10).await.unwrap().is_empty(),
+            "not due yet"
+        );
+        let first = claim(&db, 100, 400, 1).await.unwrap();
+        assert_eq!(first.len(), 1);
+        assert_eq!(
+            (first[0].recipient.as_str(), first[0].attempts),
+            ("a@x.io", 1)
+        );
+        let second = claim(&db, 100, 400, 10).await.unwrap();
+        assert_eq!(second.len(), 1, "the claimed one is skipped");
+        assert_eq!(second[0].recipient, "b@x.io");
+        assert!(claim(&db, 399, 700, 10).await.unwrap().is_empty());
+        // The sender of the first died: once its lease ends it is due again.
+        let again = claim(&db, 400, 700, 10).await.unwrap();
+        assert_eq!(again.len(), 2);
+        assert_eq!(again[0].attempts, 2);
+        assert_eq!(depth(&db).await.unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn sent_and_failed_mail_loses_its_bodies_and_leaves_the_queue() {
+        let (_dir, db) = crate::db::scratch_sqlite().await;
+        enqueue(&db, &[mail("a@x.io"), mail("b@x.io")], 100)
+            .await
+            .unwrap();
+        let claimed = claim(&db, 100, 400, 10).await.unwrap();
+        mark_sent(&db, claimed[0].id, 101).await.unwrap();
+        mark_retry(&db, claimed[1].id, 130, "connection refused")
+            .await
+            .unwrap();
+        assert!(claim(&db, 129, 500, 10).await.unwrap().is_empty());
+        let retried = claim(&db, 130, 500, 10).await.unwrap();
+        assert_eq!(retried.len(), 1);
+        mark_failed(&db, retried[0].id, "550 no such user")
+            .await
+            .unwrap();
+        assert_eq!(depth(&db).await.unwrap(), 0);
+        let records = records(&db).await.unwrap();
+        assert_eq!(records[0].status, "sent");
+        assert_eq!(records[1].status, "failed");
+        assert_eq!(records[1].last_error.as_deref(), Some("550 no such user"));
+        let bodies: Vec<(String, String)> = with_pool!(&db, read, |p| sqlx::query_as(
+            "SELECT body_text, body_html FROM mail_outbox"
+        )
+        .fetch_all(p)
+        .await)
+        .unwrap();
+        assert!(bodies.iter().all(|(t, h)| t.is_empty() && h.is_empty()));
+    }
+}

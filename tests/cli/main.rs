@@ -346,3 +346,4 @@ fn mode(path: &std::path::Path) -> u32 {
 /// files Gatehouse writes are the owner's alone, even under `umask 000`.
 mod files;
 mod keys;
+mod mail;
