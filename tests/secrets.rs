@@ -1,6 +1,8 @@
 //! Secrets never reach the logs: the full flow on both faces, with the
 //! real binary logging at the most verbose level, and no password, token,
-//! refresh token or key in what it printed.
+//! refresh token, mailed link, SMTP password or key in what it printed.
+//! (With no SMTP server set, mail is written to the log by design; here one
+//! is set, and down, so every mail is tried, fails and is logged as such.)
 
 use std::io::Read as _;
 use std::process::{Command, Stdio};
@@ -62,6 +64,13 @@ async fn no_password_token_or_key_appears_in_the_most_verbose_logs() {
         .unwrap()
         .port();
     let signing_key = gatehouse::auth::keys::generate_paserk_secret().unwrap();
+    // An SMTP server that is not there: a port bound, then released.
+    let smtp_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let smtp_password = "smtp-secret-pw-9f2c";
     let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
         .env(
             "DATABASE_URL",
@@ -69,6 +78,10 @@ async fn no_password_token_or_key_appears_in_the_most_verbose_logs() {
         )
         .env("GATEHOUSE_ADDR", format!("127.0.0.1:{port}"))
         .env("GATEHOUSE_SIGNING_KEY", &signing_key)
+        .env(
+            "GATEHOUSE_SMTP_URL",
+            format!("smtp://mailer:{smtp_password}@127.0.0.1:{smtp_port}"),
+        )
         .env("RUST_LOG", "trace")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -222,6 +235,63 @@ async fn no_password_token_or_key_appears_in_the_most_verbose_logs() {
     )
     .await;
 
+    // Mail asked for by address, and an email change: links in mail that
+    // cannot go out.
+    f.graphql(
+        "mutation { sendPasswordResetEmail(email: \"gq@example.com\") { success } }",
+        json!({}),
+        None,
+    )
+    .await;
+    f.rest(
+        client
+            .post(format!("{base}/api/account/password-reset"))
+            .json(&json!({ "email": "rs@example.com" })),
+    )
+    .await;
+    f.rest(
+        client
+            .post(format!("{base}/api/account/verify/resend"))
+            .json(&json!({ "email": "rs@example.com" })),
+    )
+    .await;
+    let t = f
+        .rest(client.post(format!("{base}/api/token")).form(&[
+            ("grant_type", "password"),
+            ("username", "rs"),
+            ("password", pw3),
+        ]))
+        .await;
+    let access = t["access_token"].as_str().unwrap().to_owned();
+    f.rest(
+        client
+            .post(format!("{base}/api/users/me/email"))
+            .bearer_auth(&access)
+            .json(&json!({ "new_email": "rs2@example.com", "password": pw3 })),
+    )
+    .await;
+    // The worker tries each mail at once and fails (nothing listens).
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let metrics = loop {
+        let text = client
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let retried: u64 = text
+            .lines()
+            .filter(|l| l.starts_with("gatehouse_mails_total{") && l.contains("result=\"retry\""))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum();
+        if retried >= 5 || std::time::Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+
     let _ = child.kill();
     let _ = child.wait();
     let mut log = String::new();
@@ -240,6 +310,21 @@ async fn no_password_token_or_key_appears_in_the_most_verbose_logs() {
     assert!(
         log.contains("TRACE") || log.contains("DEBUG"),
         "logging was not verbose:\n{log}"
+    );
+    // Sign-ups (2), a password change, two resets, a resend, an email
+    // change: every mail was tried and failed.
+    assert!(
+        metrics.contains("kind=\"reset_password\",result=\"retry\"} 2"),
+        "{metrics}"
+    );
+    assert!(log.contains("mail not sent; will retry"), "{log}");
+    assert!(
+        !log.contains("ghl_"),
+        "a mailed link's token appeared in the logs"
+    );
+    assert!(
+        !log.contains(smtp_password),
+        "the SMTP password appeared in the logs"
     );
     assert!(
         f.secrets.len() >= 8,

@@ -162,6 +162,18 @@ pub async fn depth(db: &Db) -> Result<i64> {
     .await)?)
 }
 
+/// Deletes the records of mail sent or given up before `before` (created
+/// then; their bodies are long gone). Returns how many went.
+pub async fn purge(db: &Db, before: i64) -> Result<u64> {
+    Ok(with_pool!(db, write, |p| sqlx::query(
+        "DELETE FROM mail_outbox WHERE status <> 'pending' AND created_at < $1"
+    )
+    .bind(before)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?)
+}
+
 /// One outbox row as an operator (or a test) sees it.
 #[derive(Debug, sqlx::FromRow)]
 pub struct Record {
@@ -252,5 +264,13 @@ mod tests {
         .await)
         .unwrap();
         assert!(bodies.iter().all(|(t, h)| t.is_empty() && h.is_empty()));
+        enqueue(&db, &[mail("c@x.io")], 200).await.unwrap();
+        assert_eq!(
+            purge(&db, 101).await.unwrap(),
+            2,
+            "sent and failed records go"
+        );
+        assert_eq!(purge(&db, 1000).await.unwrap(), 0, "pending mail stays");
+        assert_eq!(super::records(&db).await.unwrap().len(), 1);
     }
 }
