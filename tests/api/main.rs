@@ -6,15 +6,19 @@
 //!   `Face` and run on each (`both::sign_up::graphql::…`, `…::rest::…`).
 //! - `graphql/`, `rest/`: what only one face does, with that face's client;
 //!   `drf/`: the Django REST compatibility face, with the tutorials' bodies.
+//! - `mail/`: the account lifecycle by email (issue 14) against an SMTP
+//!   capture server (`mail/smtp.rs`): each flow on both faces, delivery.
 //! - The files here: what is no face's own (throttling by address, hygiene,
 //!   keys, metrics, pages, restarts); `attacks/`: attacks replayed.
 
 mod helpers;
 mod raw;
 
+#[macro_use]
 mod both;
 mod drf;
 mod graphql;
+mod mail;
 mod rest;
 
 mod abuse;

@@ -1,5 +1,5 @@
-//! PostgreSQL-only suites: several server processes on one database, and a
-//! database outage under load. They start the real `gatehouse` binary.
+//! PostgreSQL-only suites: several server processes on one database (one
+//! outbox too: each mail sent once), and a database outage under load. They start the real `gatehouse` binary.
 //!
 //! Skipped (with a note on stderr) unless `GATEHOUSE_TEST_DATABASE_URL`
 //! names a PostgreSQL server where the user may create databases, e.g.
@@ -7,6 +7,11 @@
 //! also needs `GATEHOUSE_TEST_PG_CTL`, a command that takes `stop` or `start`
 //! (e.g. `pg_ctlcluster 15 main`); `.ci/run` sets both.
 
+mod mail;
 mod multi_instance;
 mod outage;
+/// The API suite's SMTP capture server.
+#[path = "../api/mail/smtp.rs"]
+#[allow(dead_code)]
+mod smtp;
 mod support;

@@ -1,6 +1,7 @@
 //! The contract both faces keep, in neither face's spelling: a [`Face`]
 //! signs up, logs in, reads and changes the caller, refreshes and revokes
-//! tokens and lists users; what it refuses comes back as a [`Failure`] with
+//! tokens, lists users, and follows the mailed links (verification,
+//! password reset, email change); what it refuses comes back as a [`Failure`] with
 //! a face-neutral [`Code`] and the [`Field`]s at fault.
 //!
 //! Each face checks, while it translates, that a refusal has that face's
@@ -29,6 +30,7 @@ pub enum Code {
     TokenExpired,
     TokenInvalid,
     TokenReused,
+    EmailNotVerified,
     RateLimited,
 }
 
@@ -44,6 +46,7 @@ impl Code {
             "TOKEN_EXPIRED" => Self::TokenExpired,
             "TOKEN_INVALID" => Self::TokenInvalid,
             "TOKEN_REUSED" => Self::TokenReused,
+            "EMAIL_NOT_VERIFIED" => Self::EmailNotVerified,
             "RATE_LIMITED" => Self::RateLimited,
             _ => return None,
         })
@@ -108,6 +111,7 @@ pub struct User {
     pub is_active: bool,
     pub is_staff: bool,
     pub is_superuser: bool,
+    pub email_verified: bool,
     /// RFC 3339, as sent.
     pub date_joined: String,
     pub last_login: Option<String>,
@@ -147,6 +151,7 @@ impl User {
             is_active: flag("is_active"),
             is_staff: flag("is_staff"),
             is_superuser: flag("is_superuser"),
+            email_verified: flag("email_verified"),
             date_joined: text("date_joined"),
             last_login,
         }
@@ -261,6 +266,30 @@ pub trait Face {
         offset: Option<i64>,
         limit: Option<i64>,
     ) -> Outcome<Vec<User>>;
+
+    /// Confirms an address with a verification link's token.
+    async fn verify_account(app: &TestApp, token: &str) -> Outcome<User>;
+
+    /// Asks for a new verification link; the answer as shown (the same
+    /// whether or not the address is anyone's).
+    async fn resend_activation_email(app: &TestApp, email: &str) -> Outcome<Value>;
+
+    /// Asks for a password-reset link; the answer as shown.
+    async fn send_password_reset_email(app: &TestApp, email: &str) -> Outcome<Value>;
+
+    /// Sets a new password with a reset link's token.
+    async fn password_reset(app: &TestApp, token: &str, new_password: &str) -> Outcome<User>;
+
+    /// Asks to change the caller's email: a link goes to the new address.
+    async fn request_email_change(
+        app: &TestApp,
+        authorization: Option<&str>,
+        new_email: &str,
+        password: &str,
+    ) -> Outcome<()>;
+
+    /// Confirms an email change with the link's token.
+    async fn confirm_email_change(app: &TestApp, token: &str) -> Outcome<User>;
 
     /// Signs up `username` with `username@example.com` and [`PASSWORD`];
     /// panics unless it succeeds.

@@ -164,4 +164,96 @@ impl Face for Graphql {
         let body = app.graphql(USERS, vars, authorization).await;
         answer(body, "users").map(|v| User::list(&v, user))
     }
+
+    async fn verify_account(app: &TestApp, token: &str) -> Outcome<User> {
+        let body = app
+            .graphql(VERIFY_ACCOUNT, json!({ "token": token }), None)
+            .await;
+        answer(body, "verifyAccount").map(|v| succeeded(&v, |v| user(&v["user"])))
+    }
+
+    async fn resend_activation_email(app: &TestApp, email: &str) -> Outcome<Value> {
+        let body = app
+            .graphql(RESEND_ACTIVATION, json!({ "email": email }), None)
+            .await;
+        answer(body.clone(), "resendActivationEmail").map(|v| succeeded(&v, |_| body))
+    }
+
+    async fn send_password_reset_email(app: &TestApp, email: &str) -> Outcome<Value> {
+        let body = app
+            .graphql(SEND_RESET, json!({ "email": email }), None)
+            .await;
+        answer(body.clone(), "sendPasswordResetEmail").map(|v| succeeded(&v, |_| body))
+    }
+
+    async fn password_reset(app: &TestApp, token: &str, new_password: &str) -> Outcome<User> {
+        let vars = json!({ "token": token, "newPassword": new_password });
+        let body = app.graphql(PASSWORD_RESET, vars, None).await;
+        answer(body, "passwordReset").map(|v| succeeded(&v, |v| user(&v["user"])))
+    }
+
+    async fn request_email_change(
+        app: &TestApp,
+        authorization: Option<&str>,
+        new_email: &str,
+        password: &str,
+    ) -> Outcome<()> {
+        let vars = json!({ "newEmail": new_email, "password": password });
+        let body = app.graphql(REQUEST_EMAIL_CHANGE, vars, authorization).await;
+        answer(body, "requestEmailChange").map(|v| succeeded(&v, |_| ()))
+    }
+
+    async fn confirm_email_change(app: &TestApp, token: &str) -> Outcome<User> {
+        let body = app
+            .graphql(CONFIRM_EMAIL_CHANGE, json!({ "token": token }), None)
+            .await;
+        answer(body, "confirmEmailChange").map(|v| succeeded(&v, |v| user(&v["user"])))
+    }
 }
+
+/// A payload's `success`, asserted true, then `read` of the payload.
+#[track_caller]
+fn succeeded<T>(payload: &Value, read: impl FnOnce(&Value) -> T) -> T {
+    assert_eq!(
+        payload["success"], true,
+        "a successful payload: {payload:#}"
+    );
+    read(payload)
+}
+
+/// The user fields the mail operations' payloads ask for.
+macro_rules! user {
+    () => {
+        "user { id username email firstName lastName isActive isStaff isSuperuser \
+         dateJoined lastLogin emailVerified }"
+    };
+}
+
+const VERIFY_ACCOUNT: &str = concat!(
+    "mutation ($token: String!) { verifyAccount(token: $token) { success ",
+    user!(),
+    " } }"
+);
+
+const RESEND_ACTIVATION: &str =
+    "mutation ($email: String!) { resendActivationEmail(email: $email) { success } }";
+
+const SEND_RESET: &str =
+    "mutation ($email: String!) { sendPasswordResetEmail(email: $email) { success } }";
+
+const PASSWORD_RESET: &str = concat!(
+    "mutation ($token: String!, $newPassword: String!) { ",
+    "passwordReset(token: $token, newPassword: $newPassword) { success ",
+    user!(),
+    " } }"
+);
+
+const REQUEST_EMAIL_CHANGE: &str = "mutation ($newEmail: String!, $password: String!) {
+  requestEmailChange(newEmail: $newEmail, password: $password) { success }
+}";
+
+const CONFIRM_EMAIL_CHANGE: &str = concat!(
+    "mutation ($token: String!) { confirmEmailChange(token: $token) { success ",
+    user!(),
+    " } }"
+);

@@ -35,7 +35,7 @@ fn status_of(code: Code) -> u16 {
         | Code::TokenExpired
         | Code::TokenInvalid
         | Code::TokenReused => 401,
-        Code::Forbidden => 403,
+        Code::Forbidden | Code::EmailNotVerified => 403,
         Code::Conflict => 409,
         Code::BadUserInput => 422,
         Code::RateLimited => 429,
@@ -53,6 +53,7 @@ fn oauth_code(reply: &Reply) -> Code {
         .unwrap_or_else(|| panic!("an OAuth error has a description: {:#}", reply.body));
     match (reply.status, error) {
         (429, "temporarily_unavailable") => Code::RateLimited,
+        (403, "EMAIL_NOT_VERIFIED") => Code::EmailNotVerified,
         (400, "invalid_grant") if description == "Please enter valid credentials." => {
             Code::InvalidCredentials
         }
@@ -68,7 +69,16 @@ fn oauth_code(reply: &Reply) -> Code {
     }
 }
 
-fn failure(reply: Reply) -> Failure {
+/// The status a mailed link's token is refused with: 400 (the link is bad;
+/// the caller's credentials are not at fault), anything else as usual.
+fn link_status_of(code: Code) -> u16 {
+    match code {
+        Code::TokenExpired | Code::TokenInvalid => 400,
+        _ => status_of(code),
+    }
+}
+
+fn failure_as(reply: Reply, status_of: fn(Code) -> u16) -> Failure {
     let code = match reply.body["code"].as_str() {
         Some(code) => {
             let code = Code::parse(code)
@@ -123,13 +133,31 @@ fn failure(reply: Reply) -> Failure {
 
 /// The body of a `status` reply, or the refusal.
 fn answer(reply: Reply, status: u16) -> Outcome<Value> {
+    answer_as(reply, status, status_of)
+}
+
+/// [`answer`], for an operation that takes a mailed link's token.
+fn answer_link(reply: Reply, status: u16) -> Outcome<Value> {
+    answer_as(reply, status, link_status_of)
+}
+
+fn answer_as(reply: Reply, status: u16, status_of: fn(Code) -> u16) -> Outcome<Value> {
     if reply.status == status {
         Ok(reply.body)
     } else if reply.status < 400 {
         panic!("expected {status}, got {}: {:#}", reply.status, reply.body)
     } else {
-        Err(failure(reply))
+        Err(failure_as(reply, status_of))
     }
+}
+
+/// A 202's `{"detail": "..."}`, checked; the body as shown.
+fn accepted(body: Value) -> Value {
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "a 202 says what happens next: {body:#}"
+    );
+    body
 }
 
 fn user(json: &Value) -> User {
@@ -224,5 +252,53 @@ impl Face for Rest {
         };
         let reply = app.rest_get(&path, authorization).await;
         answer(reply, 200).map(|page| User::list(&page["items"], user))
+    }
+
+    async fn verify_account(app: &TestApp, token: &str) -> Outcome<User> {
+        let body = json!({ "token": token });
+        let reply = app
+            .rest_json(Method::POST, "/api/account/verify", body, None)
+            .await;
+        answer_link(reply, 200).map(|v| user(&v))
+    }
+
+    async fn resend_activation_email(app: &TestApp, email: &str) -> Outcome<Value> {
+        let body = json!({ "email": email });
+        let path = "/api/account/verify/resend";
+        let reply = app.rest_json(Method::POST, path, body, None).await;
+        answer(reply, 202).map(accepted)
+    }
+
+    async fn send_password_reset_email(app: &TestApp, email: &str) -> Outcome<Value> {
+        let body = json!({ "email": email });
+        let path = "/api/account/password-reset";
+        let reply = app.rest_json(Method::POST, path, body, None).await;
+        answer(reply, 202).map(accepted)
+    }
+
+    async fn password_reset(app: &TestApp, token: &str, new_password: &str) -> Outcome<User> {
+        let body = json!({ "token": token, "new_password": new_password });
+        let path = "/api/account/password-reset/confirm";
+        let reply = app.rest_json(Method::POST, path, body, None).await;
+        answer_link(reply, 200).map(|v| user(&v))
+    }
+
+    async fn request_email_change(
+        app: &TestApp,
+        authorization: Option<&str>,
+        new_email: &str,
+        password: &str,
+    ) -> Outcome<()> {
+        let body = json!({ "new_email": new_email, "password": password });
+        let path = "/api/users/me/email";
+        let reply = app.rest_json(Method::POST, path, body, authorization).await;
+        answer(reply, 202).map(|v| drop(accepted(v)))
+    }
+
+    async fn confirm_email_change(app: &TestApp, token: &str) -> Outcome<User> {
+        let body = json!({ "token": token });
+        let path = "/api/account/email/confirm";
+        let reply = app.rest_json(Method::POST, path, body, None).await;
+        answer_link(reply, 200).map(|v| user(&v))
     }
 }
