@@ -146,3 +146,43 @@ async fn with_no_smtp_server_mail_is_written_to_the_log_and_marked_sent() {
     );
     assert_eq!(row.attempts, 1);
 }
+
+#[tokio::test]
+async fn a_permanent_refusal_fails_a_mail_at_once_and_a_temporary_one_is_retried() {
+    let (app, smtp) = mail_app(|_| {}).await;
+    smtp.refuse(Some("550 5.1.1 no such mailbox here"));
+    Graphql::signed_up(&app, "alice").await;
+    app.attempts_ended("verify_email", "failed", 1).await;
+    let row = app.outbox_row(|r| r.recipient == "alice@example.com").await;
+    assert_eq!(
+        (row.status.as_str(), row.attempts),
+        ("failed", 1),
+        "{row:#?}"
+    );
+    let error = row.last_error.unwrap_or_default();
+    assert!(error.contains("no such mailbox here"), "{error}");
+
+    smtp.refuse(Some("451 4.3.0 try again later"));
+    Graphql::signed_up(&app, "bob").await;
+    app.attempts_ended("verify_email", "retry", 1).await;
+    let row = app.outbox_row(|r| r.recipient == "bob@example.com").await;
+    assert_eq!(
+        (row.status.as_str(), row.attempts),
+        ("pending", 1),
+        "{row:#?}"
+    );
+    let error = row.last_error.unwrap_or_default();
+    assert!(error.contains("try again later"), "{error}");
+
+    smtp.refuse(None);
+    app.state.clock().advance(BACKOFF + 1);
+    let mail = smtp.first("bob@example.com", VERIFY_SUBJECT).await;
+    assert_mail(&mail, "bob@example.com", VERIFY_SUBJECT);
+    app.settle().await;
+    assert_eq!(
+        smtp.mails().len(),
+        1,
+        "alice's mail was given up: {:#?}",
+        smtp.summary()
+    );
+}

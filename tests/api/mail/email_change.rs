@@ -1,7 +1,10 @@
 //! Changing an email: the new address is confirmed by a link sent to it
 //! before it replaces the old one, which gets a notice; the current
-//! password is required. `updateMe` (the tutorials' way) changes the
-//! address at once, unconfirmed, unless confirmed addresses are required.
+//! password is required. `updateMe` does not move the address; the Django
+//! REST update view (seed 004's) does, at once and unconfirmed, unless
+//! confirmed addresses are required.
+
+use serde_json::json;
 
 use super::*;
 use crate::both::face::*;
@@ -173,34 +176,53 @@ on_both_faces! {
     }
 
     #[tokio::test]
-    async fn update_me_changes_the_address_at_once_unconfirmed_and_mails_both_addresses<F: Face>() {
+    async fn update_me_does_not_move_the_address_a_confirmed_change_does<F: Face>() {
+        // With an access token alone, a thief would move the account's mail
+        // and then reset its password: a new address needs the password
+        // and the link.
         let (app, smtp) = mail_app(|_| {}).await;
         F::signed_up(&app, "alice").await;
-        let first = smtp
-            .first("alice@example.com", VERIFY_SUBJECT)
-            .await
-            .token();
-        F::verify_account(&app, &first).await.expect("verified");
         let session = F::logged_in(&app, "alice").await;
-
-        let user = F::update_me(&app, Some(&session.bearer()), &[(Field::Email, NEW)])
-            .await
-            .expect("changed");
-        assert_eq!(user.email, NEW);
-        assert!(
-            !user.email_verified,
-            "a new address is not confirmed: {user:#?}"
+        for new in [NEW, "ALICE@new.example.com"] {
+            let refused = F::update_me(&app, Some(&session.bearer()), &[(Field::Email, new)])
+                .await
+                .refused(Code::BadUserInput);
+            assert_eq!(refused.field().0, Field::Email);
+        }
+        let refused = F::update_me(
+            &app,
+            Some(&session.bearer()),
+            &[(Field::Email, NEW), (Field::FirstName, "Alice")],
+        )
+        .await
+        .refused(Code::BadUserInput);
+        assert_eq!(refused.field().0, Field::Email, "nothing is half done");
+        let me = F::me(&app, Some(&session.bearer())).await.expect("me");
+        assert_eq!(
+            (me.email.as_str(), me.first_name.as_str()),
+            ("alice@example.com", "")
         );
-
-        let mail = smtp.first(NEW, VERIFY_SUBJECT).await;
-        assert_mail(&mail, NEW, VERIFY_SUBJECT);
-        let notice = smtp.first("alice@example.com", EMAIL_CHANGED_SUBJECT).await;
-        assert_notice(&notice, "alice@example.com", EMAIL_CHANGED_SUBJECT);
-        let verified = F::verify_account(&app, &mail.token())
-            .await
-            .expect("verified");
-        assert_eq!(verified.email, NEW);
-        assert!(verified.email_verified);
+        // The address it has (any spelling) and names go through.
+        let user = F::update_me(
+            &app,
+            Some(&session.bearer()),
+            &[
+                (Field::Email, "ALICE@example.com"),
+                (Field::FirstName, "Alice"),
+            ],
+        )
+        .await
+        .expect("no new address");
+        assert_eq!(user.first_name, "Alice");
+        assert_eq!(user.email.to_lowercase(), "alice@example.com");
+        app.settle().await;
+        assert!(smtp.mails_to(NEW).is_empty(), "{:#?}", smtp.summary());
+        assert_eq!(
+            smtp.mails().len(),
+            1,
+            "only the sign-up's: {:#?}",
+            smtp.summary()
+        );
     }
 
     #[tokio::test]
@@ -211,15 +233,23 @@ on_both_faces! {
             .first("alice@example.com", VERIFY_SUBJECT)
             .await
             .token();
-        let session = F::logged_in(&app, "alice").await;
-        F::update_me(&app, Some(&session.bearer()), &[(Field::Email, NEW)])
-            .await
-            .expect("changed");
+        // The Django REST update view moves the address at once, unconfirmed.
+        let reply = app
+            .drf_update("alice@example.com", json!({ "user": { "email": NEW } }))
+            .await;
+        assert_eq!(reply.expect(200)["email"], NEW);
         F::verify_account(&app, &old)
             .await
             .refused(Code::TokenInvalid);
+        let session = F::logged_in(&app, "alice").await;
         let me = F::me(&app, Some(&session.bearer())).await.expect("me");
         assert!(!me.email_verified, "{me:#?}");
+        let new = smtp.first(NEW, VERIFY_SUBJECT).await.token();
+        let verified = F::verify_account(&app, &new).await.expect("verified");
+        assert_eq!(
+            (verified.email.as_str(), verified.email_verified),
+            (NEW, true)
+        );
     }
 
     #[tokio::test]
@@ -288,4 +318,30 @@ on_both_faces! {
             .await
             .expect("a confirmed address logs in");
     }
+}
+
+#[tokio::test]
+async fn with_confirmed_addresses_required_the_django_update_view_cannot_move_the_address() {
+    let (app, smtp) = mail_app(|c| c.mail.require_verified_email = true).await;
+    crate::graphql::face::Graphql::signed_up(&app, "alice").await;
+    let token = smtp
+        .first("alice@example.com", VERIFY_SUBJECT)
+        .await
+        .token();
+    crate::graphql::face::Graphql::verify_account(&app, &token)
+        .await
+        .expect("verified");
+    let reply = app
+        .drf_update("alice@example.com", json!({ "user": { "email": NEW } }))
+        .await;
+    assert!(reply.expect(400)["email"].is_array(), "{:#}", reply.body);
+    let reply = app
+        .drf_update(
+            "alice@example.com",
+            json!({ "user": { "first_name": "Alice" } }),
+        )
+        .await;
+    assert_eq!(reply.expect(200)["email"], "alice@example.com");
+    app.settle().await;
+    assert!(smtp.mails_to(NEW).is_empty(), "{:#?}", smtp.summary());
 }

@@ -5,6 +5,7 @@
 
 pub mod smtp;
 
+mod addresses;
 mod capture;
 mod delivery;
 mod email_change;
@@ -19,8 +20,10 @@ use std::time::Duration;
 
 use gatehouse::config::Config;
 use gatehouse::db::outbox::{self, Record};
+use reqwest::Method;
 
 use crate::helpers::*;
+use crate::rest::client::Reply;
 pub use smtp::{unescape_html, Mail, Smtp};
 
 /// The sender the test apps are configured with.
@@ -102,6 +105,20 @@ impl TestApp {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         }
+    }
+
+    /// Seed 004's `user/update/` (PATCH) with `body`, logged in as `email`
+    /// with [`PASSWORD`] through `user/obtain_token/`.
+    pub async fn drf_update(&self, email: &str, body: serde_json::Value) -> Reply {
+        let login = serde_json::json!({ "email": email, "password": PASSWORD });
+        let reply = self.drf_post("/user/obtain_token/", login).await;
+        let token = reply.expect(200)["token"]
+            .as_str()
+            .expect("a token")
+            .to_owned();
+        let path = "/user/update/";
+        self.rest_json(Method::PATCH, path, body, Some(&bearer(&token)))
+            .await
     }
 
     /// `gatehouse_mails_total{kind, result}` as `/metrics` shows it.

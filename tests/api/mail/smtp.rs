@@ -35,10 +35,14 @@ pub struct Mail {
 
 type Store = Arc<Mutex<Vec<Mail>>>;
 
+/// The reply to `RCPT TO` instead of 250, if any (`Smtp::refuse`).
+type Refusal = Arc<Mutex<Option<String>>>;
+
 /// The capture server; stopped when dropped.
 pub struct Smtp {
     pub port: u16,
     mails: Store,
+    refusal: Refusal,
     running: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
 }
 
@@ -48,6 +52,7 @@ impl Smtp {
         let mut smtp = Self {
             port: 0,
             mails: Store::default(),
+            refusal: Refusal::default(),
             running: None,
         };
         smtp.listen().await;
@@ -68,6 +73,12 @@ impl Smtp {
         }
     }
 
+    /// Answers every `RCPT TO` with `reply` (e.g. `550 5.1.1 no such
+    /// user`, `451 4.3.0 try later`), or, with `None`, accepts again.
+    pub fn refuse(&self, reply: Option<&str>) {
+        *self.refusal.lock().expect("the refusal") = reply.map(str::to_owned);
+    }
+
     /// Listens again on the same port (after [`Smtp::stop`]).
     pub async fn restart(&mut self) {
         self.stop().await;
@@ -84,7 +95,12 @@ impl Smtp {
         let listener = socket.listen(64).expect("the capture server listens");
         self.port = listener.local_addr().expect("a local address").port();
         let (tx, rx) = oneshot::channel();
-        let task = tokio::spawn(accept(listener, self.mails.clone(), rx));
+        let task = tokio::spawn(accept(
+            listener,
+            self.mails.clone(),
+            self.refusal.clone(),
+            rx,
+        ));
         self.running = Some((tx, task));
     }
 
@@ -150,14 +166,19 @@ pub async fn poll<T>(within: Duration, mut check: impl FnMut() -> Option<T>) -> 
     }
 }
 
-async fn accept(listener: TcpListener, mails: Store, mut stop: oneshot::Receiver<()>) {
+async fn accept(
+    listener: TcpListener,
+    mails: Store,
+    refusal: Refusal,
+    mut stop: oneshot::Receiver<()>,
+) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
             _ = &mut stop => break,
             accepted = listener.accept() => {
                 if let Ok((stream, _)) = accepted {
-                    connections.spawn(converse(stream, mails.clone()));
+                    connections.spawn(converse(stream, mails.clone(), refusal.clone()));
                 }
             }
             // Reaps finished connections (never ready when there are none).
@@ -169,7 +190,7 @@ async fn accept(listener: TcpListener, mails: Store, mut stop: oneshot::Receiver
 }
 
 /// One SMTP conversation; returns when the client quits or goes.
-async fn converse(stream: TcpStream, mails: Store) -> std::io::Result<()> {
+async fn converse(stream: TcpStream, mails: Store, refusal: Refusal) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut read = BufReader::new(read);
     write.write_all(b"220 capture.test ESMTP ready\r\n").await?;
@@ -181,8 +202,10 @@ async fn converse(stream: TcpStream, mails: Store) -> std::io::Result<()> {
             return Ok(());
         }
         let command = String::from_utf8_lossy(&line).trim_end().to_owned();
+        let refused = refusal.lock().expect("the refusal").clone();
         let (verb, argument) = command.split_once(' ').unwrap_or((&command, ""));
         let reply = match verb.to_ascii_uppercase().as_str() {
+            "RCPT" if refused.is_some() => refused.as_deref().unwrap_or_default(),
             "EHLO" | "HELO" => "250 capture.test",
             "MAIL" => match path(argument, "FROM:") {
                 Some(sender) => {
