@@ -6,6 +6,7 @@
 pub mod smtp;
 
 mod addresses;
+mod at_rest;
 mod capture;
 mod delivery;
 mod email_change;
