@@ -138,7 +138,7 @@ fn main() -> ExitCode {
                 eprintln!("gatehouse: {e}");
                 return ExitCode::from(2);
             }
-            Ok(mailer) if mailer.transport.is_log() => {
+            Ok(_) if gatehouse::mail::warns(&config.mail) => {
                 eprintln!("warning: {}", gatehouse::mail::describe(&config.mail));
             }
             Ok(_) => println!("{}", gatehouse::mail::describe(&config.mail)),

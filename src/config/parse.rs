@@ -81,7 +81,9 @@ impl Input<'_> {
     }
 }
 
-/// `value` parsed as a `T`; the reason quotes the value as given.
+/// `value` parsed as a `T`; the reason quotes the value as given, but for
+/// what may be credentials (anything before an `@`, as in a URL's
+/// `user:password@`).
 pub fn parse<T: FromStr>(value: &str) -> Result<T, String>
 where
     T::Err: Display,
@@ -89,7 +91,31 @@ where
     value
         .trim()
         .parse()
-        .map_err(|e: T::Err| format!("`{value}`: {e}"))
+        .map_err(|e: T::Err| format!("`{}`: {e}", quotable(value)))
+}
+
+/// `value` with anything before its last `@` (after a `scheme://`) hidden.
+fn quotable(value: &str) -> String {
+    let Some((before, host)) = value.rsplit_once('@') else {
+        return value.to_owned();
+    };
+    match before.split_once("://") {
+        Some((scheme, _)) if !scheme.contains(['/', '@']) => {
+            format!("{scheme}://<redacted>@{host}")
+        }
+        _ => format!("<redacted>@{host}"),
+    }
+}
+
+#[cfg(test)]
+#[test]
+fn a_value_quoted_in_an_error_hides_what_may_be_credentials() {
+    assert_eq!(quotable("smpt://u:SECRET@h:25"), "smpt://<redacted>@h:25");
+    assert_eq!(quotable("smtp://u:SE@CRET@h"), "smtp://<redacted>@h");
+    assert_eq!(quotable("u:SECRET@h"), "<redacted>@h");
+    assert_eq!(quotable("12x"), "12x");
+    let e = parse::<u16>("smtp://user:hunter2@host").unwrap_err();
+    assert!(!e.contains("hunter2"), "{e}");
 }
 
 /// A shape of setting: how it is read into [`Config`] and shown.

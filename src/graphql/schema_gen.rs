@@ -245,7 +245,7 @@ pub struct MutationRevokeTokenArgs {
 pub struct MutationUpdateMeArgs {
     /// `email: String`
     ///
-    /// The new email address (unique, compared case-insensitively).
+    /// The email address, in another case (`Alice@Example.com` for `alice@example.com`); another address is refused.
     pub email: ::std::option::Option<::std::string::String>,
     /// `firstName: String`
     ///
@@ -428,7 +428,7 @@ pub trait MutationResolver: ::std::marker::Send + ::std::marker::Sync {
 
     /// `Mutation.updateMe(email: String, firstName: String, lastName: String): UpdateMe`
     ///
-    /// Change the caller's email address or names. Arguments left out are unchanged.
+    /// Change the caller's names (or the case of their email address). Arguments left out are unchanged. A new email address is refused with BAD_USER_INPUT: change it with `requestEmailChange`, which asks for the password and confirms the new address by a link mailed to it.
     fn update_me(
         &self,
         ctx: &::async_graphql::Context<'_>,
@@ -577,12 +577,12 @@ impl Mutation {
         <Mutation as MutationResolver>::revoke_token(self, ctx, MutationRevokeTokenArgs { refresh_token }).await
     }
 
-    #[doc = "Change the caller's email address or names. Arguments left out are unchanged."]
+    #[doc = "Change the caller's names (or the case of their email address). Arguments left out are unchanged. A new email address is refused with BAD_USER_INPUT: change it with `requestEmailChange`, which asks for the password and confirms the new address by a link mailed to it."]
     #[graphql(name = "updateMe")]
     async fn __gql_update_me(
         &self,
         ctx: &::async_graphql::Context<'_>,
-        #[graphql(name = "email", desc = "The new email address (unique, compared case-insensitively).")] email: ::std::option::Option<::std::string::String>,
+        #[graphql(name = "email", desc = "The email address, in another case (`Alice@Example.com` for `alice@example.com`); another address is refused.")] email: ::std::option::Option<::std::string::String>,
         #[graphql(name = "firstName", desc = "The new first name (at most 150 characters).")] first_name: ::std::option::Option<::std::string::String>,
         #[graphql(name = "lastName", desc = "The new last name (at most 150 characters).")] last_name: ::std::option::Option<::std::string::String>,
     ) -> ::async_graphql::Result<::std::option::Option<UpdateMe>> {
@@ -1611,9 +1611,9 @@ type Mutation {
     refreshToken: String!
   ): Revoke
 
-  "Change the caller's email address or names. Arguments left out are unchanged."
+  "Change the caller's names (or the case of their email address). Arguments left out are unchanged. A new email address is refused with BAD_USER_INPUT: change it with `requestEmailChange`, which asks for the password and confirms the new address by a link mailed to it."
   updateMe(
-    "The new email address (unique, compared case-insensitively)."
+    "The email address, in another case (`Alice@Example.com` for `alice@example.com`); another address is refused."
     email: String
     "The new first name (at most 150 characters)."
     firstName: String

@@ -57,6 +57,49 @@ impl Kind {
     }
 }
 
+/// Whether `describe` warns.
+pub fn warns(settings: &MailSettings) -> bool {
+    settings
+        .smtp_url
+        .as_ref()
+        .is_none_or(|url| sends_credentials_in_clear(url.expose()))
+}
+
+/// Whether `url` is plain `smtp://` with credentials, to a host other than
+/// this one, without `tls=required`.
+fn sends_credentials_in_clear(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("smtp://") else {
+        return false;
+    };
+    let (authority, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let authority = authority.split('/').next().unwrap_or_default();
+    let Some((_, host)) = authority.rsplit_once('@') else {
+        return false;
+    };
+    let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    let local = matches!(host, "localhost" | "127.0.0.1" | "[::1]");
+    let tls = query
+        .split('&')
+        .any(|kv| kv.eq_ignore_ascii_case("tls=required"));
+    !local && !tls
+}
+
+#[cfg(test)]
+#[test]
+fn credentials_in_clear_to_another_host_are_noticed() {
+    assert!(sends_credentials_in_clear(
+        "smtp://u:p@smtp.example.com:587"
+    ));
+    assert!(!sends_credentials_in_clear(
+        "smtp://u:p@smtp.example.com:587?tls=required"
+    ));
+    assert!(!sends_credentials_in_clear(
+        "smtps://u:p@smtp.example.com:465"
+    ));
+    assert!(!sends_credentials_in_clear("smtp://u:p@127.0.0.1:25"));
+    assert!(!sends_credentials_in_clear("smtp://relay.internal:25"));
+}
+
 /// Templates, transport and sender, ready to use.
 pub struct Mailer {
     pub templates: Templates,
@@ -85,9 +128,15 @@ impl Mailer {
     }
 }
 
-/// What `config check` says about mail.
+/// What `config check` says about mail (a warning for mail that is not
+/// sent, or a password sent in the clear).
 pub fn describe(settings: &MailSettings) -> String {
     match &settings.smtp_url {
+        Some(url) if sends_credentials_in_clear(url.expose()) => format!(
+            "GATEHOUSE_SMTP_URL sends its password unencrypted to {url}: add \
+             `?tls=required` (STARTTLS) or use smtps:// (implicit TLS) unless the server \
+             is on this host"
+        ),
         Some(url) => format!("mail goes to the SMTP server {url}"),
         None => "no GATEHOUSE_SMTP_URL: mail is written to the log at info, whole, \
                  links included (for development; set GATEHOUSE_SMTP_URL in production)"

@@ -65,9 +65,16 @@ impl Transport {
                 );
                 Ok(())
             }
-            Transport::Smtp(smtp) => smtp.send(message).await.map(drop).map_err(|e| SendError {
-                permanent: e.is_permanent(),
-                reason: e.to_string(),
+            Transport::Smtp(smtp) => smtp.send(message).await.map(drop).map_err(|e| {
+                // A 5xx about this mail will not change; an authentication
+                // refusal (53x) is the operator's to fix and is retried, as
+                // is anything transient. What lettre refuses itself (an
+                // address it cannot carry) will not change either.
+                let auth = e.status().is_some_and(|c| c.to_string().starts_with("53"));
+                SendError {
+                    permanent: (e.is_permanent() && !auth) || e.is_client(),
+                    reason: e.to_string(),
+                }
             }),
         }
     }
@@ -78,7 +85,16 @@ fn build(from: &Mailbox, mail: &Outgoing<'_>) -> Result<Message, SendError> {
         reason,
         permanent: true,
     };
-    let to: Mailbox = mail.recipient.parse().map_err(|e| {
+    // An internationalised domain travels as its ASCII (punycode) form,
+    // which every server accepts (the local part must be ASCII already).
+    let recipient = match mail.recipient.rsplit_once('@') {
+        Some((local, domain)) if !domain.is_ascii() => match idna::domain_to_ascii(domain) {
+            Ok(ascii) => format!("{local}@{ascii}"),
+            Err(_) => mail.recipient.to_owned(),
+        },
+        _ => mail.recipient.to_owned(),
+    };
+    let to: Mailbox = recipient.parse().map_err(|e| {
         permanent(format!(
             "the recipient is not an address lettre can send to: {e}"
         ))

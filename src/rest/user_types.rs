@@ -108,7 +108,10 @@ impl Example for SignUpRequest {
 #[derive(Object)]
 #[oai(example, deny_unknown_fields, skip_serializing_if_is_none)]
 pub struct UpdateMeRequest {
-    /// The new email address (unique, compared case-insensitively).
+    /// The email address in another case (`Alice@Example.com` for
+    /// `alice@example.com`). Another address is refused with 422: change it
+    /// with `POST /api/users/me/email`, which asks for the password and
+    /// confirms the new address by a link mailed to it.
     #[oai(nullable)]
     pub email: Option<Text>,
     /// The new first name (at most 150 characters).

@@ -91,9 +91,11 @@ impl UsersApi {
         Ok(Me::Ok(Json(me.user.clone().into())))
     }
 
-    /// Change the caller's email address or names
+    /// Change the caller's names
     ///
-    /// A partial update: fields left out (or null) are unchanged.
+    /// A partial update: fields left out (or null) are unchanged. The email
+    /// may change case only; a new address goes through
+    /// `POST /api/users/me/email`.
     #[oai(path = "/users/me", method = "patch", operation_id = "updateMe")]
     async fn update_me(
         &self,

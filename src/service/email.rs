@@ -227,13 +227,13 @@ impl Gatehouse {
             ));
         }
         self.login_succeeded(attempt).await?;
-        if users::key(new_email) == users::key(&me.user.email) {
+        if super::accounts::same_address(new_email, &me.user.email) {
             return Err(Error::bad_input(
                 Field::Email,
                 "That is already your email address.",
             ));
         }
-        self.email_probe(me, new_email).await?;
+        self.email_probe(me, new_email, client).await?;
         self.mail_allowed(Kind::ConfirmEmailChange, new_email, client)
             .await?;
         let minted = self.mint(Purpose::EmailChange)?;
@@ -263,11 +263,18 @@ impl Gatehouse {
 
     /// Whether `email` is free for the caller: CONFLICT when it is another
     /// account's login. Each address asked about is counted in a bucket of
-    /// the account's own with the login limit (it is what a sign-up tells
-    /// too, and must be no faster a way to ask).
-    pub(crate) async fn email_probe(&self, me: &AuthUser, email: &str) -> Result<()> {
+    /// the account's own with the login limit, and against the client's
+    /// address with the sign-up limit (it is what a sign-up tells too, and
+    /// must be no faster a way to ask, however many accounts ask).
+    pub(crate) async fn email_probe(
+        &self,
+        me: &AuthUser,
+        email: &str,
+        client: Option<IpAddr>,
+    ) -> Result<()> {
         let bucket = format!("email-change:user:{}", me.user.id);
         self.login_attempt(bucket, None).await?;
+        self.probe_allowed(client).await?;
         if users::login_taken(&self.db, email, me.user.id).await? {
             return Err(Error::Conflict {
                 field: Field::Email,

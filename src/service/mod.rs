@@ -67,7 +67,7 @@ impl Gatehouse {
             .context("loading signing keys")?;
         let hasher = Hasher::new(config.argon2, config.hash_concurrency)?;
         let mailer = crate::mail::Mailer::new(&config.mail).map_err(|e| anyhow::anyhow!(e))?;
-        if mailer.transport.is_log() {
+        if crate::mail::warns(&config.mail) {
             tracing::warn!("{}", crate::mail::describe(&config.mail));
         }
         Ok(Arc::new(Self {

@@ -95,6 +95,21 @@ impl Gatehouse {
         over_limit(&taken, t.sign_up_window, now)
     }
 
+    /// Counts a question "is this address taken?" (an email change) against
+    /// the client's address, with the sign-up limit and window.
+    pub(crate) async fn probe_allowed(&self, client: Option<IpAddr>) -> Result<()> {
+        let Some(ip) = client else { return Ok(()) };
+        let t = &self.config.throttle;
+        let now = self.now();
+        let bucket = address_bucket("email-probe", ip);
+        let taken = throttle::take(&self.db, &[&bucket], now, now - t.sign_up_window).await?;
+        let taken: Vec<(Taken, i64)> = taken
+            .into_iter()
+            .map(|t| (t, self.config.throttle.sign_ups_per_address))
+            .collect();
+        over_limit(&taken, t.sign_up_window, now)
+    }
+
     /// Deletes the counters of windows that have ended (run now and then:
     /// every distinct name tried leaves a row).
     pub async fn purge_throttle(&self) -> Result<u64> {

@@ -134,7 +134,7 @@ async fn an_expired_superseded_or_moved_token_changes_nothing() {
         email: Some("alice@other.example"),
         ..ProfileChange::default()
     };
-    users::update_profile(&db, u.id, &change, &Effects::default(), 103)
+    users::update_profile(&db, u.id, &change, true, &Effects::default(), 103)
         .await
         .unwrap();
     let third = find(&db, b"third").await.unwrap().unwrap();

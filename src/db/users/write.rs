@@ -156,19 +156,19 @@ pub struct ProfileChange<'a> {
     pub last_name: Option<&'a str>,
 }
 
-/// Changes the profile and writes `effects` in one transaction. A new
-/// email address (another key) is not verified.
+/// Changes the profile and writes `effects` in one transaction; with
+/// `unverify`, the (new) address is not verified.
 pub async fn update_profile(
     db: &Db,
     id: i64,
     c: &ProfileChange<'_>,
+    unverify: bool,
     effects: &Effects<'_>,
     now: i64,
 ) -> Result<User> {
     let sql = format!(
         "UPDATE users SET \
-           email_verified = CASE WHEN $2 IS NULL THEN email_verified \
-             WHEN COALESCE(email_key, '') = COALESCE($3, '') THEN email_verified ELSE FALSE END, \
+           email_verified = email_verified AND NOT $6, \
            email = COALESCE($2, email), \
            email_key = CASE WHEN $2 IS NULL THEN email_key WHEN $2 = '' THEN NULL ELSE $3 END, \
            first_name = COALESCE($4, first_name), \
@@ -183,6 +183,7 @@ pub async fn update_profile(
             .bind(c.email.map(key))
             .bind(c.first_name)
             .bind(c.last_name)
+            .bind(unverify)
             .fetch_optional(&mut *tx)
             .await?;
         if user.is_some() {
@@ -244,6 +245,17 @@ pub async fn end_sessions(
             .await?;
         sqlx::query(
             "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        // Links that would change the account (a reset, an email change)
+        // die with its sessions: asked for by someone who held one, they
+        // must not outlive the owner's password change or logout.
+        sqlx::query(
+            "UPDATE email_tokens SET superseded_at = $2 WHERE user_id = $1 \
+             AND purpose <> 'verify' AND used_at IS NULL AND superseded_at IS NULL",
         )
         .bind(id)
         .bind(now)

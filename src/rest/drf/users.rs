@@ -285,6 +285,7 @@ async fn change(
                 first_name: first_name.as_deref(),
                 last_name: last_name.as_deref(),
                 password: password.as_ref(),
+                client: auth.caller().client,
             },
         )
         .await
