@@ -35,8 +35,16 @@ pub struct Mail {
 
 type Store = Arc<Mutex<Vec<Mail>>>;
 
-/// The reply to `RCPT TO` instead of 250, if any (`Smtp::refuse`).
-type Refusal = Arc<Mutex<Option<String>>>;
+/// How the server misbehaves: the reply to `RCPT TO` instead of 250, if
+/// any (`Smtp::refuse`), and how long it takes to accept a message
+/// (`Smtp::slow`).
+#[derive(Default)]
+struct Behaviour {
+    refusal: Option<String>,
+    accept_delay: Duration,
+}
+
+type Refusal = Arc<Mutex<Behaviour>>;
 
 /// The capture server; stopped when dropped.
 pub struct Smtp {
@@ -76,7 +84,12 @@ impl Smtp {
     /// Answers every `RCPT TO` with `reply` (e.g. `550 5.1.1 no such
     /// user`, `451 4.3.0 try later`), or, with `None`, accepts again.
     pub fn refuse(&self, reply: Option<&str>) {
-        *self.refusal.lock().expect("the refusal") = reply.map(str::to_owned);
+        self.refusal.lock().expect("the behaviour").refusal = reply.map(str::to_owned);
+    }
+
+    /// Takes `delay` to accept each message (after its data, before the 250).
+    pub fn slow(&self, delay: Duration) {
+        self.refusal.lock().expect("the behaviour").accept_delay = delay;
     }
 
     /// Listens again on the same port (after [`Smtp::stop`]).
@@ -202,7 +215,7 @@ async fn converse(stream: TcpStream, mails: Store, refusal: Refusal) -> std::io:
             return Ok(());
         }
         let command = String::from_utf8_lossy(&line).trim_end().to_owned();
-        let refused = refusal.lock().expect("the refusal").clone();
+        let refused = refusal.lock().expect("the behaviour").refusal.clone();
         let (verb, argument) = command.split_once(' ').unwrap_or((&command, ""));
         let reply = match verb.to_ascii_uppercase().as_str() {
             "RCPT" if refused.is_some() => refused.as_deref().unwrap_or_default(),
@@ -233,6 +246,8 @@ async fn converse(stream: TcpStream, mails: Store, refusal: Refusal) -> std::io:
                     to: std::mem::take(&mut to),
                     data,
                 };
+                let delay = refusal.lock().expect("the behaviour").accept_delay;
+                tokio::time::sleep(delay).await;
                 mails.lock().expect("the store").push(mail);
                 "250 2.0.0 OK queued"
             }
