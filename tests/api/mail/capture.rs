@@ -104,6 +104,26 @@ async fn what_lettre_sends_reads_back_whole_in_every_transfer_encoding() {
 }
 
 #[tokio::test]
+async fn a_slow_server_takes_its_time_to_accept_and_a_refusing_one_refuses() {
+    let smtp = Smtp::start().await;
+    smtp.slow(Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    send(&smtp, message("slow", None)).await.expect("sent");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    smtp.slow(Duration::ZERO);
+    smtp.refuse(Some("550 5.1.1 no such mailbox"));
+    let refused = send(&smtp, message("refused", None)).await;
+    assert!(refused.is_err_and(|e| e.is_permanent()));
+    smtp.refuse(Some("451 4.3.0 later"));
+    let refused = send(&smtp, message("refused", None)).await;
+    assert!(refused.is_err_and(|e| e.is_transient()));
+    smtp.refuse(None);
+    send(&smtp, message("accepted", None)).await.expect("sent");
+    let subjects: Vec<String> = smtp.mails().iter().map(|m| m.subject()).collect();
+    assert_eq!(subjects, ["slow", "accepted"]);
+}
+
+#[tokio::test]
 async fn the_decoders_undo_soft_breaks_escapes_and_encoded_words() {
     assert_eq!(quoted_printable("a=3Db=\r\nc=C3=A9=\nd"), "a=bcéd");
     assert_eq!(base64_text("aGVs\r\nbG8="), "hello");
