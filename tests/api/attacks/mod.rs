@@ -5,6 +5,7 @@
 mod documents;
 mod echo;
 mod limits;
+mod mail_links;
 mod sessions;
 mod shutdown;
 mod slow_clients;
