@@ -227,7 +227,7 @@ impl Gatehouse {
             ));
         }
         self.login_succeeded(attempt).await?;
-        if super::accounts::same_address(new_email, &me.user.email) {
+        if super::profile::same_address(new_email, &me.user.email) {
             return Err(Error::bad_input(
                 Field::Email,
                 "That is already your email address.",

@@ -17,9 +17,12 @@ use crate::service::{Gatehouse, User};
 
 /// Mails one pass of the worker claims at most.
 const BATCH: i64 = 10;
-/// How long a claimed mail is left to its sender before another worker may
-/// take it (a sender that died): well over the SMTP timeout.
-const LEASE_SECS: i64 = 300;
+/// How long one mail's sending may take, all of its SMTP conversation.
+const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long a claimed batch is left to its sender before another worker
+/// may take it (a sender that died): well over a whole batch's sending
+/// time at the timeout, so a slow server never gets one mail twice.
+const LEASE_SECS: i64 = 900;
 /// The first retry's delay; it doubles with each failure, up to [`MAX_BACKOFF_SECS`].
 const FIRST_BACKOFF_SECS: i64 = 30;
 const MAX_BACKOFF_SECS: i64 = 3600;
@@ -170,12 +173,18 @@ impl Gatehouse {
             text: &mail.body_text,
             html: &mail.body_html,
         };
-        match self
-            .mailer
-            .transport
-            .send(&self.mailer.from, &outgoing)
-            .await
-        {
+        let sent = tokio::time::timeout(
+            SEND_TIMEOUT,
+            self.mailer.transport.send(&self.mailer.from, &outgoing),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(crate::mail::transport::SendError {
+                reason: "the SMTP server took too long".into(),
+                permanent: false,
+            })
+        });
+        match sent {
             Ok(()) => {
                 outbox::mark_sent(&self.db, mail.id, self.now()).await?;
                 self.metrics.mail(kind, "sent");
@@ -208,6 +217,15 @@ impl Gatehouse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_whole_batch_is_sent_within_its_lease() {
+        let worst = BATCH * i64::try_from(SEND_TIMEOUT.as_secs()).unwrap();
+        assert!(
+            worst * 3 / 2 <= LEASE_SECS,
+            "{worst} s of sending, lease {LEASE_SECS} s"
+        );
+    }
 
     #[test]
     fn the_backoff_doubles_from_30_seconds_to_an_hour() {

@@ -346,15 +346,6 @@ impl Gatehouse {
         }
     }
 
-    /// Deletes refresh and link tokens that expired before `before`, and
-    /// records of mail sent or given up 30 days before that; how many.
-    pub async fn purge_expired_refresh_tokens(&self, before: i64) -> Result<u64> {
-        let links = crate::db::email_tokens::purge(&self.db, before).await?;
-        // Records of mail sent or given up are kept for 30 days.
-        let mails = crate::db::outbox::purge(&self.db, before - 30 * 86_400).await?;
-        Ok(refresh_tokens::purge_expired(&self.db, before).await? + links + mails)
-    }
-
     /// Logs the caller out everywhere: every access and refresh token ends.
     pub async fn revoke_all(&self, me: &AuthUser) -> Result<i64> {
         let now = self.now();

@@ -1,0 +1,271 @@
+//! Changing one's own account: names, email (the Django REST face's
+//! direct change), password.
+
+use std::net::IpAddr;
+
+use secrecy::{ExposeSecret as _, SecretString};
+
+use super::mail::{person, Extra};
+use crate::db::email_tokens::{Effects, NewToken, Purpose};
+use crate::db::outbox::NewMail;
+use crate::db::users::{self, ProfileChange};
+use crate::error::{Error, Field, Result};
+use crate::mail::{Kind, Person};
+use crate::service::{validate, AuthUser, Gatehouse, Issued, User};
+
+/// A change to one's own account: fields left `None` stay as they are.
+#[derive(Default)]
+pub struct AccountChanges<'a> {
+    pub email: Option<&'a str>,
+    pub first_name: Option<&'a str>,
+    pub last_name: Option<&'a str>,
+    pub password: Option<&'a SecretString>,
+    /// The client's address (mail asked for is counted against it).
+    pub client: Option<IpAddr>,
+}
+
+/// Whether `a` and `b` are one address as a mailbox sees it: equal but for
+/// ASCII case. (Spellings that share a login key but are other strings,
+/// fullwidth letters, a final sigma, may be other mailboxes: a change to
+/// one is a change of address.)
+pub(crate) fn same_address(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+}
+
+impl Gatehouse {
+    /// Changes the caller's email or names; `None` leaves a field unchanged.
+    pub async fn update_me(
+        &self,
+        me: &AuthUser,
+        email: Option<&str>,
+        first_name: Option<&str>,
+        last_name: Option<&str>,
+    ) -> Result<User> {
+        // A new address needs the password and a confirmation by a link to
+        // it (`request_email_change`): with this call alone, a stolen access
+        // token would move the account's mail, then reset its password.
+        if email.is_some_and(|e| !same_address(e, &me.user.email)) {
+            return Err(Error::bad_input(
+                Field::Email,
+                "To change your email address, use requestEmailChange (REST: POST \
+                 /api/users/me/email) with your password: the new address is confirmed \
+                 by a link mailed to it.",
+            ));
+        }
+        let changes = AccountChanges {
+            email,
+            first_name,
+            last_name,
+            password: None,
+            client: None,
+        };
+        Ok(self.change_account(me, changes).await?.0)
+    }
+
+    /// Changes the caller's email, names and password; `None` leaves a field
+    /// unchanged. Everything is checked before anything is written.
+    ///
+    /// The email changes at once (the Django REST face's `user/update/`, as
+    /// seed 004's view does), unless verified addresses are required; the
+    /// new address loses its confirmation, is mailed a link, and the old one
+    /// a notice, both counted as mail asked for.
+    ///
+    /// The password is changed with the access token alone (the Django REST
+    /// face's `user/update/` does so, as seed 004's view does; the other
+    /// faces call `change_password`, which wants the old one). A new password
+    /// that passes the rules is counted (it costs a hash) in a bucket of its
+    /// own with the login limit; it ends every session of the account and
+    /// returns a new one for this client.
+    pub async fn change_account(
+        &self,
+        me: &AuthUser,
+        changes: AccountChanges<'_>,
+    ) -> Result<(User, Option<Issued>)> {
+        let AccountChanges {
+            email,
+            first_name,
+            last_name,
+            password,
+            client,
+        } = changes;
+        let email = email.map(str::trim);
+        let new_email = email.filter(|e| !same_address(e, &me.user.email));
+        if let Some(e) = email {
+            validate::email(Field::Email, e)?;
+        }
+        if let Some(e) = new_email {
+            if self.config.mail.require_verified_email {
+                return Err(Error::bad_input(
+                    Field::Email,
+                    "With verified addresses required, a new email address must be confirmed \
+                     first: ask for the change with requestEmailChange (REST: POST \
+                     /api/users/me/email).",
+                ));
+            }
+            self.email_probe(me, e, client).await?;
+            self.mail_allowed(Kind::VerifyEmail, e, client).await?;
+            if !me.user.email.is_empty() {
+                self.recipient_allowed(Kind::EmailChanged, &me.user.email)
+                    .await?;
+            }
+        }
+        if let Some(n) = first_name {
+            validate::name(Field::FirstName, n)?;
+        }
+        if let Some(n) = last_name {
+            validate::name(Field::LastName, n)?;
+        }
+        let hash = match password {
+            None => None,
+            Some(new) => {
+                // Without the old password, the caller's login must still go
+                // on: an access token outliving its ended session (logged
+                // out, reused) must not start a new one.
+                let live = match me.claims.session.as_deref() {
+                    Some(session) => {
+                        crate::db::refresh_tokens::family_is_live(&self.db, session, self.now())
+                            .await?
+                    }
+                    None => false,
+                };
+                if !live {
+                    return Err(Error::TokenInvalid("the session has ended"));
+                }
+                validate::password(
+                    Field::Password,
+                    new.expose_secret(),
+                    &validate::PasswordContext {
+                        username: &me.user.username,
+                        email: email.unwrap_or(&me.user.email),
+                        names: &[
+                            first_name.unwrap_or(&me.user.first_name),
+                            last_name.unwrap_or(&me.user.last_name),
+                        ],
+                        min_score: self.config.password_min_score,
+                    },
+                )?;
+                // Each change costs a hash: counted, in a bucket of its own
+                // (not the login's, which it would lock), with the account's
+                // login limit and window.
+                let bucket = format!("password-change:user:{}", me.user.id);
+                self.login_attempt(bucket, None).await?;
+                Some(self.hasher.hash(new).await?)
+            }
+        };
+        // A new address is changed at once (the tutorials' flow), and
+        // loses its confirmation: a link to confirm it goes to it, and a
+        // notice to the old one, in the transaction of the change.
+        let (minted, mut mails) = (self.mint(Purpose::Verify)?, Vec::new());
+        if let Some(e) = new_email {
+            let who = || Person {
+                email: e,
+                ..person(&me.user)
+            };
+            let extra = Extra {
+                link: Some((&minted.token, minted.ttl)),
+                ..Extra::default()
+            };
+            mails.push(self.compose(Kind::VerifyEmail, e, who(), extra)?);
+            if !me.user.email.is_empty() {
+                let extra = Extra {
+                    old_email: Some(&me.user.email),
+                    new_email: Some(e),
+                    ..Extra::default()
+                };
+                let notice = self.compose(Kind::EmailChanged, &me.user.email, who(), extra)?;
+                mails.push(notice);
+            }
+        }
+        let effects = Effects {
+            token: new_email.map(|e| NewToken {
+                hash: &minted.hash,
+                purpose: Purpose::Verify,
+                email: e,
+                expires_at: minted.expires_at,
+            }),
+            mails: &mails,
+        };
+        let now = self.now();
+        let change = ProfileChange {
+            email,
+            first_name,
+            last_name,
+        };
+        let unverify = new_email.is_some();
+        let user =
+            users::update_profile(&self.db, me.user.id, &change, unverify, &effects, now).await?;
+        if !mails.is_empty() {
+            self.mail_queued();
+        }
+        let Some(hash) = hash else {
+            return Ok((user, None));
+        };
+        let notice = self.password_notice(&user)?;
+        let user = users::end_sessions(&self.db, me.user.id, now, Some(&hash), &notice).await?;
+        self.mail_queued();
+        let issued = self.issue_new_session(user, now).await?;
+        Ok((issued.user.clone(), Some(issued)))
+    }
+
+    /// Changes the caller's password, ends every other session, and returns
+    /// a new session for this one.
+    pub async fn change_password(
+        &self,
+        me: &AuthUser,
+        old: &SecretString,
+        new: &SecretString,
+    ) -> Result<Issued> {
+        if old.expose_secret() == new.expose_secret() {
+            return Err(Error::bad_input(
+                Field::NewPassword,
+                "The new password must differ from the old one.",
+            ));
+        }
+        // The old password is a password guess like a login's: counted in
+        // the account's login bucket first, so a stolen access token cannot
+        // be used to try passwords unthrottled (both faces come here).
+        let bucket = super::throttle::account_bucket(Some(me.user.id), &me.user.username);
+        let attempt = self.login_attempt(bucket, None).await?;
+        let stored = users::stored_by_id(&self.db, me.user.id)
+            .await?
+            .ok_or(Error::TokenInvalid("the user no longer exists"))?;
+        let verdict = self.hasher.verify(old, Some(&stored.password_hash)).await?;
+        if verdict == crate::auth::password::Verdict::Mismatch {
+            return Err(Error::bad_input(
+                Field::OldPassword,
+                "Your old password was entered incorrectly.",
+            ));
+        }
+        self.login_succeeded(attempt).await?;
+        validate::password(
+            Field::NewPassword,
+            new.expose_secret(),
+            &validate::PasswordContext {
+                username: &me.user.username,
+                email: &me.user.email,
+                names: &[&me.user.first_name, &me.user.last_name],
+                min_score: self.config.password_min_score,
+            },
+        )?;
+        let hash = self.hasher.hash(new).await?;
+        let now = self.now();
+        let notice = self.password_notice(&me.user)?;
+        let user = users::end_sessions(&self.db, me.user.id, now, Some(&hash), &notice).await?;
+        self.mail_queued();
+        self.issue_new_session(user, now).await
+    }
+
+    /// The "password changed" notice to `user`'s address (none without one).
+    fn password_notice(&self, user: &User) -> Result<Vec<NewMail>> {
+        if user.email.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mail = self.compose(
+            Kind::PasswordChanged,
+            &user.email,
+            person(user),
+            Extra::default(),
+        )?;
+        Ok(vec![mail])
+    }
+}
