@@ -27,6 +27,8 @@ pub enum Field {
     /// An access token given as an input (not as the `Authorization` header).
     Token,
     RefreshToken,
+    /// The address an email change asks for.
+    NewEmail,
 }
 
 impl Field {
@@ -44,6 +46,7 @@ impl Field {
             Field::Limit => "limit",
             Field::Token => "token",
             Field::RefreshToken => "refresh token",
+            Field::NewEmail => "email",
         }
     }
 }

@@ -39,6 +39,7 @@ pub fn graphql_field(field: Field) -> &'static str {
         Field::Limit => "limit",
         Field::Token => "token",
         Field::RefreshToken => "refreshToken",
+        Field::NewEmail => "newEmail",
     }
 }
 

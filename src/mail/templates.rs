@@ -103,13 +103,19 @@ pub struct Person<'a> {
 }
 
 /// What a template may use: `user`, and per kind `link` and `valid_for`
-/// (mails with a link), `new_email`, `old_email` (email changes).
+/// (mails with a link), `new_email`, `old_email` (email changes). What a
+/// kind does not have is undefined, so a template that names it fails the
+/// check at start instead of printing `none` in a mail.
 #[derive(Serialize)]
 pub struct Context<'a> {
     pub user: Person<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub valid_for: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub old_email: Option<&'a str>,
 }
 
@@ -133,6 +139,7 @@ impl Templates {
     pub fn load(dir: Option<&Path>) -> Result<Self, String> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_formatter(html_formatter);
         env.set_keep_trailing_newline(true);
         for (name, source) in BUILT_IN {
             let source = match dir {
@@ -162,7 +169,7 @@ impl Templates {
         let templates = Self { env };
         for kind in Kind::ALL {
             templates
-                .render(kind, &sample())
+                .render(kind, &sample(kind))
                 .map_err(|e| e.to_string())?;
         }
         Ok(templates)
@@ -196,7 +203,12 @@ impl std::fmt::Display for RenderError {
     }
 }
 
-fn sample() -> Context<'static> {
+/// Values as a mail of `kind` has them, and only those.
+fn sample(kind: Kind) -> Context<'static> {
+    let has_link = matches!(
+        kind,
+        Kind::VerifyEmail | Kind::ResetPassword | Kind::ConfirmEmailChange
+    );
     Context {
         user: Person {
             username: "alice",
@@ -204,11 +216,38 @@ fn sample() -> Context<'static> {
             first_name: "Alice",
             last_name: "Liddell",
         },
-        link: Some("https://app.example.com/page?token=sample"),
-        valid_for: Some("1 hour"),
-        new_email: Some("new@example.com"),
-        old_email: Some("old@example.com"),
+        link: has_link.then_some("https://app.example.com/page?token=sample"),
+        valid_for: has_link.then_some("1 hour"),
+        new_email: matches!(kind, Kind::ConfirmEmailChange | Kind::EmailChanged)
+            .then_some("new@example.com"),
+        old_email: (kind == Kind::EmailChanged).then_some("old@example.com"),
     }
+}
+
+/// HTML escaping of `& < > " '` (minijinja's also escapes `/`, which turns
+/// every link into `http:&#x2f;&#x2f;…`: valid, but some mail clients and
+/// link scanners stumble on it). Other contexts as minijinja does them.
+fn html_formatter(
+    out: &mut minijinja::Output,
+    state: &minijinja::State,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
+    if state.auto_escape() != minijinja::AutoEscape::Html || value.is_safe() {
+        return minijinja::escape_formatter(out, state, value);
+    }
+    let text = value.to_string();
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#x27;"),
+            c => escaped.push(c),
+        }
+    }
+    out.write_str(&escaped).map_err(minijinja::Error::from)
 }
 
 /// "24 hours", "30 minutes", "1 hour", "90 seconds".
@@ -260,7 +299,8 @@ mod tests {
         assert_eq!(r.subject, "Confirm your email address");
         assert!(r.text.contains("https://x/?token=abc&x=1"));
         assert!(r.text.contains("<b>al</b>"), "text is not escaped");
-        assert!(r.html.contains("&lt;b&gt;al&lt;&#x2f;b&gt;"), "{}", r.html);
+        assert!(r.html.contains("&lt;b&gt;al&lt;/b&gt;"), "{}", r.html);
+        assert!(r.html.contains(r#"href="https://x/?token=abc&amp;x=1""#));
         assert!(!r.html.contains("<b>al</b>"));
         assert!(r.html.contains("token=abc&amp;x=1"));
     }
@@ -287,6 +327,12 @@ mod tests {
         let err = Templates::load(Some(dir.path())).err().unwrap();
         assert!(err.contains("reset_password.txt"), "{err}");
         std::fs::remove_file(dir.path().join("reset_password.txt")).unwrap();
+
+        // A variable its kind does not have: `none` would go out in mail.
+        std::fs::write(dir.path().join("password_changed.txt"), "{{ link }}").unwrap();
+        let err = Templates::load(Some(dir.path())).err().unwrap();
+        assert!(err.contains("password_changed.txt"), "{err}");
+        std::fs::remove_file(dir.path().join("password_changed.txt")).unwrap();
 
         std::fs::write(dir.path().join("verify.txt"), "typo").unwrap();
         let err = Templates::load(Some(dir.path())).err().unwrap();

@@ -161,6 +161,7 @@ pub fn rest_field(field: Field) -> &'static str {
         Field::Limit => "limit",
         Field::Token => "token",
         Field::RefreshToken => "refresh_token",
+        Field::NewEmail => "new_email",
     }
 }
 

@@ -210,7 +210,7 @@ impl Gatehouse {
         client: Option<IpAddr>,
     ) -> Result<()> {
         let new_email = new_email.trim();
-        validate::email(Field::Email, new_email)?;
+        validate::email(Field::NewEmail, new_email)?;
         let bucket = super::throttle::account_bucket(Some(me.user.id), &me.user.username);
         let attempt = self.login_attempt(bucket, None).await?;
         let stored = users::stored_by_id(&self.db, me.user.id)
@@ -229,11 +229,18 @@ impl Gatehouse {
         self.login_succeeded(attempt).await?;
         if super::profile::same_address(new_email, &me.user.email) {
             return Err(Error::bad_input(
-                Field::Email,
+                Field::NewEmail,
                 "That is already your email address.",
             ));
         }
-        self.email_probe(me, new_email, client).await?;
+        self.email_probe(me, new_email, client)
+            .await
+            .map_err(|e| match e {
+                Error::Conflict { .. } => Error::Conflict {
+                    field: Field::NewEmail,
+                },
+                e => e,
+            })?;
         self.mail_allowed(Kind::ConfirmEmailChange, new_email, client)
             .await?;
         let minted = self.mint(Purpose::EmailChange)?;

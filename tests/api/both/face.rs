@@ -65,10 +65,12 @@ pub enum Field {
     LastName,
     Offset,
     Limit,
+    /// The address `requestEmailChange` asks for.
+    NewEmail,
 }
 
 impl Field {
-    pub const ALL: [Field; 9] = [
+    pub const ALL: [Field; 10] = [
         Self::Username,
         Self::Email,
         Self::Password,
@@ -78,6 +80,7 @@ impl Field {
         Self::LastName,
         Self::Offset,
         Self::Limit,
+        Self::NewEmail,
     ];
 
     /// The field a face that spells fields with `spell` calls `name`.

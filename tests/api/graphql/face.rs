@@ -39,6 +39,7 @@ fn spell(field: Field) -> &'static str {
         Field::LastName => "lastName",
         Field::Offset => "offset",
         Field::Limit => "limit",
+        Field::NewEmail => "newEmail",
     }
 }
 

@@ -106,13 +106,13 @@ on_both_faces! {
             let refused = F::request_email_change(&app, Some(&session.bearer()), same, PASSWORD)
                 .await
                 .refused(Code::BadUserInput);
-            assert_eq!(refused.field().0, Field::Email, "{same}");
+            assert_eq!(refused.field().0, Field::NewEmail, "{same}");
         }
         for bad in ["", "not an address"] {
             let refused = F::request_email_change(&app, Some(&session.bearer()), bad, PASSWORD)
                 .await
                 .refused(Code::BadUserInput);
-            assert_eq!(refused.field().0, Field::Email, "{bad:?}");
+            assert_eq!(refused.field().0, Field::NewEmail, "{bad:?}");
         }
         app.settle().await;
         assert_eq!(

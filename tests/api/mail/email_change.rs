@@ -101,7 +101,7 @@ on_both_faces! {
                 _ => Code::Conflict,
             };
             assert!(
-                matches!(&refused, Err(f) if f.code == code),
+                matches!(&refused, Err(f) if f.code == code && f.field().0 == Field::NewEmail),
                 "{taken}: {refused:#?}"
             );
         }

@@ -24,6 +24,7 @@ fn spell(field: Field) -> &'static str {
         Field::LastName => "last_name",
         Field::Offset => "offset",
         Field::Limit => "limit",
+        Field::NewEmail => "new_email",
     }
 }
 
