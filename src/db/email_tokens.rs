@@ -117,23 +117,44 @@ pub async fn find(db: &Db, hash: &[u8]) -> Result<Option<TokenRow>> {
 /// writer and no row locks.
 fn lock_user(db: &Db) -> &'static str {
     match db {
-        Db::Sqlite(_) => "SELECT id FROM users WHERE id = $1",
-        Db::Postgres(_) => "SELECT id FROM users WHERE id = $1 FOR UPDATE",
+        Db::Sqlite(_) => "SELECT token_version FROM users WHERE id = $1",
+        Db::Postgres(_) => "SELECT token_version FROM users WHERE id = $1 FOR UPDATE",
     }
 }
 
 /// Stores a token and its mail for `user_id` (a resend, a reset asked for,
-/// an email change asked for).
-pub async fn issue(db: &Db, user_id: i64, effects: &Effects<'_>, now: i64) -> Result<()> {
+/// an email change asked for). With `session_version` (a link asked for by
+/// a logged-in caller), only while the user's sessions are those of that
+/// version: a logout or password change that committed since the caller's
+/// token was checked leaves no link behind (TOKEN_INVALID).
+pub async fn issue(
+    db: &Db,
+    user_id: i64,
+    session_version: Option<i64>,
+    effects: &Effects<'_>,
+    now: i64,
+) -> Result<()> {
     let lock = lock_user(db);
-    with_pool!(db, write, |p| async {
+    let stored: bool = with_pool!(db, write, |p| async {
         let mut tx = p.begin().await?;
-        sqlx::query(lock).bind(user_id).execute(&mut *tx).await?;
+        let version: Option<i64> = sqlx::query_scalar(lock)
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if version.is_none() || (session_version.is_some() && version != session_version) {
+            tx.rollback().await?;
+            return Ok(false);
+        }
         crate::apply_effects!(tx, user_id, effects, now)?;
-        tx.commit().await
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(true)
     }
     .await)?;
-    Ok(())
+    if stored {
+        Ok(())
+    } else {
+        Err(Error::TokenInvalid("the session has ended"))
+    }
 }
 
 /// What using a token does, besides marking it used.

@@ -81,7 +81,9 @@ impl Gatehouse {
         let hash = self.hasher.hash(password).await?;
         // A sign-up gets a verification link, in the transaction that
         // creates the account; an operator's (the CLI's staff) counts as
-        // confirmed. The first mail counts against the recipient's interval.
+        // confirmed. It is not counted against the recipient's interval
+        // (an address signs up once; a resend right after it must not tell
+        // that it just did).
         let verification = match staff {
             true => None,
             false => {
@@ -97,7 +99,6 @@ impl Gatehouse {
                     ..Extra::default()
                 };
                 let mail = self.compose(Kind::VerifyEmail, email, who, extra)?;
-                let _ = self.recipient_allowed(Kind::VerifyEmail, email).await;
                 Some((minted, mail))
             }
         };

@@ -161,7 +161,7 @@ impl Gatehouse {
             }),
             mails: std::slice::from_ref(&mail),
         };
-        email_tokens::issue(&self.db, u.id, &effects, self.now()).await
+        email_tokens::issue(&self.db, u.id, None, &effects, self.now()).await
     }
 
     /// Sets a new password with a reset link's token: the password rules
@@ -263,7 +263,8 @@ impl Gatehouse {
             }),
             mails: std::slice::from_ref(&mail),
         };
-        email_tokens::issue(&self.db, me.user.id, &effects, self.now()).await?;
+        let version = Some(me.claims.version);
+        email_tokens::issue(&self.db, me.user.id, version, &effects, self.now()).await?;
         self.mail_queued();
         Ok(())
     }

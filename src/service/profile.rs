@@ -44,6 +44,9 @@ impl Gatehouse {
         // A new address needs the password and a confirmation by a link to
         // it (`request_email_change`): with this call alone, a stolen access
         // token would move the account's mail, then reset its password.
+        if let Some(e) = email {
+            validate::email(Field::Email, e.trim())?;
+        }
         if email.is_some_and(|e| !same_address(e, &me.user.email)) {
             return Err(Error::bad_input(
                 Field::Email,
@@ -192,15 +195,23 @@ impl Gatehouse {
             last_name,
         };
         let unverify = new_email.is_some();
-        let user =
-            users::update_profile(&self.db, me.user.id, &change, unverify, &effects, now).await?;
+        let user = users::update_profile(
+            &self.db,
+            me.user.id,
+            me.claims.version,
+            &change,
+            unverify,
+            &effects,
+            now,
+        )
+        .await?;
         if !mails.is_empty() {
             self.mail_queued();
         }
         let Some(hash) = hash else {
             return Ok((user, None));
         };
-        let notice = self.password_notice(&user)?;
+        let notice = self.password_notice(&user).await?;
         let user = users::end_sessions(&self.db, me.user.id, now, Some(&hash), &notice).await?;
         self.mail_queued();
         let issued = self.issue_new_session(user, now).await?;
@@ -247,18 +258,33 @@ impl Gatehouse {
                 min_score: self.config.password_min_score,
             },
         )?;
+        // A change that goes through is counted too (the old password's
+        // count is given back on success): each one costs a hash and mails
+        // a notice, so they are limited like the Django REST face's.
+        let bucket = format!("password-change:user:{}", me.user.id);
+        self.login_attempt(bucket, None).await?;
         let hash = self.hasher.hash(new).await?;
         let now = self.now();
-        let notice = self.password_notice(&me.user)?;
+        let notice = self.password_notice(&me.user).await?;
         let user = users::end_sessions(&self.db, me.user.id, now, Some(&hash), &notice).await?;
         self.mail_queued();
         self.issue_new_session(user, now).await
     }
 
-    /// The "password changed" notice to `user`'s address (none without one).
-    fn password_notice(&self, user: &User) -> Result<Vec<NewMail>> {
+    /// The "password changed" notice to `user`'s address: none without
+    /// one, and none when one went there less than the minimum interval
+    /// ago (the first tells the owner; more would flood the inbox of
+    /// whoever's address an account was given).
+    async fn password_notice(&self, user: &User) -> Result<Vec<NewMail>> {
         if user.email.is_empty() {
             return Ok(Vec::new());
+        }
+        match self
+            .recipient_allowed(Kind::PasswordChanged, &user.email)
+            .await
+        {
+            Err(Error::RateLimited { .. }) => return Ok(Vec::new()),
+            other => other?,
         }
         let mail = self.compose(
             Kind::PasswordChanged,

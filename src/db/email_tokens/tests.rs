@@ -43,7 +43,7 @@ async fn issue_one(db: &Db, user: i64, hash: &[u8], purpose: Purpose, email: &st
         }),
         mails: &mails,
     };
-    issue(db, user, &effects, now).await.unwrap();
+    issue(db, user, None, &effects, now).await.unwrap();
 }
 
 #[tokio::test]
@@ -134,7 +134,7 @@ async fn an_expired_superseded_or_moved_token_changes_nothing() {
         email: Some("alice@other.example"),
         ..ProfileChange::default()
     };
-    users::update_profile(&db, u.id, &change, true, &Effects::default(), 103)
+    users::update_profile(&db, u.id, 0, &change, true, &Effects::default(), 103)
         .await
         .unwrap();
     let third = find(&db, b"third").await.unwrap().unwrap();
@@ -187,4 +187,90 @@ async fn an_email_change_to_an_address_taken_since_is_a_conflict() {
     let user = users::by_id(&db, u.id).await.unwrap().unwrap();
     assert_eq!(user.email, "alice@example.com");
     assert!(find(&db, b"c").await.unwrap().unwrap().used_at.is_none());
+}
+
+/// A link asked for by a caller whose sessions ended meanwhile (a logout
+/// or password change committed between the check of its token and the
+/// write) is not stored; a profile change likewise.
+#[tokio::test]
+async fn nothing_is_written_for_a_session_that_has_ended() {
+    let (_dir, db) = crate::db::scratch_sqlite().await;
+    let u = alice(&db).await;
+    users::end_sessions(&db, u.id, 100, None, &[])
+        .await
+        .unwrap();
+    let mails = [mail("new@example.com")];
+    let effects = Effects {
+        token: Some(NewToken {
+            hash: b"stale",
+            purpose: Purpose::EmailChange,
+            email: "new@example.com",
+            expires_at: 200,
+        }),
+        mails: &mails,
+    };
+    let stale = issue(&db, u.id, Some(u.token_version), &effects, 101).await;
+    assert!(matches!(stale, Err(Error::TokenInvalid(_))), "{stale:?}");
+    assert!(find(&db, b"stale").await.unwrap().is_none());
+    assert!(outbox::records(&db).await.unwrap().is_empty());
+    issue(&db, u.id, Some(u.token_version + 1), &effects, 101)
+        .await
+        .unwrap();
+    assert!(find(&db, b"stale").await.unwrap().is_some());
+
+    let change = ProfileChange {
+        first_name: Some("Eve"),
+        ..ProfileChange::default()
+    };
+    let stale = users::update_profile(
+        &db,
+        u.id,
+        u.token_version,
+        &change,
+        false,
+        &Effects::default(),
+        102,
+    )
+    .await;
+    assert!(matches!(stale, Err(Error::TokenInvalid(_))), "{stale:?}");
+    let user = users::by_id(&db, u.id).await.unwrap().unwrap();
+    assert_eq!(user.first_name, "");
+}
+
+/// An address changed directly makes every unused link of the account
+/// stale (an email-change link asked for before would move it again).
+#[tokio::test]
+async fn a_direct_address_change_makes_older_links_stale() {
+    let (_dir, db) = crate::db::scratch_sqlite().await;
+    let u = alice(&db).await;
+    issue_one(
+        &db,
+        u.id,
+        b"move",
+        Purpose::EmailChange,
+        "n2@example.com",
+        100,
+    )
+    .await;
+    let change = ProfileChange {
+        email: Some("drf@example.com"),
+        ..ProfileChange::default()
+    };
+    users::update_profile(
+        &db,
+        u.id,
+        u.token_version,
+        &change,
+        true,
+        &Effects::default(),
+        101,
+    )
+    .await
+    .unwrap();
+    assert!(find(&db, b"move")
+        .await
+        .unwrap()
+        .unwrap()
+        .superseded_at
+        .is_some());
 }

@@ -69,7 +69,7 @@ async fn a_name_that_is_another_users_login_of_the_other_kind_is_refused_by_the_
         first_name: None,
         last_name: None,
     };
-    let clash = update_profile(&db, c.id, &change("alice"), true, &Default::default(), 0).await;
+    let clash = update_profile(&db, c.id, 0, &change("alice"), true, &Default::default(), 0).await;
     assert!(
         matches!(
             clash,
@@ -81,14 +81,22 @@ async fn a_name_that_is_another_users_login_of_the_other_kind_is_refused_by_the_
     );
     // A's old email is free once A changes it, and not before.
     assert!(
-        update_profile(&db, c.id, &change("X@y.z"), true, &Default::default(), 0)
+        update_profile(&db, c.id, 0, &change("X@y.z"), true, &Default::default(), 0)
             .await
             .is_err()
     );
-    update_profile(&db, a.id, &change("new@y.z"), true, &Default::default(), 0)
-        .await
-        .unwrap();
-    update_profile(&db, c.id, &change("X@y.z"), true, &Default::default(), 0)
+    update_profile(
+        &db,
+        a.id,
+        0,
+        &change("new@y.z"),
+        true,
+        &Default::default(),
+        0,
+    )
+    .await
+    .unwrap();
+    update_profile(&db, c.id, 0, &change("X@y.z"), true, &Default::default(), 0)
         .await
         .unwrap();
     let imported = ImportedUser {

@@ -156,11 +156,15 @@ pub struct ProfileChange<'a> {
     pub last_name: Option<&'a str>,
 }
 
-/// Changes the profile and writes `effects` in one transaction; with
-/// `unverify`, the (new) address is not verified.
+/// Changes user `id`'s profile and writes `effects` in one transaction,
+/// provided its token version is still `version` (the caller's token's:
+/// TOKEN_INVALID otherwise, as a change racing a logout or password change
+/// must not outlive it). With `unverify`, the (new) address is not
+/// verified, and the account's unused links go stale.
 pub async fn update_profile(
     db: &Db,
     id: i64,
+    version: i64,
     c: &ProfileChange<'_>,
     unverify: bool,
     effects: &Effects<'_>,
@@ -173,7 +177,7 @@ pub async fn update_profile(
            email_key = CASE WHEN $2 IS NULL THEN email_key WHEN $2 = '' THEN NULL ELSE $3 END, \
            first_name = COALESCE($4, first_name), \
            last_name = COALESCE($5, last_name) \
-         WHERE id = $1 RETURNING {COLUMNS}"
+         WHERE id = $1 AND token_version = $7 RETURNING {COLUMNS}"
     );
     with_pool!(db, write, |p| async {
         let mut tx = p.begin().await?;
@@ -184,8 +188,19 @@ pub async fn update_profile(
             .bind(c.first_name)
             .bind(c.last_name)
             .bind(unverify)
+            .bind(version)
             .fetch_optional(&mut *tx)
             .await?;
+        if user.is_some() && unverify {
+            sqlx::query(
+                "UPDATE email_tokens SET superseded_at = $2 WHERE user_id = $1 \
+                 AND used_at IS NULL AND superseded_at IS NULL",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
         if user.is_some() {
             crate::apply_effects!(tx, id, effects, now)?;
         }
@@ -195,7 +210,7 @@ pub async fn update_profile(
     .await)
     .map_err(|e| conflict(e, Field::Email))?
     .map(User::from)
-    .ok_or(Error::TokenInvalid("the user no longer exists"))
+    .ok_or(Error::TokenInvalid("the session has ended"))
 }
 
 /// Records a successful password login, replacing the hash when it was

@@ -104,6 +104,59 @@ on_both_faces! {
             }
         }
     }
+
+    /// The second review's race: an email change asked for with a stolen
+    /// session while the owner logs out everywhere. Whichever commits
+    /// first, no working link may be left once both have answered.
+    #[tokio::test]
+    async fn an_email_change_racing_a_logout_leaves_no_working_link<F: Face>() {
+        let (app, smtp) = mail_app(|c| c.mail.min_interval = 1).await;
+        F::signed_up(&app, "alice").await;
+        for round in 0..8 {
+            app.state.clock().advance(2);
+            let thief = F::logged_in(&app, "alice").await;
+            let owner = F::logged_in(&app, "alice").await;
+            let target = format!("thief{round}@evil.test");
+            let (thief, owner) = (thief.bearer(), owner.bearer());
+            let (asked, _) = tokio::join!(
+                F::request_email_change(&app, Some(&thief), &target, PASSWORD),
+                F::revoke_all(&app, Some(&owner)),
+            );
+            match asked {
+                Err(f) => assert_eq!(f.code, Code::TokenInvalid, "round {round}: {f:#?}"),
+                Ok(()) => {
+                    let link = smtp.first(&target, CONFIRM_SUBJECT).await.token();
+                    F::confirm_email_change(&app, &link)
+                        .await
+                        .refused(Code::TokenInvalid);
+                }
+            }
+        }
+    }
+
+    /// Password changes are counted like the Django REST face's, and the
+    /// owner's inbox gets one notice per interval however many there are
+    /// (an account signed up with someone else's address must not become
+    /// a way to flood it).
+    #[tokio::test]
+    async fn password_changes_are_limited_and_their_notices_do_not_flood<F: Face>() {
+        let (app, smtp) = mail_app(|c| c.throttle.login_failures_per_account = 4).await;
+        F::signed_up(&app, "alice").await;
+        let mut session = F::logged_in(&app, "alice").await;
+        let mut password = PASSWORD.to_owned();
+        for i in 0..4 {
+            let next = format!("yet another passphrase {i}");
+            session = F::change_password(&app, Some(&session.bearer()), &password, &next)
+                .await
+                .expect("changed");
+            password = next;
+        }
+        F::change_password(&app, Some(&session.bearer()), &password, "one change too many")
+            .await
+            .refused(Code::RateLimited);
+        app.settle().await;
+        assert_eq!(smtp.count("alice@example.com", PASSWORD_CHANGED_SUBJECT), 1);
+    }
 }
 
 /// Seed 004's update view still moves the address at once (as the
@@ -173,4 +226,26 @@ async fn an_authentication_refusal_is_retried_not_given_up() {
     app.state.clock().advance(31);
     app.state.deliver_due().await.expect("a delivery pass");
     smtp.first("alice@example.com", VERIFY_SUBJECT).await;
+}
+
+/// A resend right after a sign-up answers as for an unknown address: the
+/// sign-up's own mail does not start the recipient's interval (it would
+/// tell that the address had just signed up).
+#[tokio::test]
+async fn a_resend_right_after_sign_up_answers_as_for_anyone() {
+    let (app, smtp) = mail_app(|_| {}).await;
+    app.sign_up_default("alice").await;
+    let ask = |email: &'static str| {
+        app.rest_json(
+            reqwest::Method::POST,
+            "/api/account/verify/resend",
+            serde_json::json!({ "email": email }),
+            None,
+        )
+    };
+    let known = ask("alice@example.com").await;
+    let unknown = ask("nobody@example.com").await;
+    assert_eq!((known.status, &known.body), (unknown.status, &unknown.body));
+    assert_eq!(known.status, 202);
+    smtp.nth("alice@example.com", VERIFY_SUBJECT, 2).await;
 }
