@@ -87,6 +87,17 @@ async fn no_password_token_or_key_appears_in_the_most_verbose_logs() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Read as it is written: a trace log outgrows a pipe's buffer, and a
+    // server blocked writing its log answers nothing.
+    let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     for _ in 0..100 {
@@ -294,19 +305,8 @@ async fn no_password_token_or_key_appears_in_the_most_verbose_logs() {
 
     let _ = child.kill();
     let _ = child.wait();
-    let mut log = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let mut log = stderr.join().unwrap();
+    log.push_str(&stdout.join().unwrap());
     assert!(
         log.contains("TRACE") || log.contains("DEBUG"),
         "logging was not verbose:\n{log}"
