@@ -1,32 +1,19 @@
 //! The tokens mailed in links (verification, password reset, email
 //! change): 256 random bits, stored only as a SHA-256 hash.
 
-use base64::Engine as _;
-
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Link tokens start with this, so a leaked one is recognisable in a scan.
 pub const PREFIX: &str = "ghl_";
 
 /// A new link token and the hash to store.
 pub fn generate() -> Result<(String, [u8; 32])> {
-    let mut raw = [0u8; 32];
-    getrandom::getrandom(&mut raw).map_err(|e| Error::internal(anyhow::anyhow!("{e}")))?;
-    let token = format!(
-        "{PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
-    );
-    let hash = super::refresh::hash(&token);
-    Ok((token, hash))
+    super::refresh::generate_prefixed(PREFIX)
 }
 
 /// Whether a string has a link token's shape (checked before any lookup).
 pub fn looks_valid(token: &str) -> bool {
-    token.len() == PREFIX.len() + 43
-        && token.starts_with(PREFIX)
-        && token[PREFIX.len()..]
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    super::refresh::has_shape(token, PREFIX)
 }
 
 #[cfg(test)]

@@ -11,10 +11,16 @@ pub const PREFIX: &str = "ghr_";
 
 /// A new refresh token and the hash to store.
 pub fn generate() -> Result<(String, [u8; 32])> {
+    generate_prefixed(PREFIX)
+}
+
+/// A new opaque token, `prefix` and 256 random bits in URL-safe base64,
+/// and the hash to store (refresh tokens, mailed links).
+pub(crate) fn generate_prefixed(prefix: &str) -> Result<(String, [u8; 32])> {
     let mut raw = [0u8; 32];
     getrandom::getrandom(&mut raw).map_err(|e| Error::internal(anyhow::anyhow!("{e}")))?;
     let token = format!(
-        "{PREFIX}{}",
+        "{prefix}{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
     );
     let hash = hash(&token);
@@ -36,9 +42,14 @@ pub fn family_id() -> Result<String> {
 
 /// Whether a string could be one of our refresh tokens (cheap shape check).
 pub fn looks_valid(token: &str) -> bool {
-    token.len() == PREFIX.len() + 43
-        && token.starts_with(PREFIX)
-        && token[PREFIX.len()..]
+    has_shape(token, PREFIX)
+}
+
+/// Whether `token` is `prefix` and 43 URL-safe base64 characters.
+pub(crate) fn has_shape(token: &str, prefix: &str) -> bool {
+    token.len() == prefix.len() + 43
+        && token.starts_with(prefix)
+        && token[prefix.len()..]
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }

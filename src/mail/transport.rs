@@ -46,10 +46,6 @@ impl Transport {
         Ok(Transport::Smtp(builder.timeout(Some(SMTP_TIMEOUT)).build()))
     }
 
-    pub fn is_log(&self) -> bool {
-        matches!(self, Transport::Log)
-    }
-
     pub async fn send(&self, from: &Mailbox, mail: &Outgoing<'_>) -> Result<(), SendError> {
         let message = build(from, mail)?;
         match self {

@@ -4,11 +4,10 @@ use std::net::IpAddr;
 
 use secrecy::{ExposeSecret as _, SecretString};
 
-use super::mail::Extra;
-use crate::db::email_tokens::{Effects, NewToken, Purpose};
+use crate::db::email_tokens::{Effects, Purpose};
 use crate::db::users::{self, NewUser};
 use crate::error::{Error, Field, Result};
-use crate::mail::{Kind, Person};
+use crate::mail::Person;
 use crate::service::{validate, AuthUser, Gatehouse, User};
 
 pub use super::profile::AccountChanges;
@@ -84,34 +83,21 @@ impl Gatehouse {
         // confirmed. It is not counted against the recipient's interval
         // (an address signs up once; a resend right after it must not tell
         // that it just did).
+        let who = Person {
+            username,
+            email,
+            first_name,
+            last_name,
+        };
         let verification = match staff {
             true => None,
-            false => {
-                let minted = self.mint(Purpose::Verify)?;
-                let who = Person {
-                    username,
-                    email,
-                    first_name,
-                    last_name,
-                };
-                let extra = Extra {
-                    link: Some((&minted.token, minted.ttl)),
-                    ..Extra::default()
-                };
-                let mail = self.compose(Kind::VerifyEmail, email, who, extra)?;
-                Some((minted, mail))
-            }
+            false => Some(self.link_mail(Purpose::Verify, email, who, None)?),
         };
         let effects = match &verification {
             None => Effects::default(),
-            Some((minted, mail)) => Effects {
-                token: Some(NewToken {
-                    hash: &minted.hash,
-                    purpose: Purpose::Verify,
-                    email,
-                    expires_at: minted.expires_at,
-                }),
-                mails: std::slice::from_ref(mail),
+            Some(link) => Effects {
+                token: Some(link.token()),
+                mails: std::slice::from_ref(&link.mail),
             },
         };
         let user = users::insert(

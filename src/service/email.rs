@@ -12,18 +12,32 @@ use secrecy::{ExposeSecret as _, SecretString};
 use super::mail::{person, Extra};
 use crate::auth::link_token;
 use crate::db::email_tokens::{self, Effects, NewToken, Purpose, TokenRow, Use};
+use crate::db::outbox::NewMail;
 use crate::db::users;
 use crate::error::{Error, Field, Result};
-use crate::mail::Kind;
+use crate::mail::{Kind, Person};
 use crate::service::{validate, AuthUser, Gatehouse, User};
 
-/// A link token made for a mail: the token (for the link), its hash (to
-/// store) and when it expires.
-pub(crate) struct Minted {
-    pub token: String,
-    pub hash: [u8; 32],
-    pub expires_at: i64,
-    pub ttl: i64,
+/// A mail that carries a link, and the token in it (stored, as its hash,
+/// in the transaction that queues the mail: [`LinkMail::token`]).
+pub(crate) struct LinkMail<'a> {
+    pub mail: NewMail,
+    hash: [u8; 32],
+    purpose: Purpose,
+    recipient: &'a str,
+    expires_at: i64,
+}
+
+impl LinkMail<'_> {
+    /// The token to store with the mail.
+    pub fn token(&self) -> NewToken<'_> {
+        NewToken {
+            hash: &self.hash,
+            purpose: self.purpose,
+            email: self.recipient,
+            expires_at: self.expires_at,
+        }
+    }
 }
 
 impl Gatehouse {
@@ -36,14 +50,33 @@ impl Gatehouse {
         }
     }
 
-    pub(crate) fn mint(&self, purpose: Purpose) -> Result<Minted> {
+    /// The mail of `purpose`'s kind to `to`, about `who`, with a new link
+    /// token; `new_email` for an email change's.
+    pub(crate) fn link_mail<'a>(
+        &self,
+        purpose: Purpose,
+        to: &'a str,
+        who: Person<'_>,
+        new_email: Option<&str>,
+    ) -> Result<LinkMail<'a>> {
+        let kind = match purpose {
+            Purpose::Verify => Kind::VerifyEmail,
+            Purpose::Reset => Kind::ResetPassword,
+            Purpose::EmailChange => Kind::ConfirmEmailChange,
+        };
         let (token, hash) = link_token::generate()?;
         let ttl = self.ttl(purpose);
-        Ok(Minted {
-            token,
+        let extra = Extra {
+            link: Some((&token, ttl)),
+            new_email,
+            ..Extra::default()
+        };
+        Ok(LinkMail {
+            mail: self.compose(kind, to, who, extra)?,
             hash,
+            purpose,
+            recipient: to,
             expires_at: self.now() + ttl,
-            ttl,
         })
     }
 
@@ -138,28 +171,10 @@ impl Gatehouse {
     /// Stores a new `purpose` token for `u` (superseding its older ones)
     /// and queues the mail carrying it to `u`'s address, in one transaction.
     async fn issue_link(&self, u: &User, purpose: Purpose) -> Result<()> {
-        let kind = match purpose {
-            Purpose::Verify => Kind::VerifyEmail,
-            _ => Kind::ResetPassword,
-        };
-        let minted = self.mint(purpose)?;
-        let mail = self.compose(
-            kind,
-            &u.email,
-            person(u),
-            Extra {
-                link: Some((&minted.token, minted.ttl)),
-                ..Extra::default()
-            },
-        )?;
+        let link = self.link_mail(purpose, &u.email, person(u), None)?;
         let effects = Effects {
-            token: Some(NewToken {
-                hash: &minted.hash,
-                purpose,
-                email: &u.email,
-                expires_at: minted.expires_at,
-            }),
-            mails: std::slice::from_ref(&mail),
+            token: Some(link.token()),
+            mails: std::slice::from_ref(&link.mail),
         };
         email_tokens::issue(&self.db, u.id, None, &effects, self.now()).await
     }
@@ -243,25 +258,11 @@ impl Gatehouse {
             })?;
         self.mail_allowed(Kind::ConfirmEmailChange, new_email, client)
             .await?;
-        let minted = self.mint(Purpose::EmailChange)?;
-        let mail = self.compose(
-            Kind::ConfirmEmailChange,
-            new_email,
-            person(&me.user),
-            Extra {
-                link: Some((&minted.token, minted.ttl)),
-                new_email: Some(new_email),
-                ..Extra::default()
-            },
-        )?;
+        let purpose = Purpose::EmailChange;
+        let link = self.link_mail(purpose, new_email, person(&me.user), Some(new_email))?;
         let effects = Effects {
-            token: Some(NewToken {
-                hash: &minted.hash,
-                purpose: Purpose::EmailChange,
-                email: new_email,
-                expires_at: minted.expires_at,
-            }),
-            mails: std::slice::from_ref(&mail),
+            token: Some(link.token()),
+            mails: std::slice::from_ref(&link.mail),
         };
         let version = Some(me.claims.version);
         email_tokens::issue(&self.db, me.user.id, version, &effects, self.now()).await?;

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use secrecy::{ExposeSecret as _, SecretString};
 
 use super::mail::{person, Extra};
-use crate::db::email_tokens::{Effects, NewToken, Purpose};
+use crate::db::email_tokens::{Effects, Purpose};
 use crate::db::outbox::NewMail;
 use crate::db::users::{self, ProfileChange};
 use crate::error::{Error, Field, Result};
@@ -158,34 +158,28 @@ impl Gatehouse {
         // A new address is changed at once (the tutorials' flow), and
         // loses its confirmation: a link to confirm it goes to it, and a
         // notice to the old one, in the transaction of the change.
-        let (minted, mut mails) = (self.mint(Purpose::Verify)?, Vec::new());
+        let who = |e| Person {
+            email: e,
+            ..person(&me.user)
+        };
+        let link = match new_email {
+            Some(e) => Some(self.link_mail(Purpose::Verify, e, who(e), None)?),
+            None => None,
+        };
+        let mut mails: Vec<NewMail> = link.iter().map(|l| l.mail.clone()).collect();
         if let Some(e) = new_email {
-            let who = || Person {
-                email: e,
-                ..person(&me.user)
-            };
-            let extra = Extra {
-                link: Some((&minted.token, minted.ttl)),
-                ..Extra::default()
-            };
-            mails.push(self.compose(Kind::VerifyEmail, e, who(), extra)?);
             if !me.user.email.is_empty() {
                 let extra = Extra {
                     old_email: Some(&me.user.email),
                     new_email: Some(e),
                     ..Extra::default()
                 };
-                let notice = self.compose(Kind::EmailChanged, &me.user.email, who(), extra)?;
+                let notice = self.compose(Kind::EmailChanged, &me.user.email, who(e), extra)?;
                 mails.push(notice);
             }
         }
         let effects = Effects {
-            token: new_email.map(|e| NewToken {
-                hash: &minted.hash,
-                purpose: Purpose::Verify,
-                email: e,
-                expires_at: minted.expires_at,
-            }),
+            token: link.as_ref().map(|l| l.token()),
             mails: &mails,
         };
         let now = self.now();
