@@ -57,6 +57,9 @@ pub enum Error {
     Unauthenticated,
     /// The caller is known but lacks the right.
     Forbidden,
+    /// What the request names does not exist, or is not the caller's to
+    /// see (the thing named: "session", "user").
+    NotFound(&'static str),
     /// An input failed validation; `field` says which (each face spells it).
     BadUserInput { field: Field, message: String },
     /// A unique value (username or email) is already taken.
@@ -86,6 +89,7 @@ impl Error {
         match self {
             Error::Unauthenticated => "UNAUTHENTICATED",
             Error::Forbidden => "FORBIDDEN",
+            Error::NotFound(_) => "NOT_FOUND",
             Error::BadUserInput { .. } => "BAD_USER_INPUT",
             Error::Conflict { .. } => "CONFLICT",
             Error::InvalidCredentials => "INVALID_CREDENTIALS",
@@ -106,6 +110,7 @@ impl Error {
                 "Authentication required: send `Authorization: Bearer <token>`.".into()
             }
             Error::Forbidden => "You do not have permission to perform this action.".into(),
+            Error::NotFound(what) => format!("No such {what}."),
             Error::BadUserInput { message, .. } => message.clone(),
             Error::Conflict { field } => {
                 format!("A user with that {} already exists.", field.noun())

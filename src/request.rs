@@ -11,7 +11,7 @@ use poem::http::header;
 use poem::{Endpoint, IntoResponse, Request, Response};
 
 use crate::auth::client;
-use crate::service::{Caller, State};
+use crate::service::{Caller, Device, State};
 
 /// The id `app::middleware::log_request` gave the request (and echoes back).
 #[derive(Clone, Debug)]
@@ -29,6 +29,14 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
+    /// Where a login from this request comes from, for its session.
+    pub fn device(&self) -> Device<'_> {
+        Device {
+            ip: self.caller.client,
+            user_agent: self.user_agent.as_deref(),
+        }
+    }
+
     /// Reads the request's parts: headers, peer, and the trusted proxies'
     /// `X-Forwarded-For` (see `auth::client`).
     pub fn build(req: &Request, trusted: &[IpAddr]) -> Self {

@@ -39,6 +39,8 @@ pub struct Config {
     pub access_token_ttl: Duration,
     /// `GATEHOUSE_REFRESH_TOKEN_TTL`.
     pub refresh_token_ttl: Duration,
+    /// `GATEHOUSE_REFRESH_REUSE_INTERVAL_SECS`.
+    pub refresh_reuse_interval_secs: u64,
     /// `GATEHOUSE_ARGON2_*`.
     pub argon2: Argon2Config,
     /// `GATEHOUSE_HASH_CONCURRENCY`.
@@ -261,6 +263,7 @@ impl Config {
             addr: SocketAddr::from(([0, 0, 0, 0], n as u16)),
             access_token_ttl: secs,
             refresh_token_ttl: secs,
+            refresh_reuse_interval_secs: n,
             argon2: Argon2Config {
                 memory_kib: n as u32,
                 iterations: n as u32,

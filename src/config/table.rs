@@ -43,6 +43,12 @@ pub static SETTINGS: &[Setting] = &[
         doc: "refresh-token lifetime and keep-alive window after a password login, seconds",
     },
     Setting {
+        name: "GATEHOUSE_REFRESH_REUSE_INTERVAL_SECS",
+        unset: Value("10"),
+        kind: &Count::new(field!(refresh_reuse_interval_secs), 0, 300),
+        doc: "seconds after its first use during which a refresh token rotates again in the same session (two tabs refreshing at once) instead of counting as stolen; 0: never",
+    },
+    Setting {
         name: "GATEHOUSE_ARGON2_MEMORY_KIB",
         unset: Value("19456"),
         kind: &Count::new(field!(argon2.memory_kib), 8, 4 * 1024 * 1024),

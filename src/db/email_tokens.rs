@@ -255,6 +255,12 @@ pub async fn consume(
             .await?;
         }
         if matches!(what, Use::Reset { .. }) {
+            sqlx::query(crate::db::sessions::END_ALL)
+                .bind(token.user_id)
+                .bind(now)
+                .bind(None::<&str>)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query(
                 "UPDATE refresh_tokens SET revoked_at = $2 \
                  WHERE user_id = $1 AND revoked_at IS NULL",

@@ -10,6 +10,7 @@ mod error;
 pub mod keys;
 pub mod outbox;
 pub mod refresh_tokens;
+pub mod sessions;
 pub mod throttle;
 pub mod users;
 

@@ -12,6 +12,7 @@ use crate::with_pool;
 
 pub use read::{
     by_email, by_id, by_id_with_key, by_login, list, login_name_clash, login_taken, stored_by_id,
+    Authenticated,
 };
 pub use write::{
     end_sessions, insert, insert_imported, record_login, set_active, update_profile, ImportedUser,

@@ -12,11 +12,12 @@
 //! ```
 //! use async_graphql::{Context, Result};
 //! use gatehouse::graphql::generated::{QueryResolver, QueryUsersArgs};
-//! use gatehouse::graphql::User;
+//! use gatehouse::graphql::{Session, User};
 //! struct Mine;
 //! impl QueryResolver for Mine {
 //!     async fn me(&self, _: &Context<'_>) -> Result<Option<User>> { Ok(None) }
 //!     async fn current_user(&self, _: &Context<'_>) -> Result<Option<User>> { Ok(None) }
+//!     async fn my_sessions(&self, _: &Context<'_>) -> Result<Vec<Session>> { Ok(vec![]) }
 //!     // Fields bind by name, in any order: `limit` is `limit`.
 //!     async fn users(&self, _: &Context<'_>, QueryUsersArgs { limit, offset }: QueryUsersArgs)
 //!         -> Result<Option<Vec<User>>> {

@@ -12,6 +12,7 @@ mod mutation;
 mod payloads;
 mod query;
 mod scalars;
+mod session;
 mod user;
 
 pub use account::{
@@ -26,6 +27,7 @@ pub use payloads::{
 };
 pub use query::Query;
 pub use scalars::{DateTime, GenericScalar};
+pub use session::{RevokeOtherSessions, RevokeSession, Session};
 pub use user::User;
 
 use std::sync::Arc;
@@ -44,6 +46,18 @@ pub fn schema(state: State) -> Schema {
 }
 
 /// The service and the caller of the request being resolved.
+/// The request's context (caller, client address, user agent).
+fn request<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a RequestContext> {
+    ctx.data::<Arc<RequestContext>>()
+        .map(|c| c.as_ref())
+        .map_err(|_| {
+            Error::internal(anyhow::anyhow!(
+                "request context missing from the GraphQL context"
+            ))
+            .into()
+        })
+}
+
 fn services<'a>(
     ctx: &async_graphql::Context<'a>,
 ) -> async_graphql::Result<(&'a State, &'a Caller)> {

@@ -12,15 +12,16 @@ use super::account::{
 use super::generated::{
     MutationChangePasswordArgs, MutationConfirmEmailChangeArgs, MutationCreateUserArgs,
     MutationPasswordResetArgs, MutationRefreshTokenArgs, MutationRequestEmailChangeArgs,
-    MutationResendActivationEmailArgs, MutationResolver, MutationRevokeTokenArgs,
-    MutationSendPasswordResetEmailArgs, MutationTokenAuthArgs, MutationUpdateMeArgs,
-    MutationUserCreateArgs, MutationVerifyAccountArgs, MutationVerifyTokenArgs,
+    MutationResendActivationEmailArgs, MutationResolver, MutationRevokeSessionArgs,
+    MutationRevokeTokenArgs, MutationSendPasswordResetEmailArgs, MutationTokenAuthArgs,
+    MutationUpdateMeArgs, MutationUserCreateArgs, MutationVerifyAccountArgs,
+    MutationVerifyTokenArgs,
 };
 use super::payloads::{
     ChangePassword, CreateUser, ObtainJSONWebToken, Refresh, Revoke, RevokeAllTokens, UpdateMe,
     UserCreate, Verify,
 };
-use super::services;
+use super::{services, RevokeOtherSessions, RevokeSession};
 use crate::error::{Error, Field};
 
 /// The root mutation type.
@@ -76,9 +77,10 @@ impl MutationResolver for Mutation {
         ctx: &Context<'_>,
         MutationTokenAuthArgs { username, password }: MutationTokenAuthArgs,
     ) -> Result<Option<ObtainJSONWebToken>> {
-        let (gh, caller) = services(ctx)?;
+        let (gh, _) = services(ctx)?;
+        let device = super::request(ctx)?.device();
         let issued = gh
-            .login(&username, &SecretString::from(password), caller.client)
+            .login(&username, &SecretString::from(password), device)
             .await?;
         Ok(Some(ObtainJSONWebToken(issued)))
     }
@@ -179,6 +181,28 @@ impl MutationResolver for Mutation {
         let (gh, caller) = services(ctx)?;
         let me = caller.require(gh).await?;
         Ok(Some(RevokeAllTokens(gh.revoke_all(me).await?)))
+    }
+
+    async fn revoke_session(
+        &self,
+        ctx: &Context<'_>,
+        MutationRevokeSessionArgs { id }: MutationRevokeSessionArgs,
+    ) -> Result<Option<RevokeSession>> {
+        let (gh, caller) = services(ctx)?;
+        let me = caller.require(gh).await?;
+        gh.revoke_session(me, &id).await?;
+        Ok(Some(RevokeSession))
+    }
+
+    async fn revoke_other_sessions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<RevokeOtherSessions>> {
+        let (gh, caller) = services(ctx)?;
+        let me = caller.require(gh).await?;
+        Ok(Some(RevokeOtherSessions(
+            gh.revoke_other_sessions(me).await?,
+        )))
     }
 
     async fn verify_account(

@@ -3,7 +3,7 @@
 use async_graphql::{Context, Result};
 
 use super::generated::{QueryResolver, QueryUsersArgs};
-use super::{services, User};
+use super::{services, Session, User};
 
 /// The root query type.
 pub struct Query;
@@ -13,6 +13,13 @@ impl QueryResolver for Query {
         let (gh, caller) = services(ctx)?;
         let me = caller.require(gh).await?;
         Ok(Some(User(me.user.clone())))
+    }
+
+    async fn my_sessions(&self, ctx: &Context<'_>) -> Result<Vec<Session>> {
+        let (gh, caller) = services(ctx)?;
+        let me = caller.require(gh).await?;
+        let sessions = gh.my_sessions(me).await?;
+        Ok(sessions.into_iter().map(Session).collect())
     }
 
     async fn current_user(&self, ctx: &Context<'_>) -> Result<Option<User>> {

@@ -98,6 +98,14 @@ pub trait QueryResolver: ::std::marker::Send + ::std::marker::Sync {
         ctx: &::async_graphql::Context<'_>,
         args: QueryUsersArgs,
     ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<::std::vec::Vec<User>>>> + ::std::marker::Send;
+
+    /// `Query.mySessions: [Session!]!`
+    ///
+    /// The caller's sessions (logins) that have not ended or expired, the most recently used first (at most 200), the one of the access token asking marked `current`. Fails with UNAUTHENTICATED without a valid token.
+    fn my_sessions(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::vec::Vec<Session>>> + ::std::marker::Send;
 }
 
 #[doc = "Read-only operations."]
@@ -131,6 +139,15 @@ impl Query {
         #[graphql(name = "limit", desc = "How many users to return at most (default 100, at most 1000).")] limit: ::std::option::Option<::std::primitive::i32>,
     ) -> ::async_graphql::Result<::std::option::Option<::std::vec::Vec<User>>> {
         <Query as QueryResolver>::users(self, ctx, QueryUsersArgs { offset, limit }).await
+    }
+
+    #[doc = "The caller's sessions (logins) that have not ended or expired, the most recently used first (at most 200), the one of the access token asking marked `current`. Fails with UNAUTHENTICATED without a valid token."]
+    #[graphql(name = "mySessions")]
+    async fn __gql_my_sessions(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::vec::Vec<Session>> {
+        <Query as QueryResolver>::my_sessions(self, ctx).await
     }
 }
 
@@ -272,6 +289,19 @@ pub struct MutationChangePasswordArgs {
     ///
     /// The new password, under the same rules as at sign-up.
     pub new_password: ::std::string::String,
+}
+
+/// The arguments of `Mutation.revokeSession`, by name. The resolver destructures them
+/// without `..`, so that an argument renamed, added or removed in
+/// schema.graphql is a compile error (and a reordered one still reaches
+/// the parameter of its name):
+/// `MutationRevokeSessionArgs { id }`.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub struct MutationRevokeSessionArgs {
+    /// `id: ID!`
+    ///
+    /// The session's id, from `mySessions`.
+    pub id: ::async_graphql::ID,
 }
 
 /// The arguments of `Mutation.verifyAccount`, by name. The resolver destructures them
@@ -452,6 +482,23 @@ pub trait MutationResolver: ::std::marker::Send + ::std::marker::Sync {
         ctx: &::async_graphql::Context<'_>,
     ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<RevokeAllTokens>>> + ::std::marker::Send;
 
+    /// `Mutation.revokeSession(id: ID!): RevokeSession`
+    ///
+    /// End one of the caller's sessions (the current one too: that is a logout). Its refresh token stops working, and so do its access tokens, at once. Fails with NOT_FOUND for an id that is not one of the caller's live sessions.
+    fn revoke_session(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        args: MutationRevokeSessionArgs,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<RevokeSession>>> + ::std::marker::Send;
+
+    /// `Mutation.revokeOtherSessions: RevokeOtherSessions`
+    ///
+    /// End every session of the caller's but the current one (the one of the access token asking), with their access and refresh tokens.
+    fn revoke_other_sessions(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<RevokeOtherSessions>>> + ::std::marker::Send;
+
     /// `Mutation.verifyAccount(token: String!): VerifyAccount`
     ///
     /// Confirm an email address with the token from the link mailed to it (after sign-up, an email change through `updateMe`, or `resendActivationEmail`). Fails with TOKEN_EXPIRED for an old link, and TOKEN_INVALID for a malformed, unknown, used or replaced one, one meant for something else, or one sent to an address the account no longer has.
@@ -607,6 +654,25 @@ impl Mutation {
         ctx: &::async_graphql::Context<'_>,
     ) -> ::async_graphql::Result<::std::option::Option<RevokeAllTokens>> {
         <Mutation as MutationResolver>::revoke_all_tokens(self, ctx).await
+    }
+
+    #[doc = "End one of the caller's sessions (the current one too: that is a logout). Its refresh token stops working, and so do its access tokens, at once. Fails with NOT_FOUND for an id that is not one of the caller's live sessions."]
+    #[graphql(name = "revokeSession")]
+    async fn __gql_revoke_session(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        #[graphql(name = "id", desc = "The session's id, from `mySessions`.")] id: ::async_graphql::ID,
+    ) -> ::async_graphql::Result<::std::option::Option<RevokeSession>> {
+        <Mutation as MutationResolver>::revoke_session(self, ctx, MutationRevokeSessionArgs { id }).await
+    }
+
+    #[doc = "End every session of the caller's but the current one (the one of the access token asking), with their access and refresh tokens."]
+    #[graphql(name = "revokeOtherSessions")]
+    async fn __gql_revoke_other_sessions(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::option::Option<RevokeOtherSessions>> {
+        <Mutation as MutationResolver>::revoke_other_sessions(self, ctx).await
     }
 
     #[doc = "Confirm an email address with the token from the link mailed to it (after sign-up, an email change through `updateMe`, or `resendActivationEmail`). Fails with TOKEN_EXPIRED for an old link, and TOKEN_INVALID for a malformed, unknown, used or replaced one, one meant for something else, or one sent to an address the account no longer has."]
@@ -1292,6 +1358,192 @@ impl RevokeAllTokens {
     }
 }
 
+/// The resolvers of the GraphQL object type `Session`, one method per field.
+/// Implement it for the hand-written type `Session`; the generated `#[Object] impl Session`
+/// forwards every field to it.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub trait SessionResolver: ::std::marker::Send + ::std::marker::Sync {
+    /// `Session.id: ID!`
+    ///
+    /// The session's id (access tokens carry it).
+    fn id(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::async_graphql::ID>> + ::std::marker::Send;
+
+    /// `Session.createdAt: DateTime!`
+    ///
+    /// When the login happened.
+    fn created_at(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<DateTime>> + ::std::marker::Send;
+
+    /// `Session.lastUsedAt: DateTime!`
+    ///
+    /// The last login or token refresh in this session (requests with an access token do not count).
+    fn last_used_at(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<DateTime>> + ::std::marker::Send;
+
+    /// `Session.userAgent: String`
+    ///
+    /// The client's `User-Agent` at login (at most 256 characters), or null if none was sent.
+    fn user_agent(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<::std::string::String>>> + ::std::marker::Send;
+
+    /// `Session.ipAddress: String`
+    ///
+    /// The client's address at login (an IPv6 address by its /64 network, e.g. `2001:db8:1:2::/64`), or null if unknown.
+    fn ip_address(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<::std::string::String>>> + ::std::marker::Send;
+
+    /// `Session.current: Boolean!`
+    ///
+    /// Whether this is the session of the access token asking.
+    fn current(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::primitive::bool>> + ::std::marker::Send;
+}
+
+#[doc = "One login: a device that signed in and has not logged out. It goes on through refreshes; it ends when revoked, logged out, by a password change elsewhere, or when its refresh token expires."]
+#[::async_graphql::Object(name = "Session")]
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+impl Session {
+    #[doc = "The session's id (access tokens carry it)."]
+    #[graphql(name = "id")]
+    async fn __gql_id(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::async_graphql::ID> {
+        <Session as SessionResolver>::id(self, ctx).await
+    }
+
+    #[doc = "When the login happened."]
+    #[graphql(name = "createdAt")]
+    async fn __gql_created_at(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<DateTime> {
+        <Session as SessionResolver>::created_at(self, ctx).await
+    }
+
+    #[doc = "The last login or token refresh in this session (requests with an access token do not count)."]
+    #[graphql(name = "lastUsedAt")]
+    async fn __gql_last_used_at(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<DateTime> {
+        <Session as SessionResolver>::last_used_at(self, ctx).await
+    }
+
+    #[doc = "The client's `User-Agent` at login (at most 256 characters), or null if none was sent."]
+    #[graphql(name = "userAgent")]
+    async fn __gql_user_agent(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::option::Option<::std::string::String>> {
+        <Session as SessionResolver>::user_agent(self, ctx).await
+    }
+
+    #[doc = "The client's address at login (an IPv6 address by its /64 network, e.g. `2001:db8:1:2::/64`), or null if unknown."]
+    #[graphql(name = "ipAddress")]
+    async fn __gql_ip_address(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::option::Option<::std::string::String>> {
+        <Session as SessionResolver>::ip_address(self, ctx).await
+    }
+
+    #[doc = "Whether this is the session of the access token asking."]
+    #[graphql(name = "current")]
+    async fn __gql_current(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::primitive::bool> {
+        <Session as SessionResolver>::current(self, ctx).await
+    }
+}
+
+/// The resolvers of the GraphQL object type `RevokeSession`, one method per field.
+/// Implement it for the hand-written type `RevokeSession`; the generated `#[Object] impl RevokeSession`
+/// forwards every field to it.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub trait RevokeSessionResolver: ::std::marker::Send + ::std::marker::Sync {
+    /// `RevokeSession.success: Boolean!`
+    ///
+    /// Always true: a failure is an error.
+    fn success(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::primitive::bool>> + ::std::marker::Send;
+}
+
+#[doc = "The result of `revokeSession`."]
+#[::async_graphql::Object(name = "RevokeSession")]
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+impl RevokeSession {
+    #[doc = "Always true: a failure is an error."]
+    #[graphql(name = "success")]
+    async fn __gql_success(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::primitive::bool> {
+        <RevokeSession as RevokeSessionResolver>::success(self, ctx).await
+    }
+}
+
+/// The resolvers of the GraphQL object type `RevokeOtherSessions`, one method per field.
+/// Implement it for the hand-written type `RevokeOtherSessions`; the generated `#[Object] impl RevokeOtherSessions`
+/// forwards every field to it.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub trait RevokeOtherSessionsResolver: ::std::marker::Send + ::std::marker::Sync {
+    /// `RevokeOtherSessions.success: Boolean!`
+    ///
+    /// Always true: a failure is an error.
+    fn success(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::primitive::bool>> + ::std::marker::Send;
+
+    /// `RevokeOtherSessions.revokedCount: Int!`
+    ///
+    /// How many sessions ended.
+    fn revoked_count(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::primitive::i32>> + ::std::marker::Send;
+}
+
+#[doc = "The result of `revokeOtherSessions`."]
+#[::async_graphql::Object(name = "RevokeOtherSessions")]
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+impl RevokeOtherSessions {
+    #[doc = "Always true: a failure is an error."]
+    #[graphql(name = "success")]
+    async fn __gql_success(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::primitive::bool> {
+        <RevokeOtherSessions as RevokeOtherSessionsResolver>::success(self, ctx).await
+    }
+
+    #[doc = "How many sessions ended."]
+    #[graphql(name = "revokedCount")]
+    async fn __gql_revoked_count(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::primitive::i32> {
+        <RevokeOtherSessions as RevokeOtherSessionsResolver>::revoked_count(self, ctx).await
+    }
+}
+
 /// The resolvers of the GraphQL object type `VerifyAccount`, one method per field.
 /// Implement it for the hand-written type `VerifyAccount`; the generated `#[Object] impl VerifyAccount`
 /// forwards every field to it.
@@ -1552,6 +1804,9 @@ type Query {
     "How many users to return at most (default 100, at most 1000)."
     limit: Int
   ): [User!]
+
+  "The caller's sessions (logins) that have not ended or expired, the most recently used first (at most 200), the one of the access token asking marked `current`. Fails with UNAUTHENTICATED without a valid token."
+  mySessions: [Session!]!
 }
 
 "Operations that change state: accounts, logins and tokens."
@@ -1631,6 +1886,15 @@ type Mutation {
 
   "Log out everywhere: every access and refresh token of the caller stops working, including the one used for this call."
   revokeAllTokens: RevokeAllTokens
+
+  "End one of the caller's sessions (the current one too: that is a logout). Its refresh token stops working, and so do its access tokens, at once. Fails with NOT_FOUND for an id that is not one of the caller's live sessions."
+  revokeSession(
+    "The session's id, from `mySessions`."
+    id: ID!
+  ): RevokeSession
+
+  "End every session of the caller's but the current one (the one of the access token asking), with their access and refresh tokens."
+  revokeOtherSessions: RevokeOtherSessions
 
   "Confirm an email address with the token from the link mailed to it (after sign-up, an email change through `updateMe`, or `resendActivationEmail`). Fails with TOKEN_EXPIRED for an old link, and TOKEN_INVALID for a malformed, unknown, used or replaced one, one meant for something else, or one sent to an address the account no longer has."
   verifyAccount(
@@ -1771,6 +2035,36 @@ type ChangePassword {
 type RevokeAllTokens {
   "When the tokens were revoked, as a Unix time in seconds."
   revoked: Int!
+}
+
+"One login: a device that signed in and has not logged out. It goes on through refreshes; it ends when revoked, logged out, by a password change elsewhere, or when its refresh token expires."
+type Session {
+  "The session's id (access tokens carry it)."
+  id: ID!
+  "When the login happened."
+  createdAt: DateTime!
+  "The last login or token refresh in this session (requests with an access token do not count)."
+  lastUsedAt: DateTime!
+  "The client's `User-Agent` at login (at most 256 characters), or null if none was sent."
+  userAgent: String
+  "The client's address at login (an IPv6 address by its /64 network, e.g. `2001:db8:1:2::/64`), or null if unknown."
+  ipAddress: String
+  "Whether this is the session of the access token asking."
+  current: Boolean!
+}
+
+"The result of `revokeSession`."
+type RevokeSession {
+  "Always true: a failure is an error."
+  success: Boolean!
+}
+
+"The result of `revokeOtherSessions`."
+type RevokeOtherSessions {
+  "Always true: a failure is an error."
+  success: Boolean!
+  "How many sessions ended."
+  revokedCount: Int!
 }
 
 "The result of `verifyAccount`."

@@ -92,6 +92,8 @@ statuses! {
     UpdateErrors: [400, 401, 409, 413, 415, 422, 429, 500, 503];
     /// `POST /api/users/me/password`.
     PasswordErrors: [400, 401, 413, 415, 422, 429, 500, 503];
+    /// `DELETE /api/users/me/sessions/{id}`.
+    SessionErrors: [401, 404, 500, 503];
     /// `GET /api/users`.
     StaffErrors: [400, 401, 403, 422, 500, 503];
     /// `POST /api/account/verify`, `…/password-reset/confirm`, `…/email/confirm`.
@@ -118,6 +120,7 @@ fn describe(status: u16) -> &'static str {
                 The `WWW-Authenticate` header carries the RFC 6750 challenge."
         }
         403 => "FORBIDDEN: the caller is authenticated but is not staff.",
+        404 => "NOT_FOUND: no such session among the caller's live sessions.",
         409 => "CONFLICT: the username or email is already taken; `fields` names which.",
         413 => {
             "PAYLOAD_TOO_LARGE: the body is larger than the server's limit \
@@ -193,6 +196,7 @@ impl<S> From<Error> for Problem<S> {
                 (StatusCode::UNAUTHORIZED, Some(c))
             }
             Error::Forbidden | Error::EmailNotVerified => (StatusCode::FORBIDDEN, None),
+            Error::NotFound(_) => (StatusCode::NOT_FOUND, None),
             Error::BadUserInput { .. } => (StatusCode::UNPROCESSABLE_ENTITY, None),
             Error::Conflict { .. } => (StatusCode::CONFLICT, None),
             Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, None),

@@ -10,6 +10,7 @@ pub mod drf;
 pub mod error;
 mod guard;
 pub mod oauth;
+pub mod sessions;
 pub mod spec;
 pub mod text;
 pub mod token;
@@ -24,6 +25,7 @@ use poem::{get, EndpointExt as _, IntoResponse as _, Response, Route};
 use poem_openapi::{OpenApiService, ServerObject, Tags};
 
 use account::AccountApi;
+use sessions::SessionsApi;
 use token::TokenApi;
 use users::UsersApi;
 
@@ -65,13 +67,13 @@ with the same codes as GraphQL's `extensions.code`; `fields` (for 409 and \
 (64 KiB by default).";
 
 /// Every operation of the REST face.
-pub type Apis = (TokenApi, UsersApi, AccountApi);
+pub type Apis = (TokenApi, UsersApi, SessionsApi, AccountApi);
 
 /// The API with its metadata. Builds without a running service, so the CLI
 /// can print the spec.
 pub fn api() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (TokenApi, UsersApi, AccountApi),
+        (TokenApi, UsersApi, SessionsApi, AccountApi),
         "Gatehouse REST API",
         env!("CARGO_PKG_VERSION"),
     )

@@ -106,7 +106,8 @@ impl From<Error> for OAuthProblem {
             Error::BadUserInput { .. }
             | Error::Conflict { .. }
             | Error::Unauthenticated
-            | Error::Forbidden => Self::bad("invalid_request", message),
+            | Error::Forbidden
+            | Error::NotFound(_) => Self::bad("invalid_request", message),
         }
     }
 }

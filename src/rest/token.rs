@@ -99,8 +99,8 @@ impl TokenApi {
             "password" => {
                 let username = username.ok_or_else(|| missing("username"))?;
                 let password = password.ok_or_else(|| missing("password"))?;
-                let client = RequestContext::of(req).caller.client;
-                gh.login(&username, &SecretString::from(password), client)
+                let context = RequestContext::of(req);
+                gh.login(&username, &SecretString::from(password), context.device())
                     .await?
             }
             "refresh_token" => {

@@ -9,6 +9,7 @@ mod housekeeping;
 mod mail;
 mod passwords;
 mod profile;
+mod session_list;
 pub mod sessions;
 pub mod throttle;
 mod user;
@@ -26,7 +27,8 @@ use crate::db::Db;
 use crate::metrics::Metrics;
 
 pub use caller::{AuthUser, Caller};
-pub use sessions::Issued;
+pub use session_list::Session;
+pub use sessions::{Device, Issued};
 pub use user::{StoredUser, User};
 
 /// The running service: database, password hasher, signing keys, settings,

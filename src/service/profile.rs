@@ -126,8 +126,7 @@ impl Gatehouse {
                 // out, reused) must not start a new one.
                 let live = match me.claims.session.as_deref() {
                     Some(session) => {
-                        crate::db::refresh_tokens::family_is_live(&self.db, session, self.now())
-                            .await?
+                        crate::db::sessions::is_live(&self.db, session, me.user.id).await?
                     }
                     None => false,
                 };
@@ -206,14 +205,18 @@ impl Gatehouse {
             return Ok((user, None));
         };
         let notice = self.password_notice(&user).await?;
-        let user = users::end_sessions(&self.db, me.user.id, now, Some(&hash), &notice).await?;
+        let keep = me.claims.session.as_deref();
+        let user =
+            users::end_sessions(&self.db, me.user.id, now, Some(&hash), keep, &notice).await?;
         self.mail_queued();
-        let issued = self.issue_new_session(user, now).await?;
+        let issued = self
+            .resume_session(user, keep, now, Default::default())
+            .await?;
         Ok((issued.user.clone(), Some(issued)))
     }
 
     /// Changes the caller's password, ends every other session, and returns
-    /// a new session for this one.
+    /// new tokens for this one.
     pub async fn change_password(
         &self,
         me: &AuthUser,
@@ -260,9 +263,14 @@ impl Gatehouse {
         let hash = self.hasher.hash(new).await?;
         let now = self.now();
         let notice = self.password_notice(&me.user).await?;
-        let user = users::end_sessions(&self.db, me.user.id, now, Some(&hash), &notice).await?;
+        // This session goes on (with new tokens: the old ones die with the
+        // account's token version); every other one ends.
+        let keep = me.claims.session.as_deref();
+        let user =
+            users::end_sessions(&self.db, me.user.id, now, Some(&hash), keep, &notice).await?;
         self.mail_queued();
-        self.issue_new_session(user, now).await
+        self.resume_session(user, keep, now, Default::default())
+            .await
     }
 
     /// The "password changed" notice to `user`'s address: none without

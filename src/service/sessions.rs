@@ -8,8 +8,8 @@ use secrecy::SecretString;
 use crate::auth::password::Verdict;
 use crate::auth::refresh;
 use crate::auth::tokens::{self, AccessClaims};
-use crate::db::refresh_tokens::{self, NewRefresh};
-use crate::db::users;
+use crate::db::sessions::{self, NewSession};
+use crate::db::{refresh_tokens, users};
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
 use crate::service::validate::MAX_PASSWORD_BYTES;
@@ -33,6 +33,15 @@ impl std::fmt::Debug for Issued {
             .field("refresh_expires_at", &self.refresh_expires_at)
             .finish_non_exhaustive()
     }
+}
+
+/// Where a login comes from, as its session records it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Device<'a> {
+    /// The client's address (see `auth::client`).
+    pub ip: Option<IpAddr>,
+    /// The `User-Agent` header.
+    pub user_agent: Option<&'a str>,
 }
 
 impl Gatehouse {
@@ -71,20 +80,30 @@ impl Gatehouse {
         Ok((token, claims))
     }
 
-    /// A fresh access token and a refresh token starting a new family.
-    pub(crate) async fn issue_new_session(&self, user: User, now: i64) -> Result<Issued> {
+    /// A fresh access token and a refresh token starting a new session.
+    pub(crate) async fn issue_new_session(
+        &self,
+        user: User,
+        now: i64,
+        device: Device<'_>,
+    ) -> Result<Issued> {
         let refresh_expires_at = now + self.refresh_ttl();
         let family = refresh::family_id()?;
         let (token, claims) = self.access_token(&user, &family, now, now, i64::MAX)?;
         let (refresh_token, hash) = refresh::generate()?;
-        let stored = refresh_tokens::insert(
+        let stored = sessions::start(
             &self.db,
-            &NewRefresh {
-                token_hash: &hash,
-                family_id: &family,
+            &NewSession {
+                id: &family,
                 user_id: user.id,
-                issued_at: now,
+                now,
                 expires_at: refresh_expires_at,
+                user_agent: &super::session_list::user_agent(device.user_agent),
+                ip_address: &device
+                    .ip
+                    .map(super::session_list::network)
+                    .unwrap_or_default(),
+                token_hash: &hash,
                 token_version: user.token_version,
             },
         )
@@ -94,6 +113,45 @@ impl Gatehouse {
                 "the account's sessions were ended while this one was created",
             ));
         }
+        Metrics::inc(&self.metrics.tokens_issued);
+        Ok(Issued {
+            user,
+            token,
+            claims,
+            refresh_token: Some(refresh_token),
+            refresh_expires_at,
+        })
+    }
+
+    /// New tokens in the caller's session `session` after its other
+    /// sessions were ended (a password change): the session goes on with a
+    /// fresh pair. If it ended meanwhile (or there is none), a new session.
+    pub(crate) async fn resume_session(
+        &self,
+        user: User,
+        session: Option<&str>,
+        now: i64,
+        device: Device<'_>,
+    ) -> Result<Issued> {
+        let Some(session) = session else {
+            return self.issue_new_session(user, now, device).await;
+        };
+        let refresh_expires_at = now + self.refresh_ttl();
+        let (refresh_token, hash) = refresh::generate()?;
+        let resumed = sessions::resume(
+            &self.db,
+            session,
+            user.id,
+            user.token_version,
+            &hash,
+            now,
+            refresh_expires_at,
+        )
+        .await?;
+        if !resumed {
+            return self.issue_new_session(user, now, device).await;
+        }
+        let (token, claims) = self.access_token(&user, session, now, now, i64::MAX)?;
         Metrics::inc(&self.metrics.tokens_issued);
         Ok(Issued {
             user,
@@ -115,9 +173,10 @@ impl Gatehouse {
         &self,
         login: &str,
         password: &SecretString,
-        client: Option<IpAddr>,
+        device: Device<'_>,
     ) -> Result<Issued> {
         use secrecy::ExposeSecret as _;
+        let client = device.ip;
         if password.expose_secret().len() > MAX_PASSWORD_BYTES || login.len() > 1024 {
             return Err(Error::InvalidCredentials);
         }
@@ -143,7 +202,7 @@ impl Gatehouse {
                 Metrics::inc(&self.metrics.logins_succeeded);
                 // A password change that committed after the old password
                 // was checked: that password no longer logs in.
-                match self.issue_new_session(user, self.now()).await {
+                match self.issue_new_session(user, self.now(), device).await {
                     Err(Error::TokenInvalid(_)) => Err(Error::InvalidCredentials),
                     issued => issued,
                 }
@@ -185,21 +244,31 @@ impl Gatehouse {
         Ok(Some(user))
     }
 
-    /// Checks an access token and the user behind it: active, and the token
-    /// not revoked by a later revoke-all or password change.
+    /// Checks an access token and the user behind it: active, the token
+    /// not revoked by a later revoke-all or password change, and its
+    /// session not ended (one query, or a direct read on SQLite).
     pub async fn authenticate(&self, token: &str) -> Result<AuthUser> {
         let claims = tokens::verify(&self.keys, &self.verified_tokens, token, self.now()).await?;
-        let (user, key_active) = users::by_id_with_key(&self.db, claims.user_id, &claims.kid)
-            .await?
-            .ok_or(Error::TokenInvalid("the user no longer exists"))?;
-        if !key_active && !self.keys.is_external(&claims.kid) {
+        let found = users::by_id_with_key(
+            &self.db,
+            claims.user_id,
+            &claims.kid,
+            claims.session.as_deref(),
+        )
+        .await?
+        .ok_or(Error::TokenInvalid("the user no longer exists"))?;
+        if !found.key_active && !self.keys.is_external(&claims.kid) {
             return Err(Error::TokenInvalid("unknown or retired signing key"));
         }
+        let user = found.user;
         if !user.is_active {
             return Err(Error::TokenInvalid("the user is inactive"));
         }
         if user.token_version != claims.version {
             return Err(Error::TokenInvalid("the token has been revoked"));
+        }
+        if !found.session_live {
+            return Err(Error::TokenInvalid("the session has ended"));
         }
         Ok(AuthUser { user, claims })
     }
@@ -220,7 +289,7 @@ impl Gatehouse {
             .session
             .as_deref()
             .ok_or(Error::TokenInvalid("the token belongs to no session"))?;
-        if !refresh_tokens::family_is_live(&self.db, session, now).await? {
+        if !sessions::touch(&self.db, session, now).await? {
             return Err(Error::TokenInvalid("the session has ended"));
         }
         let (token, claims) =
@@ -236,7 +305,10 @@ impl Gatehouse {
     }
 
     /// Rotates a refresh token: the one given becomes used and a new pair is
-    /// returned. Presenting a used token again revokes its whole family.
+    /// returned. Presenting a used token again revokes its whole session,
+    /// unless it was first used within the reuse interval
+    /// (`GATEHOUSE_REFRESH_REUSE_INTERVAL_SECS`): two tabs that refresh with
+    /// the same token at once both get a pair in the same session.
     pub async fn refresh_rotate(&self, presented: &str) -> Result<Issued> {
         if !refresh::looks_valid(presented) {
             return Err(Error::TokenInvalid("malformed refresh token"));
@@ -245,15 +317,23 @@ impl Gatehouse {
         let old_hash = refresh::hash(presented);
         let (new_token, new_hash) = refresh::generate()?;
         let refresh_expires_at = now + self.refresh_ttl();
-        let rotated =
-            refresh_tokens::rotate(&self.db, &old_hash, now, &new_hash, refresh_expires_at).await?;
+        let interval = self.config.refresh_reuse_interval_secs as i64;
+        let rotated = refresh_tokens::rotate(
+            &self.db,
+            &old_hash,
+            now,
+            &new_hash,
+            refresh_expires_at,
+            now.saturating_sub(interval),
+        )
+        .await?;
         let Some(row) = rotated else {
             return Err(self.refresh_failure(&old_hash, now).await);
         };
         let user = match users::by_id(&self.db, row.user_id).await? {
             Some(u) if u.is_active => u,
             _ => {
-                refresh_tokens::revoke_family(&self.db, &row.family_id, now).await?;
+                sessions::end(&self.db, &row.family_id, None, now).await?;
                 return Err(Error::TokenInvalid("the user is inactive"));
             }
         };
@@ -284,10 +364,10 @@ impl Gatehouse {
         if row.used_at.is_some() {
             tracing::warn!(
                 user_id = row.user_id,
-                "refresh token reuse detected; revoking its family"
+                "refresh token reuse detected; ending its session"
             );
             Metrics::inc(&self.metrics.refresh_reuse_detected);
-            if let Err(e) = refresh_tokens::revoke_family(&self.db, &row.family_id, now).await {
+            if let Err(e) = sessions::end(&self.db, &row.family_id, None, now).await {
                 return e;
             }
             return Error::TokenReused;
@@ -310,7 +390,7 @@ impl Gatehouse {
         let row = refresh_tokens::by_hash(&self.db, &refresh::hash(presented))
             .await?
             .ok_or(Error::TokenInvalid("unknown refresh token"))?;
-        refresh_tokens::revoke_family(&self.db, &row.family_id, now).await?;
+        sessions::end(&self.db, &row.family_id, None, now).await?;
         Metrics::inc(&self.metrics.tokens_revoked);
         Ok(now)
     }
@@ -349,50 +429,10 @@ impl Gatehouse {
     /// Logs the caller out everywhere: every access and refresh token ends.
     pub async fn revoke_all(&self, me: &AuthUser) -> Result<i64> {
         let now = self.now();
-        users::end_sessions(&self.db, me.user.id, now, None, &[]).await?;
+        users::end_sessions(&self.db, me.user.id, now, None, None, &[]).await?;
         Ok(now)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn debug_output_of_issued_tokens_hides_the_tokens() {
-        let user = User {
-            id: 1,
-            username: "alice".into(),
-            email: "a@example.com".into(),
-            first_name: String::new(),
-            last_name: String::new(),
-            is_active: true,
-            is_staff: false,
-            is_superuser: false,
-            date_joined: 0,
-            last_login: None,
-            token_version: 0,
-            email_verified: false,
-        };
-        let issued = Issued {
-            claims: AccessClaims {
-                user_id: 1,
-                username: "alice".into(),
-                issued_at: 0,
-                not_before: 0,
-                expires_at: 0,
-                orig_iat: 0,
-                jti: "j".into(),
-                version: 0,
-                session: None,
-                kid: "k".into(),
-            },
-            user,
-            token: "v4.public.SECRET-ACCESS".into(),
-            refresh_token: Some("ghr_SECRET-REFRESH".into()),
-            refresh_expires_at: 0,
-        };
-        let shown = format!("{issued:?}");
-        assert!(!shown.contains("SECRET"), "{shown}");
-    }
-}
+mod tests;

@@ -156,6 +156,13 @@ fn note_once(message: &str) {
 }
 
 impl TestApp {
+    /// Moves the clock past the refresh-token reuse interval (10 s by
+    /// default): a used refresh token presented after it is a reuse.
+    pub fn past_reuse_interval(&self) {
+        let interval = self.state.config().refresh_reuse_interval_secs as i64;
+        self.state.clock().advance(interval + 1);
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

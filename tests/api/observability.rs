@@ -64,6 +64,7 @@ async fn metrics_count_requests_logins_tokens_and_pool_use() {
         .await;
     assert_error(&bad, "tokenAuth", "INVALID_CREDENTIALS");
     assert_no_errors(&app.rotate(&refresh).await);
+    app.past_reuse_interval();
     assert_error(&app.rotate(&refresh).await, "refreshToken", "TOKEN_REUSED");
     app.client
         .get(app.url("/no/such/path"))

@@ -196,7 +196,7 @@ async fn an_email_change_to_an_address_taken_since_is_a_conflict() {
 async fn nothing_is_written_for_a_session_that_has_ended() {
     let (_dir, db) = crate::db::scratch_sqlite().await;
     let u = alice(&db).await;
-    users::end_sessions(&db, u.id, 100, None, &[])
+    users::end_sessions(&db, u.id, 100, None, None, &[])
         .await
         .unwrap();
     let mails = [mail("new@example.com")];

@@ -85,39 +85,66 @@ async fn row_by_id(db: &Db, id: i64) -> Result<Option<UserRow>> {
     .await)?)
 }
 
-/// The user an access token names, and whether the token's signing key is
-/// still active (not retired) in the database: one query on the hot path.
-/// On SQLite it runs on the calling thread (see `db::direct`).
-pub async fn by_id_with_key(db: &Db, id: i64, kid: &str) -> Result<Option<(User, bool)>> {
+/// The user an access token names, whether the token's signing key is
+/// still active (not retired) in the database, and whether the token's
+/// session is live (the user's, not ended): one query on the hot path. On
+/// SQLite it runs on the calling thread (see `db::direct`).
+pub async fn by_id_with_key(
+    db: &Db,
+    id: i64,
+    kid: &str,
+    session: Option<&str>,
+) -> Result<Option<Authenticated>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
         user: UserRow,
         key_active: bool,
+        session_live: bool,
     }
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!(
             "SELECT {COLUMNS}, EXISTS (SELECT 1 FROM signing_keys \
-               WHERE kid = $2 AND retired_at IS NULL) AS key_active \
+               WHERE kid = $2 AND retired_at IS NULL) AS key_active, \
+             EXISTS (SELECT 1 FROM sessions WHERE id = $3 AND user_id = users.id \
+               AND ended_at IS NULL) AS session_live \
              FROM users WHERE id = $1"
         )
     });
     let direct = direct(db, |c| {
         c.prepare_cached(&SQL)?
-            .query_row(named_params! { "$1": id, "$2": kid }, |r| {
-                Ok((UserRow::from_direct(r)?, r.get(13)?))
+            .query_row(named_params! { "$1": id, "$2": kid, "$3": session }, |r| {
+                Ok((UserRow::from_direct(r)?, r.get(13)?, r.get(14)?))
             })
             .optional()
     });
     if let Some(found) = direct {
-        return Ok(found?.map(|(u, active)| (User::from(u), active)));
+        return Ok(found?.map(|(u, key_active, session_live)| Authenticated {
+            user: User::from(u),
+            key_active,
+            session_live,
+        }));
     }
     let row = with_pool!(db, read, |p| sqlx::query_as::<_, Row>(&SQL)
         .bind(id)
         .bind(kid)
+        .bind(session)
         .fetch_optional(p)
         .await)?;
-    Ok(row.map(|r| (r.user.into(), r.key_active)))
+    Ok(row.map(|r| Authenticated {
+        user: r.user.into(),
+        key_active: r.key_active,
+        session_live: r.session_live,
+    }))
+}
+
+/// What the per-request check reads (`by_id_with_key`).
+pub struct Authenticated {
+    pub user: User,
+    /// The token's signing key is in the database and not retired.
+    pub key_active: bool,
+    /// The token's session is the user's and has not ended.
+    pub session_live: bool,
 }
 
 /// Finds a user by username or, failing that, by email (both case-insensitive).

@@ -211,32 +211,66 @@ async fn the_direct_lookup_matches_sqlx_and_sees_every_write() {
     .unwrap();
     record_login(&db, u.id, 1_800_000_100, None).await.unwrap();
 
-    let (direct, key_active) = by_id_with_key(&db, u.id, kid).await.unwrap().unwrap();
+    crate::db::sessions::start(
+        &db,
+        &crate::db::sessions::NewSession {
+            id: "s1",
+            user_id: u.id,
+            now: 1_800_000_100,
+            expires_at: 1_900_000_000,
+            user_agent: "",
+            ip_address: "",
+            token_hash: b"h1",
+            token_version: u.token_version,
+        },
+    )
+    .await
+    .unwrap();
+    let got = by_id_with_key(&db, u.id, kid, Some("s1"))
+        .await
+        .unwrap()
+        .unwrap();
+    let direct = got.user;
     let through_sqlx = by_id(&db, u.id).await.unwrap().unwrap();
     assert!(
         same(&direct, &through_sqlx),
         "{direct:?} != {through_sqlx:?}"
     );
     assert_eq!(direct.last_login, Some(1_800_000_100));
-    assert!(key_active);
+    assert!(got.key_active);
+    assert!(got.session_live);
+    for other in [None, Some("s2")] {
+        let got = by_id_with_key(&db, u.id, kid, other)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!got.session_live, "{other:?}");
+    }
 
-    end_sessions(&db, u.id, 1_800_000_150, None, &[])
+    end_sessions(&db, u.id, 1_800_000_150, None, None, &[])
         .await
         .unwrap();
     set_active(&db, u.id, false).await.unwrap();
-    let (after, _) = by_id_with_key(&db, u.id, kid).await.unwrap().unwrap();
-    assert!(!after.is_active);
-    assert_eq!(after.token_version, direct.token_version + 1);
+    let after = by_id_with_key(&db, u.id, kid, Some("s1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!after.user.is_active);
+    assert_eq!(after.user.token_version, direct.token_version + 1);
+    assert!(!after.session_live, "an ended session must be seen at once");
 
     crate::db::keys::retire(&db, kid, 1_800_000_200)
         .await
         .unwrap();
-    let (_, key_active) = by_id_with_key(&db, u.id, kid).await.unwrap().unwrap();
-    assert!(!key_active, "a retired key must be seen at once");
-    let (_, other) = by_id_with_key(&db, u.id, "k4.pid.unknown")
+    let got = by_id_with_key(&db, u.id, kid, None).await.unwrap().unwrap();
+    assert!(!got.key_active, "a retired key must be seen at once");
+    let other = by_id_with_key(&db, u.id, "k4.pid.unknown", None)
         .await
         .unwrap()
         .unwrap();
-    assert!(!other);
-    assert!(by_id_with_key(&db, u.id + 1, kid).await.unwrap().is_none());
+    assert!(!other.key_active);
+    assert!(by_id_with_key(&db, u.id + 1, kid, None)
+        .await
+        .unwrap()
+        .is_none());
 }

@@ -232,9 +232,10 @@ pub async fn record_login(db: &Db, id: i64, now: i64, new_hash: Option<&str>) ->
 
 /// Ends every session of the user in one transaction: its token version
 /// goes up (every access token issued so far stops working), every refresh
-/// token is revoked, and, when `new_password_hash` is given, the password
-/// changes; `mails` (a notice) are queued with it. Returns the user as it
-/// now is.
+/// token is revoked, every session but `keep` (the caller's own, at a
+/// password change, which then gets new tokens: `sessions::resume`) ends,
+/// and, when `new_password_hash` is given, the password changes; `mails` (a
+/// notice) are queued with it. Returns the user as it now is.
 ///
 /// One transaction, version first: a refresh rotation (which reads the
 /// version under a lock, see `refresh_tokens::rotate`) either finishes
@@ -245,6 +246,7 @@ pub async fn end_sessions(
     id: i64,
     now: i64,
     new_password_hash: Option<&str>,
+    keep: Option<&str>,
     mails: &[NewMail],
 ) -> Result<User> {
     let sql = format!(
@@ -257,6 +259,12 @@ pub async fn end_sessions(
             .bind(id)
             .bind(new_password_hash)
             .fetch_optional(&mut *tx)
+            .await?;
+        sqlx::query(crate::db::sessions::END_ALL)
+            .bind(id)
+            .bind(now)
+            .bind(keep)
+            .execute(&mut *tx)
             .await?;
         sqlx::query(
             "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",

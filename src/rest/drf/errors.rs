@@ -123,6 +123,7 @@ impl<S> DrfProblem<S> {
                 StatusCode::FORBIDDEN,
                 "You do not have permission to perform this action.",
             ),
+            Error::NotFound(_) => Self::detail(StatusCode::NOT_FOUND, "Not found."),
             Error::BadUserInput { field, message } => Self::fields(BTreeMap::from([(
                 drf_field(field).to_owned(),
                 vec![message],

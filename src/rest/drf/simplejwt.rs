@@ -91,11 +91,15 @@ impl SimpleJwtApi {
         let (Some(username), Some(password)) = (username, password) else {
             return Err(DrfProblem::fields(errors));
         };
-        let client = RequestContext::of(req).caller.client;
-        gh.login(username, &SecretString::from(password.to_owned()), client)
-            .await
-            .map(PairIssued::from)
-            .map_err(|e| DrfProblem::from_service(e, View::ObtainPair))
+        let context = RequestContext::of(req);
+        gh.login(
+            username,
+            &SecretString::from(password.to_owned()),
+            context.device(),
+        )
+        .await
+        .map(PairIssued::from)
+        .map_err(|e| DrfProblem::from_service(e, View::ObtainPair))
     }
 
     /// Refresh (simplejwt's TokenRefreshView, rotating)

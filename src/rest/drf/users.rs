@@ -169,9 +169,13 @@ impl SeedUserApi {
                 PROVIDE_EMAIL_AND_PASSWORD,
             ));
         };
-        let client = RequestContext::of(req).caller.client;
+        let context = RequestContext::of(req);
         let issued = gh
-            .login(email, &SecretString::from(password.to_owned()), client)
+            .login(
+                email,
+                &SecretString::from(password.to_owned()),
+                context.device(),
+            )
             .await
             .map_err(|e| DrfProblem::from_service(e, View::SeedLogin))?;
         let name = format!("{} {}", issued.user.first_name, issued.user.last_name);

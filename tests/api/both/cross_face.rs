@@ -35,6 +35,7 @@ across_faces! {
         let successor = A::refresh(&app, &session.refresh)
             .await
             .expect("a new pair");
+        app.past_reuse_interval();
         B::refresh(&app, &session.refresh)
             .await
             .refused(Code::TokenReused);

@@ -24,6 +24,7 @@ pub type Outcome<T> = Result<T, Failure>;
 pub enum Code {
     Unauthenticated,
     Forbidden,
+    NotFound,
     BadUserInput,
     Conflict,
     InvalidCredentials,
@@ -40,6 +41,7 @@ impl Code {
         Some(match code {
             "UNAUTHENTICATED" => Self::Unauthenticated,
             "FORBIDDEN" => Self::Forbidden,
+            "NOT_FOUND" => Self::NotFound,
             "BAD_USER_INPUT" => Self::BadUserInput,
             "CONFLICT" => Self::Conflict,
             "INVALID_CREDENTIALS" => Self::InvalidCredentials,
@@ -184,6 +186,44 @@ impl Session {
     }
 }
 
+/// A session (login) as the sessions list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    pub id: String,
+    pub created_at: String,
+    pub last_used_at: String,
+    pub user_agent: Option<String>,
+    pub ip_address: Option<String>,
+    pub current: bool,
+}
+
+impl Login {
+    /// From a face's JSON, its keys spelled by `key` (`createdAt`, `created_at`).
+    pub fn read(json: &Value, key: impl Fn(&str) -> String) -> Self {
+        let text = |k: &str| {
+            json[key(k)]
+                .as_str()
+                .unwrap_or_else(|| panic!("`{k}` is a string: {json:#}"))
+                .to_owned()
+        };
+        let maybe = |k: &str| {
+            let v = &json[key(k)];
+            assert!(v.is_string() || v.is_null(), "`{k}`: {json:#}");
+            v.as_str().map(str::to_owned)
+        };
+        Self {
+            id: text("id"),
+            created_at: text("created_at"),
+            last_used_at: text("last_used_at"),
+            user_agent: maybe("user_agent"),
+            ip_address: maybe("ip_address"),
+            current: json[key("current")]
+                .as_bool()
+                .unwrap_or_else(|| panic!("`current` is a boolean: {json:#}")),
+        }
+    }
+}
+
 /// A refusal, read from the face's error shape.
 #[derive(Debug, Clone)]
 pub struct Failure {
@@ -293,6 +333,15 @@ pub trait Face {
 
     /// Confirms an email change with the link's token.
     async fn confirm_email_change(app: &TestApp, token: &str) -> Outcome<User>;
+
+    /// The caller's sessions, the most recently used first.
+    async fn my_sessions(app: &TestApp, authorization: Option<&str>) -> Outcome<Vec<Login>>;
+
+    /// Ends one of the caller's sessions.
+    async fn revoke_session(app: &TestApp, authorization: Option<&str>, id: &str) -> Outcome<()>;
+
+    /// Ends every session of the caller's but the current one; how many.
+    async fn revoke_other_sessions(app: &TestApp, authorization: Option<&str>) -> Outcome<u64>;
 
     /// Signs up `username` with `username@example.com` and [`PASSWORD`];
     /// panics unless it succeeds.

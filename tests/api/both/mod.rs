@@ -87,6 +87,7 @@ mod me;
 mod profile;
 mod refresh;
 mod revoke;
+mod sessions;
 mod sign_up;
 mod throttle;
 mod users;

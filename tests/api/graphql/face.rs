@@ -210,6 +210,37 @@ impl Face for Graphql {
             .await;
         answer(body, "confirmEmailChange").map(|v| succeeded(&v, |v| user(&v["user"])))
     }
+
+    async fn my_sessions(app: &TestApp, authorization: Option<&str>) -> Outcome<Vec<Login>> {
+        let body = app.graphql(MY_SESSIONS, json!({}), authorization).await;
+        answer(body, "mySessions").map(|v| {
+            v.as_array()
+                .unwrap_or_else(|| panic!("a list: {v:#}"))
+                .iter()
+                .map(|s| Login::read(s, camel))
+                .collect()
+        })
+    }
+
+    async fn revoke_session(app: &TestApp, authorization: Option<&str>, id: &str) -> Outcome<()> {
+        let body = app
+            .graphql(REVOKE_SESSION, json!({ "id": id }), authorization)
+            .await;
+        answer(body, "revokeSession").map(|v| succeeded(&v, |_| ()))
+    }
+
+    async fn revoke_other_sessions(app: &TestApp, authorization: Option<&str>) -> Outcome<u64> {
+        let body = app
+            .graphql(REVOKE_OTHER_SESSIONS, json!({}), authorization)
+            .await;
+        answer(body, "revokeOtherSessions").map(|v| {
+            succeeded(&v, |v| {
+                v["revokedCount"]
+                    .as_u64()
+                    .unwrap_or_else(|| panic!("revokedCount: {v:#}"))
+            })
+        })
+    }
 }
 
 /// A payload's `success`, asserted true, then `read` of the payload.
@@ -258,3 +289,7 @@ const CONFIRM_EMAIL_CHANGE: &str = concat!(
     user!(),
     " } }"
 );
+
+const MY_SESSIONS: &str = "{ mySessions { id createdAt lastUsedAt userAgent ipAddress current } }";
+const REVOKE_SESSION: &str = "mutation ($id: ID!) { revokeSession(id: $id) { success } }";
+const REVOKE_OTHER_SESSIONS: &str = "mutation { revokeOtherSessions { success revokedCount } }";

@@ -11,7 +11,9 @@ use crate::helpers::*;
 async fn revoke_token_and_revoke_all_tokens_answer_the_time_of_revocation() {
     let app = spawn_app().await;
     app.sign_up_default("alice").await;
-    let (token, refresh, _) = app.login("alice", PASSWORD).await;
+    let (_, refresh, _) = app.login("alice", PASSWORD).await;
+    // Another login: the first one's access token ends with its session.
+    let (token, _, _) = app.login("alice", PASSWORD).await;
     let before = now();
     let body = app
         .graphql(REVOKE_TOKEN, json!({ "refreshToken": refresh }), None)

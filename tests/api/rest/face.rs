@@ -37,6 +37,7 @@ fn status_of(code: Code) -> u16 {
         | Code::TokenInvalid
         | Code::TokenReused => 401,
         Code::Forbidden | Code::EmailNotVerified => 403,
+        Code::NotFound => 404,
         Code::Conflict => 409,
         Code::BadUserInput => 422,
         Code::RateLimited => 429,
@@ -302,4 +303,51 @@ impl Face for Rest {
         let reply = app.rest_json(Method::POST, path, body, None).await;
         answer_link(reply, 200).map(|v| user(&v))
     }
+
+    async fn my_sessions(app: &TestApp, authorization: Option<&str>) -> Outcome<Vec<Login>> {
+        let reply = app
+            .send(app.rest(Method::GET, "/api/users/me/sessions", authorization))
+            .await;
+        answer(reply, 200).map(|v| {
+            v.as_array()
+                .unwrap_or_else(|| panic!("a list: {v:#}"))
+                .iter()
+                .map(|s| Login::read(s, str::to_owned))
+                .collect()
+        })
+    }
+
+    async fn revoke_session(app: &TestApp, authorization: Option<&str>, id: &str) -> Outcome<()> {
+        let path = format!("/api/users/me/sessions/{}", urlencoding(id));
+        let reply = app
+            .send(app.rest(Method::DELETE, &path, authorization))
+            .await;
+        answer(reply, 204).map(|v| assert_eq!(v, Value::Null, "204: no body"))
+    }
+
+    async fn revoke_other_sessions(app: &TestApp, authorization: Option<&str>) -> Outcome<u64> {
+        let req = app.rest(
+            Method::POST,
+            "/api/users/me/sessions/revoke-others",
+            authorization,
+        );
+        let reply = app.send(req).await;
+        answer(reply, 200).map(|v| {
+            v["revoked_count"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("revoked_count: {v:#}"))
+        })
+    }
+}
+
+/// `id` as one path segment.
+fn urlencoding(id: &str) -> String {
+    id.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

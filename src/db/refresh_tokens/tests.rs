@@ -1,0 +1,239 @@
+use super::*;
+use crate::db::sessions::{self, NewSession};
+
+/// No reuse tolerated: a used token is never rotated again.
+const STRICT: i64 = i64::MAX;
+
+async fn sqlite() -> (tempfile::TempDir, Db, i64) {
+    let (dir, db) = crate::db::scratch_sqlite().await;
+    let user = crate::db::users::insert(
+        &db,
+        &crate::db::users::NewUser {
+            first_name: "",
+            last_name: "",
+            username: "alice",
+            email: "",
+            password_hash: "x",
+            is_staff: false,
+            is_superuser: false,
+            email_verified: false,
+            now: 0,
+        },
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    (dir, db, user.id)
+}
+
+/// Starts session `id` with a first token `hash`.
+async fn start(db: &Db, user_id: i64, id: &str, hash: &[u8]) -> bool {
+    sessions::start(
+        db,
+        &NewSession {
+            id,
+            user_id,
+            now: 100,
+            expires_at: 1_000,
+            user_agent: "",
+            ip_address: "",
+            token_hash: hash,
+            token_version: 0,
+        },
+    )
+    .await
+    .unwrap()
+}
+
+/// A login decided before the user's sessions were ended stores nothing.
+#[tokio::test]
+async fn a_session_for_an_ended_version_is_not_stored() {
+    let (_dir, db, user) = sqlite().await;
+    crate::db::users::end_sessions(&db, user, 50, None, None, &[])
+        .await
+        .unwrap();
+    assert!(!start(&db, user, "fam", b"late").await);
+    assert!(by_hash(&db, b"late").await.unwrap().is_none());
+    assert!(sessions::list(&db, user, 0).await.unwrap().is_empty());
+    let stored = sessions::start(
+        &db,
+        &NewSession {
+            id: "fam",
+            user_id: user,
+            now: 100,
+            expires_at: 1_000,
+            user_agent: "",
+            ip_address: "",
+            token_hash: b"now",
+            token_version: 1,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(stored);
+}
+
+/// The one-script rotation on SQLite: claims a live token once, stores
+/// the successor in its family, touches the session, stores nothing
+/// otherwise, and leaves no transaction open behind it.
+#[tokio::test]
+async fn rotation_claims_once_and_stores_the_successor_in_the_family() {
+    let (_dir, db, user) = sqlite().await;
+    assert!(start(&db, user, "fam", b"old").await);
+
+    let row = rotate(&db, b"old", 200, b"new", 2_000, STRICT)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((row.family_id.as_str(), row.user_id), ("fam", user));
+    assert_eq!(row.token_version, 0);
+    assert_eq!(
+        by_hash(&db, b"old").await.unwrap().unwrap().used_at,
+        Some(200)
+    );
+    let new = by_hash(&db, b"new").await.unwrap().unwrap();
+    assert_eq!((new.family_id.as_str(), new.expires_at), ("fam", 2_000));
+    assert_eq!(new.used_at, None);
+    let listed = sessions::list(&db, user, 1_500).await.unwrap();
+    assert_eq!(
+        listed.len(),
+        1,
+        "the session now lasts as long as its newest token"
+    );
+    assert_eq!((listed[0].created_at, listed[0].last_used_at), (100, 200));
+
+    // Used, unknown, expired, ended: nothing claimed, nothing stored.
+    for (hash, now) in [(&b"old"[..], 201), (b"nope", 201), (b"new", 2_000)] {
+        assert!(rotate(&db, hash, now, b"again", 3_000, STRICT)
+            .await
+            .unwrap()
+            .is_none());
+    }
+    assert!(sessions::end(&db, "fam", None, 300).await.unwrap());
+    assert!(rotate(&db, b"new", 301, b"again", 3_000, STRICT)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(by_hash(&db, b"again").await.unwrap().is_none());
+    assert_eq!(
+        by_hash(&db, b"new").await.unwrap().unwrap().revoked_at,
+        Some(300)
+    );
+
+    // A reuse in the same second as the claim is still a reuse.
+    assert!(start(&db, user, "fam2", b"t1").await);
+    assert!(rotate(&db, b"t1", 400, b"t2", 2_000, STRICT)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(rotate(&db, b"t1", 400, b"t3", 2_000, STRICT)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(by_hash(&db, b"t3").await.unwrap().is_none());
+
+    // No transaction left open: a write after the rotations is committed
+    // and visible to another connection.
+    assert!(start(&db, user, "fam3", b"later").await);
+    let Db::Sqlite(pools) = &db else {
+        unreachable!()
+    };
+    let seen: i64 = pools
+        .direct
+        .run(|c| {
+            c.query_row(
+                "SELECT count(*) FROM refresh_tokens WHERE token_hash = x'6c61746572'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .unwrap();
+    assert_eq!(seen, 1);
+}
+
+/// Within the reuse interval a used token is rotated again (its first use's
+/// time kept, so the interval does not slide); after it, never.
+#[tokio::test]
+async fn a_used_token_rotates_again_only_within_the_reuse_interval() {
+    let (_dir, db, user) = sqlite().await;
+    assert!(start(&db, user, "fam", b"t1").await);
+    assert!(rotate(&db, b"t1", 200, b"t2", 2_000, 190)
+        .await
+        .unwrap()
+        .is_some());
+    // Used at 200; tolerated while the use is after `reuse_after`.
+    assert!(rotate(&db, b"t1", 205, b"t3", 2_000, 199)
+        .await
+        .unwrap()
+        .is_some());
+    assert_eq!(
+        by_hash(&db, b"t1").await.unwrap().unwrap().used_at,
+        Some(200)
+    );
+    assert!(rotate(&db, b"t1", 210, b"t4", 2_000, 200)
+        .await
+        .unwrap()
+        .is_none());
+    for hash in [&b"t2"[..], b"t3"] {
+        let row = by_hash(&db, hash).await.unwrap().unwrap();
+        assert_eq!((row.family_id.as_str(), row.used_at), ("fam", None));
+    }
+    assert!(by_hash(&db, b"t4").await.unwrap().is_none());
+}
+
+/// A script that fails after its UPDATE (here the successor's hash is
+/// taken, a unique violation) leaves nothing behind: the claim is rolled
+/// back, the token can still be rotated, and later writes commit.
+#[tokio::test]
+async fn a_rotation_that_fails_part_way_changes_nothing() {
+    let (_dir, db, user) = sqlite().await;
+    assert!(start(&db, user, "fam", b"old").await);
+    assert!(start(&db, user, "fam2", b"taken").await);
+
+    assert!(rotate(&db, b"old", 200, b"taken", 2_000, STRICT)
+        .await
+        .is_err());
+    let old = by_hash(&db, b"old").await.unwrap().unwrap();
+    assert_eq!(old.used_at, None, "the failed claim must be rolled back");
+
+    assert!(rotate(&db, b"old", 201, b"fresh", 2_000, STRICT)
+        .await
+        .unwrap()
+        .is_some());
+    let old = by_hash(&db, b"old").await.unwrap().unwrap();
+    assert_eq!(old.used_at, Some(201));
+    let Db::Sqlite(pools) = &db else {
+        unreachable!()
+    };
+    let fresh: i64 = pools
+        .direct
+        .run(|c| {
+            c.query_row(
+                "SELECT count(*) FROM refresh_tokens WHERE token_hash = x'6672657368'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .unwrap();
+    assert_eq!(fresh, 1, "a rotation after the failure must commit");
+}
+
+/// Many concurrent rotations of one token: exactly one wins.
+#[tokio::test]
+async fn concurrent_rotations_of_one_token_yield_one_successor() {
+    let (_dir, db, user) = sqlite().await;
+    assert!(start(&db, user, "fam", b"old").await);
+    let tasks: Vec<_> = (0..16u8)
+        .map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move { rotate(&db, b"old", 200, &[b'n', i], 2_000, STRICT).await })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        if t.await.unwrap().unwrap().is_some() {
+            won += 1;
+        }
+    }
+    assert_eq!(won, 1);
+}
