@@ -11,6 +11,7 @@ mod auth;
 mod introspect;
 mod me;
 mod openapi;
+mod sessions;
 mod sign_up;
 mod token;
 mod users;
