@@ -6,6 +6,7 @@ mod documents;
 mod echo;
 mod limits;
 mod mail_links;
+mod session_races;
 mod sessions;
 mod shutdown;
 mod slow_clients;

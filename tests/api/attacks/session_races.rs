@@ -1,0 +1,106 @@
+//! Ending a session while its tabs refresh: whichever commits first, no
+//! token of that session survives the end (on PostgreSQL the end waits for
+//! a rotation in progress and revokes its new token; SQLite has one
+//! writer). The reuse interval must not open a way around it.
+
+use futures_util::future::join_all;
+use reqwest::Method;
+
+use crate::helpers::*;
+use crate::rest::client::Tokens;
+
+/// Refreshes `refresh` on REST; the new pair, if any.
+async fn refreshed(app: &TestApp, refresh: &str) -> Option<Tokens> {
+    let reply = app
+        .rest_form(
+            "/api/token",
+            &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+        )
+        .await;
+    (reply.status == 200).then(|| Tokens::from_body(&reply.body))
+}
+
+async fn session_id(app: &TestApp, access: &str) -> String {
+    let reply = app
+        .rest_get("/api/users/me/sessions", Some(&bearer(access)))
+        .await;
+    let list = reply.expect(200).as_array().expect("a list").clone();
+    let mine = list.iter().find(|s| s["current"] == true).expect("current");
+    mine["id"].as_str().expect("an id").to_owned()
+}
+
+/// Asserts that nothing issued in the ended session works.
+async fn all_dead(app: &TestApp, pairs: &[Tokens]) {
+    for pair in pairs {
+        let me = app.rest_me(&pair.access).await;
+        assert_eq!(me.status, 401, "an access token outlived its session");
+        assert!(
+            refreshed(app, &pair.refresh).await.is_none(),
+            "a refresh token outlived its session"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_refresh_racing_a_session_revoke_keeps_the_session_alive() {
+    let app = spawn_app_with(unthrottled).await;
+    app.rest_sign_up_default("rita").await;
+    for _ in 0..4 {
+        let keeper = app.rest_login("rita", PASSWORD).await;
+        let victim = app.rest_login("rita", PASSWORD).await;
+        let id = session_id(&app, &victim.access).await;
+        let tabs = join_all((0..8).map(|_| refreshed(&app, &victim.refresh)));
+        let auth = bearer(&keeper.access);
+        let path = format!("/api/users/me/sessions/{id}");
+        let revoke = app.send(app.rest(Method::DELETE, &path, Some(&auth)));
+        let (tabs, revoked) = tokio::join!(tabs, revoke);
+        assert_eq!(revoked.status, 204);
+        let mut pairs: Vec<Tokens> = tabs.into_iter().flatten().collect();
+        pairs.push(victim);
+        all_dead(&app, &pairs).await;
+        assert_eq!(app.rest_me(&keeper.access).await.status, 200);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_refresh_racing_revoke_others_keeps_another_session_alive() {
+    let app = spawn_app_with(unthrottled).await;
+    app.rest_sign_up_default("rita").await;
+    for _ in 0..4 {
+        let keeper = app.rest_login("rita", PASSWORD).await;
+        let victim = app.rest_login("rita", PASSWORD).await;
+        let tabs = join_all((0..8).map(|_| refreshed(&app, &victim.refresh)));
+        let auth = bearer(&keeper.access);
+        let revoke = app.send(app.rest(
+            Method::POST,
+            "/api/users/me/sessions/revoke-others",
+            Some(&auth),
+        ));
+        let (tabs, revoked) = tokio::join!(tabs, revoke);
+        assert_eq!(revoked.status, 200);
+        let mut pairs: Vec<Tokens> = tabs.into_iter().flatten().collect();
+        pairs.push(victim);
+        all_dead(&app, &pairs).await;
+        assert_eq!(app.rest_me(&keeper.access).await.status, 200);
+        app.send(app.rest(Method::POST, "/api/users/me/logout-all", Some(&auth)))
+            .await;
+    }
+}
+
+/// A token kept within the reuse interval cannot fork the session forever:
+/// each presentation counts from the first use, so after the interval the
+/// original token ends the session, siblings included.
+#[tokio::test]
+async fn the_reuse_interval_does_not_slide() {
+    let app = spawn_app_with(unthrottled).await;
+    app.rest_sign_up_default("rita").await;
+    let login = app.rest_login("rita", PASSWORD).await;
+    let mut pairs = Vec::new();
+    for _ in 0..9 {
+        pairs.push(refreshed(&app, &login.refresh).await.expect("within"));
+        app.state.clock().advance(1);
+    }
+    app.state.clock().advance(1);
+    assert!(refreshed(&app, &login.refresh).await.is_none(), "a reuse");
+    all_dead(&app, &pairs).await;
+}
