@@ -99,7 +99,8 @@ impl SessionApi {
     /// the refresh token only in the HttpOnly `__Secure-gatehouse_refresh`
     /// cookie. Call with `fetch(…, {credentials: "include"})` and an
     /// `X-Requested-With` header; from another origin, that origin must be
-    /// in `GATEHOUSE_CORS_ORIGINS`.
+    /// in `GATEHOUSE_CORS_ORIGINS`. A cookie the browser already held is
+    /// replaced, and its login revoked.
     #[oai(
         path = "/session/login",
         method = "post",
@@ -117,6 +118,15 @@ impl SessionApi {
         let issued = gh
             .login(&username, &SecretString::from(password.0), client)
             .await?;
+        // The new cookie replaces the browser's old one: that login could
+        // no longer be reached from here, so it ends rather than lingers.
+        if let Presented::One(old) = presented(req) {
+            if let Err(e @ (Error::Unavailable | Error::Internal(_))) =
+                gh.revoke_refresh(&old).await
+            {
+                e.log();
+            }
+        }
         Ok(SessionStarted::new(gh, issued)?)
     }
 

@@ -318,6 +318,44 @@ mod tests {
     }
 
     #[test]
+    fn the_csrf_rules() {
+        let trusted = ["https://app.example".to_owned()];
+        let req = |headers: &[(&str, &[u8])]| {
+            let mut b = poem::Request::builder();
+            for (name, value) in headers {
+                b = b.header(*name, poem::http::HeaderValue::from_bytes(value).unwrap());
+            }
+            b.finish()
+        };
+        let xrw: (&str, &[u8]) = ("x-requested-with", b"");
+        assert!(check_csrf(&req(&[xrw]), &trusted).is_ok());
+        assert!(check_csrf(&req(&[]), &trusted).is_err());
+        assert!(check_csrf(&req(&[("origin", b"https://app.example")]), &trusted).is_err());
+        for ok in [
+            &b"https://app.example"[..],
+            b"HTTPS://APP.EXAMPLE",
+            b" https://app.example ",
+        ] {
+            assert!(check_csrf(&req(&[xrw, ("origin", ok)]), &trusted).is_ok());
+        }
+        for bad in [
+            &b"null"[..],
+            b"https://evil.example",
+            b"https://app.example.evil",
+            b"\xff",
+        ] {
+            assert!(check_csrf(&req(&[xrw, ("origin", bad)]), &trusted).is_err());
+        }
+        let two = req(&[
+            xrw,
+            ("origin", b"https://app.example"),
+            ("origin", b"https://app.example"),
+        ]);
+        assert!(check_origin(&two, &trusted).is_err());
+        assert!(check_origin(&req(&[("origin", b"null")]), &["null".to_owned()]).is_err());
+    }
+
+    #[test]
     fn the_cookie_has_every_attribute() {
         let c = set_cookie("ghr_x", 60);
         for part in [

@@ -241,3 +241,30 @@ async fn the_session_endpoints_answer_only_post() {
         assert_eq!(reply.header("allow"), Some("POST"), "{path}");
     }
 }
+
+/// Logging in again replaces the cookie and ends the login it held (the
+/// browser could no longer reach it); a failed login changes nothing.
+#[tokio::test]
+async fn a_new_login_revokes_the_login_of_the_cookie_it_replaces() {
+    let app = spawn_app().await;
+    app.rest_sign_up_default("alice").await;
+    let (_, old) = session_logged_in(&app, "alice").await;
+    let login = |password: &'static str, cookie: String| {
+        let body = json!({ "username": "alice", "password": password });
+        app.send(session_request(&app, "/api/session/login", Some(&cookie)).json(&body))
+    };
+    login("not the password at all", old.clone())
+        .await
+        .expect_error(401, "INVALID_CREDENTIALS");
+    let still = session_refresh(&app, Some(&old)).await;
+    still.expect(200);
+    let old = refresh_cookie(&still).unwrap().value;
+    let again = login(PASSWORD, old.clone()).await;
+    again.expect(200);
+    let new = refresh_cookie(&again).unwrap().value;
+    assert_ne!(new, old);
+    session_refresh(&app, Some(&old))
+        .await
+        .expect_error(401, "TOKEN_INVALID");
+    session_refresh(&app, Some(&new)).await.expect(200);
+}
