@@ -91,6 +91,9 @@ const ROUTES: &[&str] = &[
     "/api/users/me",
     "/api/users/me/password",
     "/api/users/me/logout-all",
+    "/api/session/login",
+    "/api/session/refresh",
+    "/api/session/logout",
     "/api/openapi.json",
     "/api/openapi.yaml",
 ];

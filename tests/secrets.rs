@@ -246,6 +246,41 @@ async fn no_password_token_or_key_appears_in_the_most_verbose_logs() {
     )
     .await;
 
+    // Browser mode: the refresh token in a cookie, rotated, reused, logged out.
+    let session = |path: &str, cookie: Option<&str>| {
+        let req = client
+            .post(format!("{base}/api/session/{path}"))
+            .header("x-requested-with", "fetch");
+        match cookie {
+            Some(c) => req.header("cookie", format!("__Secure-gatehouse_refresh={c}")),
+            None => req,
+        }
+    };
+    let set_cookie = |resp: &reqwest::Response| {
+        resp.headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .and_then(|v| v.strip_prefix("__Secure-gatehouse_refresh="))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let login = session("login", None)
+        .json(&json!({ "username": "rs", "password": pw3 }))
+        .send()
+        .await
+        .unwrap();
+    let first = set_cookie(&login);
+    f.collect(&login.json::<Value>().await.unwrap());
+    let rotated = session("refresh", Some(&first)).send().await.unwrap();
+    let second = set_cookie(&rotated);
+    f.collect(&rotated.json::<Value>().await.unwrap());
+    f.rest(session("refresh", Some(&first))).await;
+    f.rest(session("logout", Some(&second))).await;
+    assert!(first.starts_with("ghr_") && second.starts_with("ghr_"));
+    f.secrets.push(first);
+    f.secrets.push(second);
+
     // Mail asked for by address, and an email change: links in mail that
     // cannot go out.
     f.graphql(

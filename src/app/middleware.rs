@@ -98,6 +98,14 @@ pub(super) async fn cross_site_forms<E: Endpoint>(
     drf_prefix: Option<Arc<str>>,
 ) -> poem::Result<Response> {
     let path = req.uri().path();
+    // Browser mode: an unlisted origin gets its 403 in the API's shape
+    // here, before CORS answers it in poem's plain text.
+    if path.starts_with("/api/session/") && req.method() != Method::OPTIONS && !is_same_origin(&req)
+    {
+        if let Err(refused) = rest::session_types::check_origin(&req, &trusted) {
+            return Ok(refused.into_response());
+        }
+    }
     if path == "/graphql" || !is_cross_site_form(&req, &trusted) {
         // A browser sends `Origin` on its own pages' POSTs too (GraphiQL,
         // Swagger UI); the CORS layer would refuse the server's own origin
@@ -211,26 +219,34 @@ pub(super) fn is_own_origin(origin: &str, host: &str) -> bool {
     normal(authority) == normal(host)
 }
 
-/// CORS for the configured origins only (never echo-any). Credentials are
-/// bearer tokens in a header, not cookies, so none are allowed. The methods
-/// are those the faces answer with a body: `PUT` for the Django REST face's
-/// `user/update/`.
+/// CORS for the configured origins only (never echo-any). The methods are
+/// those the faces answer with a body: `PUT` for the Django REST face's
+/// `user/update/`. `X-Requested-With` is allowed for browser mode's CSRF
+/// header. Credentials (the refresh cookie) are allowed here, and
+/// [`default_headers`] takes the permission back everywhere but browser
+/// mode's `/api/session/*`: the other endpoints take bearer tokens in a
+/// header, never cookies.
 pub(super) fn cors(origins: &[String]) -> Cors {
     Cors::new()
         .allow_origins(origins.iter().map(String::as_str))
         .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH])
-        .allow_headers(["authorization", "content-type"])
-        .allow_credentials(false)
+        .allow_headers(["authorization", "content-type", "x-requested-with"])
+        .allow_credentials(true)
         .max_age(600)
 }
 
 /// Headers every response gets, errors (404, 405) included: responses are
 /// not cached unless an endpoint says otherwise (most carry tokens or
-/// personal data), never sniffed, and a 405 says what is allowed.
+/// personal data), never sniffed, and a 405 says what is allowed. CORS
+/// credentials are allowed only for browser mode (see [`cors`]): a listed
+/// origin's page sends cookies nowhere else (preflights included).
 pub(super) async fn default_headers<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
     let path = req.uri().path().to_owned();
     let mut resp = next.get_response(req).await;
     let headers = resp.headers_mut();
+    if !path.starts_with("/api/session/") {
+        headers.remove(header::ACCESS_CONTROL_ALLOW_CREDENTIALS);
+    }
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

@@ -178,7 +178,7 @@ pub static SETTINGS: &[Setting] = &[
         name: "GATEHOUSE_CORS_ORIGINS",
         unset: Nothing("CORS off"),
         kind: &List { field: field!(cors_origins), item: checks::cors_origin },
-        doc: "comma-separated origins (e.g. `https://app.example.com`) allowed to call from a browser; a wildcard is refused",
+        doc: "comma-separated origins (e.g. `https://app.example.com`) allowed to call from a browser (with cookies only on browser mode's `/api/session/*`); a wildcard is refused",
     },
     Setting {
         name: "GATEHOUSE_LOG_FORMAT",

@@ -10,6 +10,8 @@ pub mod drf;
 pub mod error;
 mod guard;
 pub mod oauth;
+pub mod session;
+pub mod session_types;
 pub mod sessions;
 pub mod spec;
 pub mod text;
@@ -25,6 +27,7 @@ use poem::{get, EndpointExt as _, IntoResponse as _, Response, Route};
 use poem_openapi::{OpenApiService, ServerObject, Tags};
 
 use account::AccountApi;
+use session::SessionApi;
 use sessions::SessionsApi;
 use token::TokenApi;
 use users::UsersApi;
@@ -39,6 +42,9 @@ pub enum ApiTags {
     /// Confirm an address, recover a password, change the address: by
     /// links mailed to the address.
     Account,
+    /// Browser mode: log in, refresh and log out with the refresh token in
+    /// an HttpOnly cookie, out of reach of the page's scripts.
+    Sessions,
 }
 
 const DESCRIPTION: &str = "\
@@ -54,6 +60,14 @@ JSON) to get an access token and a refresh token; send the access token as \
 minutes by default) exchange the refresh token at `POST /api/token` with \
 `grant_type=refresh_token`.
 
+**Browser mode.** A web page can keep the refresh token out of its \
+scripts' reach: `POST /api/session/login` answers the access token and \
+sets the refresh token as an HttpOnly, Secure, SameSite=Strict cookie \
+(`__Secure-gatehouse_refresh`, `Path=/api/session`); `POST \
+/api/session/refresh` rotates it, `POST /api/session/logout` ends the \
+login. Each needs an `X-Requested-With` header, and from another origin \
+that origin must be in `GATEHOUSE_CORS_ORIGINS`.
+
 **Token lifetimes.** `expires_in` and `refresh_expires_in` are seconds from \
 now, in RFC 6749's style. GraphQL's `refreshExpiresIn` is instead an absolute \
 Unix time, as django-graphql-jwt returns it.
@@ -67,13 +81,13 @@ with the same codes as GraphQL's `extensions.code`; `fields` (for 409 and \
 (64 KiB by default).";
 
 /// Every operation of the REST face.
-pub type Apis = (TokenApi, UsersApi, SessionsApi, AccountApi);
+pub type Apis = (TokenApi, UsersApi, SessionsApi, AccountApi, SessionApi);
 
 /// The API with its metadata. Builds without a running service, so the CLI
 /// can print the spec.
 pub fn api() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (TokenApi, UsersApi, SessionsApi, AccountApi),
+        (TokenApi, UsersApi, SessionsApi, AccountApi, SessionApi),
         "Gatehouse REST API",
         env!("CARGO_PKG_VERSION"),
     )

@@ -20,6 +20,7 @@ mod drf;
 mod graphql;
 mod mail;
 mod rest;
+mod session;
 
 mod abuse;
 mod attacks;

@@ -122,6 +122,7 @@ async fn every_operation_response_and_field_is_described() {
             let drf = !path.starts_with("/api/");
             let public = path.starts_with("/api/token")
                 || path.starts_with("/api/account/")
+                || path.starts_with("/api/session/")
                 || (path == "/api/users" && method == "post")
                 || (drf && path != "/user/update/");
             assert_eq!(
@@ -157,6 +158,9 @@ async fn every_operation_response_and_field_is_described() {
         "POST /api/account/password-reset",
         "POST /api/account/password-reset/confirm",
         "POST /api/account/email/confirm",
+        "POST /api/session/login",
+        "POST /api/session/refresh",
+        "POST /api/session/logout",
         "GET /user/update/",
         "PATCH /user/update/",
         "POST /login/",
