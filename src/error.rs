@@ -29,6 +29,8 @@ pub enum Field {
     RefreshToken,
     /// The address an email change asks for.
     NewEmail,
+    /// The username-or-email prefix a staff search looks for.
+    Search,
 }
 
 impl Field {
@@ -47,6 +49,7 @@ impl Field {
             Field::Token => "token",
             Field::RefreshToken => "refresh token",
             Field::NewEmail => "email",
+            Field::Search => "search",
         }
     }
 }
@@ -57,6 +60,14 @@ pub enum Error {
     Unauthenticated,
     /// The caller is known but lacks the right.
     Forbidden,
+    /// The caller is known, but this action is refused for the reason
+    /// given (acting on oneself through an admin operation): FORBIDDEN.
+    ForbiddenBecause(&'static str),
+    /// The user named by id does not exist.
+    NotFound,
+    /// The change would break a rule about the state of the service (the
+    /// last active superuser): CONFLICT, with no field at fault.
+    StateConflict(&'static str),
     /// An input failed validation; `field` says which (each face spells it).
     BadUserInput { field: Field, message: String },
     /// A unique value (username or email) is already taken.
@@ -85,7 +96,9 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::Unauthenticated => "UNAUTHENTICATED",
-            Error::Forbidden => "FORBIDDEN",
+            Error::Forbidden | Error::ForbiddenBecause(_) => "FORBIDDEN",
+            Error::NotFound => "NOT_FOUND",
+            Error::StateConflict(_) => "CONFLICT",
             Error::BadUserInput { .. } => "BAD_USER_INPUT",
             Error::Conflict { .. } => "CONFLICT",
             Error::InvalidCredentials => "INVALID_CREDENTIALS",
@@ -106,6 +119,8 @@ impl Error {
                 "Authentication required: send `Authorization: Bearer <token>`.".into()
             }
             Error::Forbidden => "You do not have permission to perform this action.".into(),
+            Error::ForbiddenBecause(why) | Error::StateConflict(why) => (*why).into(),
+            Error::NotFound => "No user has that id.".into(),
             Error::BadUserInput { message, .. } => message.clone(),
             Error::Conflict { field } => {
                 format!("A user with that {} already exists.", field.noun())

@@ -214,11 +214,17 @@ pub(super) fn is_own_origin(origin: &str, host: &str) -> bool {
 /// CORS for the configured origins only (never echo-any). Credentials are
 /// bearer tokens in a header, not cookies, so none are allowed. The methods
 /// are those the faces answer with a body: `PUT` for the Django REST face's
-/// `user/update/`.
+/// `user/update/` and the admin operations, `DELETE` for deleting users.
 pub(super) fn cors(origins: &[String]) -> Cors {
     Cors::new()
         .allow_origins(origins.iter().map(String::as_str))
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
         .allow_headers(["authorization", "content-type"])
         .allow_credentials(false)
         .max_age(600)

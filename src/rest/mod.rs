@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod account_types;
+pub mod admin;
 pub mod auth;
 pub mod docs;
 pub mod drf;
@@ -24,6 +25,7 @@ use poem::{get, EndpointExt as _, IntoResponse as _, Response, Route};
 use poem_openapi::{OpenApiService, ServerObject, Tags};
 
 use account::AccountApi;
+use admin::AdminApi;
 use token::TokenApi;
 use users::UsersApi;
 
@@ -32,7 +34,8 @@ use users::UsersApi;
 pub enum ApiTags {
     /// Log in, refresh, introspect and revoke tokens (OAuth 2.0 shapes).
     Tokens,
-    /// Sign up, the caller's account, and the staff-only user list.
+    /// Sign up, the caller's account (its deletion and export too), and
+    /// staff administration of users.
     Users,
     /// Confirm an address, recover a password, change the address: by
     /// links mailed to the address.
@@ -65,13 +68,13 @@ with the same codes as GraphQL's `extensions.code`; `fields` (for 409 and \
 (64 KiB by default).";
 
 /// Every operation of the REST face.
-pub type Apis = (TokenApi, UsersApi, AccountApi);
+pub type Apis = (TokenApi, UsersApi, AdminApi, AccountApi);
 
 /// The API with its metadata. Builds without a running service, so the CLI
 /// can print the spec.
 pub fn api() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (TokenApi, UsersApi, AccountApi),
+        (TokenApi, UsersApi, AdminApi, AccountApi),
         "Gatehouse REST API",
         env!("CARGO_PKG_VERSION"),
     )

@@ -106,7 +106,10 @@ impl From<Error> for OAuthProblem {
             Error::BadUserInput { .. }
             | Error::Conflict { .. }
             | Error::Unauthenticated
-            | Error::Forbidden => Self::bad("invalid_request", message),
+            | Error::Forbidden
+            | Error::ForbiddenBecause(_)
+            | Error::NotFound
+            | Error::StateConflict(_) => Self::bad("invalid_request", message),
         }
     }
 }

@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::account_types::{
     EmailChangeRequest, EmailRequest, LinkTokenRequest, PasswordResetRequest,
 };
+use super::admin::{ActiveRequest, DeleteMeRequest, StaffRequest};
 use super::user_types::{ChangePasswordRequest, SignUpRequest, UpdateMeRequest};
 use super::{api, Apis};
 
@@ -17,7 +18,7 @@ use super::{api, Apis};
 /// that but does not write it into the schema, so the document is patched
 /// with `additionalProperties: false`: a client (or a contract tester) then
 /// knows that an unknown field is a 400.
-fn strict_schemas() -> [String; 7] {
+fn strict_schemas() -> [String; 10] {
     [
         SignUpRequest::name().into_owned(),
         UpdateMeRequest::name().into_owned(),
@@ -26,6 +27,9 @@ fn strict_schemas() -> [String; 7] {
         EmailRequest::name().into_owned(),
         PasswordResetRequest::name().into_owned(),
         EmailChangeRequest::name().into_owned(),
+        ActiveRequest::name().into_owned(),
+        StaffRequest::name().into_owned(),
+        DeleteMeRequest::name().into_owned(),
     ]
 }
 
@@ -157,7 +161,8 @@ mod tests {
     fn each_path_allows_the_methods_of_its_operations() {
         let allow = allowed_methods();
         assert_eq!(allow["/api/users"], "GET, POST");
-        assert_eq!(allow["/api/users/me"], "GET, PATCH");
+        assert_eq!(allow["/api/users/me"], "DELETE, GET, PATCH");
+        assert_eq!(allow["/api/users/{id}"], "DELETE, GET");
         assert_eq!(allow["/api/token"], "POST");
     }
 }

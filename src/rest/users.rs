@@ -1,4 +1,5 @@
-//! `/api/users…`: sign-up, the caller's account, and the staff-only list;
+//! `/api/users…`: sign-up, the caller's account, and the staff-only list
+//! (the rest of staff administration is in `admin.rs`);
 //! each operation one call into the service layer.
 
 use poem::web::Data;
@@ -15,17 +16,22 @@ use super::user_types::{ChangePasswordRequest, SignUpRequest, UpdateMeRequest, U
 use super::ApiTags;
 use crate::request::RequestContext;
 use crate::service::accounts::DEFAULT_PAGE;
+use crate::service::admin::{Actor, UserQuery};
 use crate::service::State;
 
 /// The users operations.
 pub struct UsersApi;
 
-/// No `Location` header: there is no `/api/users/{id}` to point at yet.
 #[derive(ApiResponse)]
 pub enum Created {
     /// The new user.
     #[oai(status = 201)]
-    Created(Json<User>),
+    Created(
+        Json<User>,
+        /// The new user's URL, `/api/users/{id}`.
+        #[oai(header = "Location")]
+        String,
+    ),
 }
 
 #[derive(ApiResponse)]
@@ -77,7 +83,8 @@ impl UsersApi {
                 RequestContext::of(req).caller.client,
             )
             .await?;
-        Ok(Created::Created(Json(user.into())))
+        let location = format!("/api/users/{}", user.id);
+        Ok(Created::Created(Json(user.into()), location))
     }
 
     /// The caller's account
@@ -166,22 +173,38 @@ impl UsersApi {
         Ok(LoggedOut::NoContent)
     }
 
-    /// List users (staff only)
+    /// List and search users (staff only)
     ///
-    /// Every user, oldest first (by id), one page at a time. Callers who are
-    /// not staff get 403.
+    /// Users oldest first (by id), filtered, one page at a time. Callers who
+    /// are not staff get 403.
     #[oai(path = "/users", method = "get", operation_id = "listUsers")]
+    #[allow(clippy::too_many_arguments)]
     async fn list(
         &self,
         Data(gh): Data<&State>,
         auth: BearerAuth,
+        /// Only users whose username or email starts with this, compared
+        /// case-insensitively; every character is literal (`%` and `_` are no
+        /// wildcards); at most 254 characters. Empty: no filter.
+        search: Query<Option<String>>,
+        /// Only active (true) or inactive (false) users.
+        active: Query<Option<bool>>,
+        /// Only staff (true) or non-staff (false) users.
+        staff: Query<Option<bool>>,
         /// How many users to skip from the start of the list (default 0, not negative).
         offset: Query<Option<i64>>,
         /// How many users to return at most (default 100, 1 to 1000).
         limit: Query<Option<i64>>,
     ) -> Result<Page, Problem<StaffErrors>> {
         let me = auth.caller().require(gh).await?;
-        let users = gh.list_users(me, offset.0, limit.0).await?;
+        let q = UserQuery {
+            search: search.0.as_deref(),
+            active: active.0,
+            staff: staff.0,
+            offset: offset.0,
+            limit: limit.0,
+        };
+        let users = gh.find_users(Actor::User(me), &q).await?;
         Ok(Page::Ok(Json(UserPage {
             items: users.into_iter().map(User::from).collect(),
             // The service applied these defaults; echo what was used.
