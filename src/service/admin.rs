@@ -130,6 +130,16 @@ impl Gatehouse {
         users::by_id(&self.db, id).await?.ok_or(Error::NotFound)
     }
 
+    /// One user by username or email (the CLI's way to name one). Staff
+    /// only.
+    pub async fn user_by_login(&self, actor: Actor<'_>, login: &str) -> Result<User> {
+        actor.require(false)?;
+        Ok(users::by_login(&self.db, login)
+            .await?
+            .ok_or(Error::NotFound)?
+            .user)
+    }
+
     /// Activates or deactivates a user. Deactivation ends every session at
     /// once (its access tokens were refused from then on anyway).
     pub async fn set_user_active(&self, actor: Actor<'_>, id: i64, active: bool) -> Result<User> {
