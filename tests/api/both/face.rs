@@ -24,6 +24,7 @@ pub type Outcome<T> = Result<T, Failure>;
 pub enum Code {
     Unauthenticated,
     Forbidden,
+    NotFound,
     BadUserInput,
     Conflict,
     InvalidCredentials,
@@ -40,6 +41,7 @@ impl Code {
         Some(match code {
             "UNAUTHENTICATED" => Self::Unauthenticated,
             "FORBIDDEN" => Self::Forbidden,
+            "NOT_FOUND" => Self::NotFound,
             "BAD_USER_INPUT" => Self::BadUserInput,
             "CONFLICT" => Self::Conflict,
             "INVALID_CREDENTIALS" => Self::InvalidCredentials,
@@ -67,10 +69,12 @@ pub enum Field {
     Limit,
     /// The address `requestEmailChange` asks for.
     NewEmail,
+    /// The prefix a staff search looks for.
+    Search,
 }
 
 impl Field {
-    pub const ALL: [Field; 10] = [
+    pub const ALL: [Field; 11] = [
         Self::Username,
         Self::Email,
         Self::Password,
@@ -81,6 +85,7 @@ impl Field {
         Self::Offset,
         Self::Limit,
         Self::NewEmail,
+        Self::Search,
     ];
 
     /// The field a face that spells fields with `spell` calls `name`.

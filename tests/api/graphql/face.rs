@@ -40,11 +40,12 @@ fn spell(field: Field) -> &'static str {
         Field::Offset => "offset",
         Field::Limit => "limit",
         Field::NewEmail => "newEmail",
+        Field::Search => "search",
     }
 }
 
 /// `data.<field>` of `body`, or the refusal in its `errors`.
-fn answer(body: Value, field: &str) -> Outcome<Value> {
+pub(crate) fn answer(body: Value, field: &str) -> Outcome<Value> {
     let errors = body["errors"].as_array().map_or(0, Vec::len);
     if errors == 0 {
         return Ok(body["data"][field].clone());
@@ -80,7 +81,7 @@ fn answer(body: Value, field: &str) -> Outcome<Value> {
     })
 }
 
-fn user(json: &Value) -> User {
+pub(crate) fn user(json: &Value) -> User {
     assert!(json["id"].is_string(), "a GraphQL ID is a string: {json:#}");
     User::read(json, camel)
 }
