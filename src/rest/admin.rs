@@ -1,15 +1,13 @@
-//! `/api/users/{id}…` and the account's own deletion and export: staff
+//! `/api/users/{id}…` and the account's export: staff
 //! administration over `service::admin`, each operation one call.
 
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use secrecy::SecretString;
 
 use super::auth::BearerAuth;
-use super::error::{AdminBodyErrors, AdminErrors, AuthErrors, DeleteMeErrors, Problem, UserErrors};
-use super::text::Text;
+use super::error::{AdminBodyErrors, AdminErrors, AuthErrors, Problem, UserErrors};
 use super::user_types::{at, User};
 use super::ApiTags;
 use crate::error::Error;
@@ -47,14 +45,6 @@ pub struct ActiveRequest {
 pub struct StaffRequest {
     /// True to make staff, false to unmake (which unmakes superuser too).
     pub staff: bool,
-}
-
-/// The account's password, to delete it.
-#[derive(Object)]
-#[oai(deny_unknown_fields)]
-pub struct DeleteMeRequest {
-    /// The caller's current password.
-    pub password: Text,
 }
 
 /// Everything stored about the account that is its owner's to see: the
@@ -205,25 +195,6 @@ impl AdminApi {
     ) -> Result<Done, Problem<AdminErrors>> {
         let (me, id) = acting(gh, &auth, &id.0).await?;
         gh.delete_user(Actor::User(me), id).await?;
-        Ok(Done::NoContent)
-    }
-
-    /// Delete the caller's account
-    ///
-    /// The password is checked as a password change checks the old one
-    /// (counted against the account's login attempts: 422 when wrong, 429
-    /// after too many). Every token of the account stops working. The last
-    /// active superuser cannot (409).
-    #[oai(path = "/users/me", method = "delete", operation_id = "deleteMe")]
-    async fn delete_me(
-        &self,
-        Data(gh): Data<&State>,
-        auth: BearerAuth,
-        body: Json<DeleteMeRequest>,
-    ) -> Result<Done, Problem<DeleteMeErrors>> {
-        let me = auth.caller().require(gh).await?;
-        gh.delete_me(me, &SecretString::from(body.0.password.0))
-            .await?;
         Ok(Done::NoContent)
     }
 

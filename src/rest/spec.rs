@@ -10,8 +10,8 @@ use serde_json::Value;
 use super::account_types::{
     EmailChangeRequest, EmailRequest, LinkTokenRequest, PasswordResetRequest,
 };
-use super::admin::{ActiveRequest, DeleteMeRequest, StaffRequest};
-use super::user_types::{ChangePasswordRequest, SignUpRequest, UpdateMeRequest};
+use super::admin::{ActiveRequest, StaffRequest};
+use super::user_types::{ChangePasswordRequest, DeleteMeRequest, SignUpRequest, UpdateMeRequest};
 use super::{api, Apis};
 
 /// The request bodies declared `deny_unknown_fields`. poem-openapi enforces

@@ -151,6 +151,14 @@ impl Example for ChangePasswordRequest {
     }
 }
 
+/// The account's password, to delete it.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct DeleteMeRequest {
+    /// The caller's current password.
+    pub password: Text,
+}
+
 /// One page of users, oldest first.
 #[derive(Object)]
 #[oai(example)]

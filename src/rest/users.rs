@@ -9,10 +9,14 @@ use poem_openapi::{ApiResponse, OpenApi};
 use secrecy::SecretString;
 
 use super::auth::BearerAuth;
-use super::error::{AuthErrors, PasswordErrors, Problem, SignUpErrors, StaffErrors, UpdateErrors};
+use super::error::{
+    AuthErrors, DeleteMeErrors, PasswordErrors, Problem, SignUpErrors, StaffErrors, UpdateErrors,
+};
 use super::token::TokensIssued;
 use super::token_types::TokenSet;
-use super::user_types::{ChangePasswordRequest, SignUpRequest, UpdateMeRequest, User, UserPage};
+use super::user_types::{
+    ChangePasswordRequest, DeleteMeRequest, SignUpRequest, UpdateMeRequest, User, UserPage,
+};
 use super::ApiTags;
 use crate::request::RequestContext;
 use crate::service::accounts::DEFAULT_PAGE;
@@ -43,7 +47,8 @@ pub enum Me {
 
 #[derive(ApiResponse)]
 pub enum LoggedOut {
-    /// Every access and refresh token of the caller has stopped working.
+    /// Every access and refresh token of the caller has stopped working
+    /// (after a deletion: with the account).
     #[oai(status = 204)]
     NoContent,
 }
@@ -170,6 +175,25 @@ impl UsersApi {
     ) -> Result<LoggedOut, Problem<AuthErrors>> {
         let me = auth.caller().require(gh).await?;
         gh.revoke_all(me).await?;
+        Ok(LoggedOut::NoContent)
+    }
+
+    /// Delete the caller's account
+    ///
+    /// The password is checked as a password change checks the old one
+    /// (counted against the account's login attempts: 422 when wrong, 429
+    /// after too many). Every token of the account stops working. The last
+    /// active superuser cannot (409).
+    #[oai(path = "/users/me", method = "delete", operation_id = "deleteMe")]
+    async fn delete_me(
+        &self,
+        Data(gh): Data<&State>,
+        auth: BearerAuth,
+        body: Json<DeleteMeRequest>,
+    ) -> Result<LoggedOut, Problem<DeleteMeErrors>> {
+        let me = auth.caller().require(gh).await?;
+        gh.delete_me(me, &SecretString::from(body.0.password.0))
+            .await?;
         Ok(LoggedOut::NoContent)
     }
 

@@ -66,6 +66,16 @@ fn is_superuser(u: &User) -> bool {
     u.is_staff && u.is_superuser
 }
 
+impl std::fmt::Display for Actor<'_> {
+    /// Who, for the log: a user id, or the operator.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Actor::User(me) => write!(f, "user {}", me.user.id),
+            Actor::Operator => f.write_str("operator"),
+        }
+    }
+}
+
 impl Actor<'_> {
     /// Staff (or the operator), and a superuser when `superuser` is asked.
     fn require(&self, superuser: bool) -> Result<()> {
@@ -145,7 +155,9 @@ impl Gatehouse {
     pub async fn set_user_active(&self, actor: Actor<'_>, id: i64, active: bool) -> Result<User> {
         actor.require(false)?;
         let user = self
-            .guarded(id, Change::Active(active), |t| actor.may_act_on(t, true))
+            .guarded(actor, id, Change::Active(active), |t| {
+                actor.may_act_on(t, true)
+            })
             .await?;
         if active {
             return Ok(user);
@@ -165,7 +177,7 @@ impl Gatehouse {
         actor.require(true)?;
         let superuser = superuser && matches!(actor, Actor::Operator);
         let change = Change::Staff { staff, superuser };
-        self.guarded(id, change, |t| actor.may_act_on(t, true))
+        self.guarded(actor, id, change, |t| actor.may_act_on(t, true))
             .await
     }
 
@@ -186,7 +198,7 @@ impl Gatehouse {
     /// user as they were.
     pub async fn delete_user(&self, actor: Actor<'_>, id: i64) -> Result<User> {
         actor.require(true)?;
-        self.guarded(id, Change::Delete, |t| actor.may_act_on(t, true))
+        self.guarded(actor, id, Change::Delete, |t| actor.may_act_on(t, true))
             .await
     }
 
@@ -195,7 +207,7 @@ impl Gatehouse {
     /// cannot.
     pub async fn delete_me(&self, me: &AuthUser, password: &SecretString) -> Result<()> {
         self.recheck_password(me, password, Field::Password).await?;
-        self.guarded(me.user.id, Change::Delete, |_| Ok(()))
+        self.guarded(Actor::User(me), me.user.id, Change::Delete, |_| Ok(()))
             .await
             .map_err(|e| match e {
                 Error::NotFound => Error::TokenInvalid("the user no longer exists"),
@@ -216,6 +228,7 @@ impl Gatehouse {
     /// or deactivated meanwhile is read and judged again (a few times).
     async fn guarded(
         &self,
+        by: Actor<'_>,
         id: i64,
         change: Change,
         allowed: impl Fn(&User) -> Result<()>,
@@ -224,7 +237,7 @@ impl Gatehouse {
             let seen = users::by_id(&self.db, id).await?.ok_or(Error::NotFound)?;
             allowed(&seen)?;
             if let Some(done) = admin::apply(&self.db, &seen, change).await? {
-                tracing::info!(user_id = id, ?change, "admin change");
+                tracing::info!(user_id = id, by = %by, ?change, "user changed by an admin operation");
                 return Ok(done);
             }
             let now = users::by_id(&self.db, id).await?.ok_or(Error::NotFound)?;
