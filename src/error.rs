@@ -29,6 +29,8 @@ pub enum Field {
     RefreshToken,
     /// The address an email change asks for.
     NewEmail,
+    /// The username-or-email prefix a staff search looks for.
+    Search,
 }
 
 impl Field {
@@ -47,6 +49,7 @@ impl Field {
             Field::Token => "token",
             Field::RefreshToken => "refresh token",
             Field::NewEmail => "email",
+            Field::Search => "search",
         }
     }
 }
@@ -60,6 +63,12 @@ pub enum Error {
     /// What the request names does not exist, or is not the caller's to
     /// see (the thing named: "session", "user").
     NotFound(&'static str),
+    /// The caller is known, but this action is refused for the reason
+    /// given (acting on oneself through an admin operation): FORBIDDEN.
+    ForbiddenBecause(&'static str),
+    /// The change would break a rule about the state of the service (the
+    /// last active superuser): CONFLICT, with no field at fault.
+    StateConflict(&'static str),
     /// An input failed validation; `field` says which (each face spells it).
     BadUserInput { field: Field, message: String },
     /// A unique value (username or email) is already taken.
@@ -88,8 +97,9 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::Unauthenticated => "UNAUTHENTICATED",
-            Error::Forbidden => "FORBIDDEN",
+            Error::Forbidden | Error::ForbiddenBecause(_) => "FORBIDDEN",
             Error::NotFound(_) => "NOT_FOUND",
+            Error::StateConflict(_) => "CONFLICT",
             Error::BadUserInput { .. } => "BAD_USER_INPUT",
             Error::Conflict { .. } => "CONFLICT",
             Error::InvalidCredentials => "INVALID_CREDENTIALS",
@@ -111,6 +121,7 @@ impl Error {
             }
             Error::Forbidden => "You do not have permission to perform this action.".into(),
             Error::NotFound(what) => format!("No such {what}."),
+            Error::ForbiddenBecause(why) | Error::StateConflict(why) => (*why).into(),
             Error::BadUserInput { message, .. } => message.clone(),
             Error::Conflict { field } => {
                 format!("A user with that {} already exists.", field.noun())

@@ -4,6 +4,8 @@
 // would look for `src/keys.rs`, among the library's modules).
 #[path = "main/keys.rs"]
 mod keys;
+#[path = "main/users.rs"]
+mod users;
 
 use std::io::{IsTerminal as _, Read as _};
 use std::process::ExitCode;
@@ -16,6 +18,7 @@ use gatehouse::config::Config;
 use gatehouse::db::Db;
 use gatehouse::service::Gatehouse;
 use keys::{generate, KeysAction};
+use users::UsersAction;
 
 /// Gatehouse: sign-up, login and token service for GraphQL and REST.
 ///
@@ -76,6 +79,14 @@ enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// Administer users as the operator (no token needed): list, show,
+    /// deactivate, activate, set-staff, delete. The last active superuser
+    /// is never deactivated, demoted or deleted. A user is named by id, or
+    /// by username or email.
+    Users {
+        #[command(subcommand)]
+        action: UsersAction,
+    },
     /// Print the GraphQL schema (schema.graphql) and exit.
     PrintSchema,
     /// Print the REST API's OpenAPI document (openapi.json) and exit.
@@ -113,6 +124,12 @@ fn main() -> ExitCode {
             return finish(generate(out.as_deref(), "key-encryption key", || {
                 gatehouse::auth::keys::EncryptionKey::generate()
             }))
+        }
+        Some(Command::Users { ref action }) => {
+            if let Some(problem) = action.usage_error() {
+                eprintln!("gatehouse: {problem}");
+                return ExitCode::from(2);
+            }
         }
         _ => {}
     }
@@ -254,6 +271,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("{}", report.summary());
         }
         Command::Keys { action } => keys::run(action, &config).await?,
+        Command::Users { action } => users::run(action, config).await?,
         Command::Config { .. } => print!("{}", config.describe()),
         Command::PrintSchema => print!("{}", gatehouse::graphql::SDL),
         Command::PrintOpenapi => print!("{}", gatehouse::rest::spec_json()),

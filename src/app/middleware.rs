@@ -221,15 +221,22 @@ pub(super) fn is_own_origin(origin: &str, host: &str) -> bool {
 
 /// CORS for the configured origins only (never echo-any). The methods are
 /// those the faces answer with a body: `PUT` for the Django REST face's
-/// `user/update/`. `X-Requested-With` is allowed for browser mode's CSRF
-/// header. Credentials (the refresh cookie) are allowed here, and
+/// `user/update/` and the admin operations, `DELETE` for sessions and
+/// users. `X-Requested-With` is allowed for browser mode's CSRF header.
+/// Credentials (the refresh cookie) are allowed here, and
 /// [`default_headers`] takes the permission back everywhere but browser
 /// mode's `/api/session/*`: the other endpoints take bearer tokens in a
 /// header, never cookies.
 pub(super) fn cors(origins: &[String]) -> Cors {
     Cors::new()
         .allow_origins(origins.iter().map(String::as_str))
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
         .allow_headers(["authorization", "content-type", "x-requested-with"])
         .allow_credentials(true)
         .max_age(600)

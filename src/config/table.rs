@@ -100,7 +100,7 @@ pub static SETTINGS: &[Setting] = &[
         name: "GATEHOUSE_GRAPHQL_MAX_PASSWORD_CHECKS",
         unset: Value("1"),
         kind: &Count::new(field!(graphql_limits.max_password_checks), 1, 100),
-        doc: "most of `tokenAuth`, `createUser`, `userCreate`, `changePassword`, `passwordReset`, `requestEmailChange` in one request (each hashes a password)",
+        doc: "most of `tokenAuth`, `createUser`, `userCreate`, `changePassword`, `passwordReset`, `requestEmailChange`, `deleteMe` in one request (each hashes or checks a password)",
     },
     Setting {
         name: "GATEHOUSE_GRAPHQL_MAX_INTROSPECTION_FIELDS",

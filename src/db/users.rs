@@ -2,6 +2,7 @@
 //! and the keys names are unique by; reads in `users/read.rs`, writes in
 //! `users/write.rs`.
 
+pub mod admin;
 mod read;
 mod write;
 

@@ -40,6 +40,7 @@ pub fn graphql_field(field: Field) -> &'static str {
         Field::Token => "token",
         Field::RefreshToken => "refreshToken",
         Field::NewEmail => "newEmail",
+        Field::Search => "search",
     }
 }
 

@@ -11,7 +11,9 @@
 //! without `..`:
 //! ```
 //! use async_graphql::{Context, Result};
-//! use gatehouse::graphql::generated::{QueryResolver, QueryUsersArgs};
+//! use gatehouse::graphql::generated::{
+//!     QueryResolver, QueryUserArgs, QueryUserSessionsArgs, QueryUsersArgs,
+//! };
 //! use gatehouse::graphql::{Session, User};
 //! struct Mine;
 //! impl QueryResolver for Mine {
@@ -19,11 +21,22 @@
 //!     async fn current_user(&self, _: &Context<'_>) -> Result<Option<User>> { Ok(None) }
 //!     async fn my_sessions(&self, _: &Context<'_>) -> Result<Vec<Session>> { Ok(vec![]) }
 //!     // Fields bind by name, in any order: `limit` is `limit`.
-//!     async fn users(&self, _: &Context<'_>, QueryUsersArgs { limit, offset }: QueryUsersArgs)
-//!         -> Result<Option<Vec<User>>> {
+//!     async fn users(
+//!         &self,
+//!         _: &Context<'_>,
+//!         QueryUsersArgs { limit, offset, search, active, staff }: QueryUsersArgs,
+//!     ) -> Result<Option<Vec<User>>> {
 //!         let (_limit, _offset): (Option<i32>, Option<i32>) = (limit, offset);
+//!         let _ = (search, active, staff);
 //!         Ok(None)
 //!     }
+//!     async fn user(&self, _: &Context<'_>, QueryUserArgs { id }: QueryUserArgs)
+//!         -> Result<Option<User>> { let _ = id; Ok(None) }
+//!     async fn user_sessions(
+//!         &self,
+//!         _: &Context<'_>,
+//!         QueryUserSessionsArgs { user_id }: QueryUserSessionsArgs,
+//!     ) -> Result<Option<Vec<Session>>> { let _ = user_id; Ok(None) }
 //! }
 //! ```
 //! A missing resolver method is a compile error:

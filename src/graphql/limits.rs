@@ -65,6 +65,7 @@ const PASSWORD_FIELDS: &[&str] = &[
     "changePassword",
     "passwordReset",
     "requestEmailChange",
+    "deleteMe",
 ];
 
 /// Most arguments on one field or directive (a field of this schema takes at
@@ -123,7 +124,7 @@ fn operation_limits(ty: OperationType, cost: &Cost, limits: &Limits) -> Result<(
         return Err(exceeded(
             "TOO_MANY_PASSWORD_CHECKS",
             format!(
-                "At most {} of tokenAuth, createUser, userCreate, changePassword, passwordReset and requestEmailChange may run per request.",
+                "At most {} of tokenAuth, createUser, userCreate, changePassword, passwordReset, requestEmailChange and deleteMe may run per request.",
                 limits.max_password_checks
             ),
         ));

@@ -2,6 +2,7 @@
 //! per schema type), and the HTTP handler.
 
 mod account;
+mod admin;
 mod documents;
 pub mod error;
 pub mod generated;
@@ -19,6 +20,7 @@ pub use account::{
     ConfirmEmailChange, PasswordReset, RequestEmailChange, ResendActivationEmail,
     SendPasswordResetEmail, VerifyAccount,
 };
+pub use admin::{DeleteMe, DeleteUser, RevokeUserSessions, SetUserActive, SetUserStaff};
 pub use generated::{Schema, SDL};
 pub use mutation::Mutation;
 pub use payloads::{

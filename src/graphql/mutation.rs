@@ -9,13 +9,15 @@ use super::account::{
     ConfirmEmailChange, PasswordReset, RequestEmailChange, ResendActivationEmail,
     SendPasswordResetEmail, VerifyAccount,
 };
+use super::admin::{self, DeleteMe, DeleteUser, RevokeUserSessions, SetUserActive, SetUserStaff};
 use super::generated::{
     MutationChangePasswordArgs, MutationConfirmEmailChangeArgs, MutationCreateUserArgs,
-    MutationPasswordResetArgs, MutationRefreshTokenArgs, MutationRequestEmailChangeArgs,
-    MutationResendActivationEmailArgs, MutationResolver, MutationRevokeSessionArgs,
-    MutationRevokeTokenArgs, MutationSendPasswordResetEmailArgs, MutationTokenAuthArgs,
-    MutationUpdateMeArgs, MutationUserCreateArgs, MutationVerifyAccountArgs,
-    MutationVerifyTokenArgs,
+    MutationDeleteMeArgs, MutationDeleteUserArgs, MutationPasswordResetArgs,
+    MutationRefreshTokenArgs, MutationRequestEmailChangeArgs, MutationResendActivationEmailArgs,
+    MutationResolver, MutationRevokeSessionArgs, MutationRevokeTokenArgs,
+    MutationRevokeUserSessionsArgs, MutationSendPasswordResetEmailArgs, MutationSetUserActiveArgs,
+    MutationSetUserStaffArgs, MutationTokenAuthArgs, MutationUpdateMeArgs, MutationUserCreateArgs,
+    MutationVerifyAccountArgs, MutationVerifyTokenArgs,
 };
 use super::payloads::{
     ChangePassword, CreateUser, ObtainJSONWebToken, Refresh, Revoke, RevokeAllTokens, UpdateMe,
@@ -274,5 +276,45 @@ impl MutationResolver for Mutation {
         Ok(Some(ConfirmEmailChange(
             gh.confirm_email_change(&token).await?,
         )))
+    }
+
+    async fn set_user_active(
+        &self,
+        ctx: &Context<'_>,
+        args: MutationSetUserActiveArgs,
+    ) -> Result<Option<SetUserActive>> {
+        admin::set_user_active(ctx, args).await
+    }
+
+    async fn set_user_staff(
+        &self,
+        ctx: &Context<'_>,
+        args: MutationSetUserStaffArgs,
+    ) -> Result<Option<SetUserStaff>> {
+        admin::set_user_staff(ctx, args).await
+    }
+
+    async fn revoke_user_sessions(
+        &self,
+        ctx: &Context<'_>,
+        args: MutationRevokeUserSessionsArgs,
+    ) -> Result<Option<RevokeUserSessions>> {
+        admin::revoke_user_sessions(ctx, args).await
+    }
+
+    async fn delete_user(
+        &self,
+        ctx: &Context<'_>,
+        args: MutationDeleteUserArgs,
+    ) -> Result<Option<DeleteUser>> {
+        admin::delete_user(ctx, args).await
+    }
+
+    async fn delete_me(
+        &self,
+        ctx: &Context<'_>,
+        args: MutationDeleteMeArgs,
+    ) -> Result<Option<DeleteMe>> {
+        admin::delete_me(ctx, args).await
     }
 }

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::service::{self, Issued};
 
 /// GraphQL's `Int` is 32 bits; Unix times fit until 2038.
-fn unix_int(t: i64) -> Result<i32> {
+pub(super) fn unix_int(t: i64) -> Result<i32> {
     i32::try_from(t)
         .map_err(|_| Error::internal(anyhow::anyhow!("time {t} does not fit Int")).into())
 }

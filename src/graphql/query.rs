@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Result};
 
-use super::generated::{QueryResolver, QueryUsersArgs};
+use super::generated::{QueryResolver, QueryUserArgs, QueryUserSessionsArgs, QueryUsersArgs};
 use super::{services, Session, User};
 
 /// The root query type.
@@ -26,16 +26,19 @@ impl QueryResolver for Query {
         self.me(ctx).await
     }
 
-    async fn users(
+    async fn users(&self, ctx: &Context<'_>, args: QueryUsersArgs) -> Result<Option<Vec<User>>> {
+        super::admin::users(ctx, args).await
+    }
+
+    async fn user(&self, ctx: &Context<'_>, args: QueryUserArgs) -> Result<Option<User>> {
+        super::admin::user(ctx, args).await
+    }
+
+    async fn user_sessions(
         &self,
         ctx: &Context<'_>,
-        QueryUsersArgs { offset, limit }: QueryUsersArgs,
-    ) -> Result<Option<Vec<User>>> {
-        let (gh, caller) = services(ctx)?;
-        let me = caller.require(gh).await?;
-        let rows = gh
-            .list_users(me, offset.map(i64::from), limit.map(i64::from))
-            .await?;
-        Ok(Some(rows.into_iter().map(User).collect()))
+        args: QueryUserSessionsArgs,
+    ) -> Result<Option<Vec<Session>>> {
+        super::admin::user_sessions(ctx, args).await
     }
 }

@@ -54,9 +54,21 @@ impl ::async_graphql::ScalarType for DateTime {
 /// without `..`, so that an argument renamed, added or removed in
 /// schema.graphql is a compile error (and a reordered one still reaches
 /// the parameter of its name):
-/// `QueryUsersArgs { offset, limit }`.
+/// `QueryUsersArgs { search, active, staff, offset, limit }`.
 #[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
 pub struct QueryUsersArgs {
+    /// `search: String`
+    ///
+    /// Only users whose username or email starts with this, compared case-insensitively (as logins are); every character is literal (`%` and `_` are no wildcards); at most 254 characters (BAD_USER_INPUT). Empty: no filter.
+    pub search: ::std::option::Option<::std::string::String>,
+    /// `active: Boolean`
+    ///
+    /// Only active (true) or inactive (false) users.
+    pub active: ::std::option::Option<::std::primitive::bool>,
+    /// `staff: Boolean`
+    ///
+    /// Only staff (true) or non-staff (false) users.
+    pub staff: ::std::option::Option<::std::primitive::bool>,
     /// `offset: Int`
     ///
     /// How many users to skip from the start of the list (default 0).
@@ -65,6 +77,32 @@ pub struct QueryUsersArgs {
     ///
     /// How many users to return at most (default 100, at most 1000).
     pub limit: ::std::option::Option<::std::primitive::i32>,
+}
+
+/// The arguments of `Query.user`, by name. The resolver destructures them
+/// without `..`, so that an argument renamed, added or removed in
+/// schema.graphql is a compile error (and a reordered one still reaches
+/// the parameter of its name):
+/// `QueryUserArgs { id }`.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub struct QueryUserArgs {
+    /// `id: ID!`
+    ///
+    /// The user's id.
+    pub id: ::async_graphql::ID,
+}
+
+/// The arguments of `Query.userSessions`, by name. The resolver destructures them
+/// without `..`, so that an argument renamed, added or removed in
+/// schema.graphql is a compile error (and a reordered one still reaches
+/// the parameter of its name):
+/// `QueryUserSessionsArgs { user_id }`.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub struct QueryUserSessionsArgs {
+    /// `userId: ID!`
+    ///
+    /// The user's id.
+    pub user_id: ::async_graphql::ID,
 }
 
 /// The resolvers of the GraphQL object type `Query`, one method per field.
@@ -90,9 +128,9 @@ pub trait QueryResolver: ::std::marker::Send + ::std::marker::Sync {
         ctx: &::async_graphql::Context<'_>,
     ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<User>>> + ::std::marker::Send;
 
-    /// `Query.users(offset: Int, limit: Int): [User!]`
+    /// `Query.users(search: String, active: Boolean, staff: Boolean, offset: Int, limit: Int): [User!]`
     ///
-    /// Every user, oldest first (by id). Staff callers only: others get FORBIDDEN.
+    /// Users, oldest first (by id), filtered and one page at a time. Staff callers only: others get FORBIDDEN.
     fn users(
         &self,
         ctx: &::async_graphql::Context<'_>,
@@ -106,6 +144,24 @@ pub trait QueryResolver: ::std::marker::Send + ::std::marker::Sync {
         &self,
         ctx: &::async_graphql::Context<'_>,
     ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::vec::Vec<Session>>> + ::std::marker::Send;
+
+    /// `Query.user(id: ID!): User`
+    ///
+    /// One user by id: the caller, or anyone for staff callers (others get FORBIDDEN). Fails with NOT_FOUND when no user has that id (the field is then null).
+    fn user(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        args: QueryUserArgs,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<User>>> + ::std::marker::Send;
+
+    /// `Query.userSessions(userId: ID!): [Session!]`
+    ///
+    /// A user's live sessions, the most recently used first (at most 200). Staff callers only (others get FORBIDDEN); staff see a superuser's or another staff member's sessions only as superusers. Fails with NOT_FOUND when no user has that id.
+    fn user_sessions(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        args: QueryUserSessionsArgs,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<::std::vec::Vec<Session>>>> + ::std::marker::Send;
 }
 
 #[doc = "Read-only operations."]
@@ -130,15 +186,18 @@ impl Query {
         <Query as QueryResolver>::current_user(self, ctx).await
     }
 
-    #[doc = "Every user, oldest first (by id). Staff callers only: others get FORBIDDEN."]
+    #[doc = "Users, oldest first (by id), filtered and one page at a time. Staff callers only: others get FORBIDDEN."]
     #[graphql(name = "users")]
     async fn __gql_users(
         &self,
         ctx: &::async_graphql::Context<'_>,
+        #[graphql(name = "search", desc = "Only users whose username or email starts with this, compared case-insensitively (as logins are); every character is literal (`%` and `_` are no wildcards); at most 254 characters (BAD_USER_INPUT). Empty: no filter.")] search: ::std::option::Option<::std::string::String>,
+        #[graphql(name = "active", desc = "Only active (true) or inactive (false) users.")] active: ::std::option::Option<::std::primitive::bool>,
+        #[graphql(name = "staff", desc = "Only staff (true) or non-staff (false) users.")] staff: ::std::option::Option<::std::primitive::bool>,
         #[graphql(name = "offset", desc = "How many users to skip from the start of the list (default 0).")] offset: ::std::option::Option<::std::primitive::i32>,
         #[graphql(name = "limit", desc = "How many users to return at most (default 100, at most 1000).")] limit: ::std::option::Option<::std::primitive::i32>,
     ) -> ::async_graphql::Result<::std::option::Option<::std::vec::Vec<User>>> {
-        <Query as QueryResolver>::users(self, ctx, QueryUsersArgs { offset, limit }).await
+        <Query as QueryResolver>::users(self, ctx, QueryUsersArgs { search, active, staff, offset, limit }).await
     }
 
     #[doc = "The caller's sessions (logins) that have not ended or expired, the most recently used first (at most 200), the one of the access token asking marked `current`. Fails with UNAUTHENTICATED without a valid token."]
@@ -148,6 +207,26 @@ impl Query {
         ctx: &::async_graphql::Context<'_>,
     ) -> ::async_graphql::Result<::std::vec::Vec<Session>> {
         <Query as QueryResolver>::my_sessions(self, ctx).await
+    }
+
+    #[doc = "One user by id: the caller, or anyone for staff callers (others get FORBIDDEN). Fails with NOT_FOUND when no user has that id (the field is then null)."]
+    #[graphql(name = "user")]
+    async fn __gql_user(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        #[graphql(name = "id", desc = "The user's id.")] id: ::async_graphql::ID,
+    ) -> ::async_graphql::Result<::std::option::Option<User>> {
+        <Query as QueryResolver>::user(self, ctx, QueryUserArgs { id }).await
+    }
+
+    #[doc = "A user's live sessions, the most recently used first (at most 200). Staff callers only (others get FORBIDDEN); staff see a superuser's or another staff member's sessions only as superusers. Fails with NOT_FOUND when no user has that id."]
+    #[graphql(name = "userSessions")]
+    async fn __gql_user_sessions(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        #[graphql(name = "userId", desc = "The user's id.")] user_id: ::async_graphql::ID,
+    ) -> ::async_graphql::Result<::std::option::Option<::std::vec::Vec<Session>>> {
+        <Query as QueryResolver>::user_sessions(self, ctx, QueryUserSessionsArgs { user_id }).await
     }
 }
 
@@ -390,6 +469,79 @@ pub struct MutationConfirmEmailChangeArgs {
     pub token: ::std::string::String,
 }
 
+/// The arguments of `Mutation.setUserActive`, by name. The resolver destructures them
+/// without `..`, so that an argument renamed, added or removed in
+/// schema.graphql is a compile error (and a reordered one still reaches
+/// the parameter of its name):
+/// `MutationSetUserActiveArgs { id, active }`.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub struct MutationSetUserActiveArgs {
+    /// `id: ID!`
+    ///
+    /// The user's id.
+    pub id: ::async_graphql::ID,
+    /// `active: Boolean!`
+    ///
+    /// True to activate, false to deactivate.
+    pub active: ::std::primitive::bool,
+}
+
+/// The arguments of `Mutation.setUserStaff`, by name. The resolver destructures them
+/// without `..`, so that an argument renamed, added or removed in
+/// schema.graphql is a compile error (and a reordered one still reaches
+/// the parameter of its name):
+/// `MutationSetUserStaffArgs { id, staff }`.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub struct MutationSetUserStaffArgs {
+    /// `id: ID!`
+    ///
+    /// The user's id.
+    pub id: ::async_graphql::ID,
+    /// `staff: Boolean!`
+    ///
+    /// True to make staff, false to unmake.
+    pub staff: ::std::primitive::bool,
+}
+
+/// The arguments of `Mutation.revokeUserSessions`, by name. The resolver destructures them
+/// without `..`, so that an argument renamed, added or removed in
+/// schema.graphql is a compile error (and a reordered one still reaches
+/// the parameter of its name):
+/// `MutationRevokeUserSessionsArgs { user_id }`.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub struct MutationRevokeUserSessionsArgs {
+    /// `userId: ID!`
+    ///
+    /// The user's id.
+    pub user_id: ::async_graphql::ID,
+}
+
+/// The arguments of `Mutation.deleteUser`, by name. The resolver destructures them
+/// without `..`, so that an argument renamed, added or removed in
+/// schema.graphql is a compile error (and a reordered one still reaches
+/// the parameter of its name):
+/// `MutationDeleteUserArgs { id }`.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub struct MutationDeleteUserArgs {
+    /// `id: ID!`
+    ///
+    /// The user's id.
+    pub id: ::async_graphql::ID,
+}
+
+/// The arguments of `Mutation.deleteMe`, by name. The resolver destructures them
+/// without `..`, so that an argument renamed, added or removed in
+/// schema.graphql is a compile error (and a reordered one still reaches
+/// the parameter of its name):
+/// `MutationDeleteMeArgs { password }`.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub struct MutationDeleteMeArgs {
+    /// `password: String!`
+    ///
+    /// The caller's current password.
+    pub password: ::std::string::String,
+}
+
 /// The resolvers of the GraphQL object type `Mutation`, one method per field.
 /// Implement it for the hand-written type `Mutation`; the generated `#[Object] impl Mutation`
 /// forwards every field to it.
@@ -552,6 +704,51 @@ pub trait MutationResolver: ::std::marker::Send + ::std::marker::Sync {
         ctx: &::async_graphql::Context<'_>,
         args: MutationConfirmEmailChangeArgs,
     ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<ConfirmEmailChange>>> + ::std::marker::Send;
+
+    /// `Mutation.setUserActive(id: ID!, active: Boolean!): SetUserActive`
+    ///
+    /// Activate or deactivate a user. Deactivating ends every session of the user at once: their access and refresh tokens stop working. Staff only; a staff or superuser account only by a superuser (FORBIDDEN); never oneself (FORBIDDEN); never the last active superuser (CONFLICT). NOT_FOUND for an unknown id.
+    fn set_user_active(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        args: MutationSetUserActiveArgs,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<SetUserActive>>> + ::std::marker::Send;
+
+    /// `Mutation.setUserStaff(id: ID!, staff: Boolean!): SetUserStaff`
+    ///
+    /// Make a user staff, or not (which also takes superuser away). Superusers only (FORBIDDEN); never oneself (FORBIDDEN); never the last active superuser (CONFLICT). NOT_FOUND for an unknown id.
+    fn set_user_staff(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        args: MutationSetUserStaffArgs,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<SetUserStaff>>> + ::std::marker::Send;
+
+    /// `Mutation.revokeUserSessions(userId: ID!): RevokeUserSessions`
+    ///
+    /// End every session of a user: their access and refresh tokens stop working; they may log in again. Staff only; a staff or superuser account only by a superuser (FORBIDDEN). NOT_FOUND for an unknown id.
+    fn revoke_user_sessions(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        args: MutationRevokeUserSessionsArgs,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<RevokeUserSessions>>> + ::std::marker::Send;
+
+    /// `Mutation.deleteUser(id: ID!): DeleteUser`
+    ///
+    /// Delete a user, with their tokens and mailed links. Superusers only (FORBIDDEN); never oneself (FORBIDDEN: use `deleteMe`); never the last active superuser (CONFLICT). NOT_FOUND for an unknown id.
+    fn delete_user(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        args: MutationDeleteUserArgs,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<DeleteUser>>> + ::std::marker::Send;
+
+    /// `Mutation.deleteMe(password: String!): DeleteMe`
+    ///
+    /// Delete the caller's own account, with their tokens and mailed links. The password is checked as `changePassword` checks the old one (counted against the account's login attempts; BAD_USER_INPUT when wrong, RATE_LIMITED after too many). The last active superuser cannot (CONFLICT).
+    fn delete_me(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        args: MutationDeleteMeArgs,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<DeleteMe>>> + ::std::marker::Send;
 }
 
 #[doc = "Operations that change state: accounts, logins and tokens."]
@@ -735,6 +932,58 @@ impl Mutation {
         #[graphql(name = "token", desc = "The token from the link.", secret)] token: ::std::string::String,
     ) -> ::async_graphql::Result<::std::option::Option<ConfirmEmailChange>> {
         <Mutation as MutationResolver>::confirm_email_change(self, ctx, MutationConfirmEmailChangeArgs { token }).await
+    }
+
+    #[doc = "Activate or deactivate a user. Deactivating ends every session of the user at once: their access and refresh tokens stop working. Staff only; a staff or superuser account only by a superuser (FORBIDDEN); never oneself (FORBIDDEN); never the last active superuser (CONFLICT). NOT_FOUND for an unknown id."]
+    #[graphql(name = "setUserActive")]
+    async fn __gql_set_user_active(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        #[graphql(name = "id", desc = "The user's id.")] id: ::async_graphql::ID,
+        #[graphql(name = "active", desc = "True to activate, false to deactivate.")] active: ::std::primitive::bool,
+    ) -> ::async_graphql::Result<::std::option::Option<SetUserActive>> {
+        <Mutation as MutationResolver>::set_user_active(self, ctx, MutationSetUserActiveArgs { id, active }).await
+    }
+
+    #[doc = "Make a user staff, or not (which also takes superuser away). Superusers only (FORBIDDEN); never oneself (FORBIDDEN); never the last active superuser (CONFLICT). NOT_FOUND for an unknown id."]
+    #[graphql(name = "setUserStaff")]
+    async fn __gql_set_user_staff(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        #[graphql(name = "id", desc = "The user's id.")] id: ::async_graphql::ID,
+        #[graphql(name = "staff", desc = "True to make staff, false to unmake.")] staff: ::std::primitive::bool,
+    ) -> ::async_graphql::Result<::std::option::Option<SetUserStaff>> {
+        <Mutation as MutationResolver>::set_user_staff(self, ctx, MutationSetUserStaffArgs { id, staff }).await
+    }
+
+    #[doc = "End every session of a user: their access and refresh tokens stop working; they may log in again. Staff only; a staff or superuser account only by a superuser (FORBIDDEN). NOT_FOUND for an unknown id."]
+    #[graphql(name = "revokeUserSessions")]
+    async fn __gql_revoke_user_sessions(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        #[graphql(name = "userId", desc = "The user's id.")] user_id: ::async_graphql::ID,
+    ) -> ::async_graphql::Result<::std::option::Option<RevokeUserSessions>> {
+        <Mutation as MutationResolver>::revoke_user_sessions(self, ctx, MutationRevokeUserSessionsArgs { user_id }).await
+    }
+
+    #[doc = "Delete a user, with their tokens and mailed links. Superusers only (FORBIDDEN); never oneself (FORBIDDEN: use `deleteMe`); never the last active superuser (CONFLICT). NOT_FOUND for an unknown id."]
+    #[graphql(name = "deleteUser")]
+    async fn __gql_delete_user(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        #[graphql(name = "id", desc = "The user's id.")] id: ::async_graphql::ID,
+    ) -> ::async_graphql::Result<::std::option::Option<DeleteUser>> {
+        <Mutation as MutationResolver>::delete_user(self, ctx, MutationDeleteUserArgs { id }).await
+    }
+
+    #[doc = "Delete the caller's own account, with their tokens and mailed links. The password is checked as `changePassword` checks the old one (counted against the account's login attempts; BAD_USER_INPUT when wrong, RATE_LIMITED after too many). The last active superuser cannot (CONFLICT)."]
+    #[graphql(name = "deleteMe")]
+    async fn __gql_delete_me(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        #[graphql(name = "password", desc = "The caller's current password.", secret)] password: ::std::string::String,
+    ) -> ::async_graphql::Result<::std::option::Option<DeleteMe>> {
+        <Mutation as MutationResolver>::delete_me(self, ctx, MutationDeleteMeArgs { password }).await
     }
 }
 
@@ -1763,6 +2012,180 @@ impl ConfirmEmailChange {
     }
 }
 
+/// The resolvers of the GraphQL object type `SetUserActive`, one method per field.
+/// Implement it for the hand-written type `SetUserActive`; the generated `#[Object] impl SetUserActive`
+/// forwards every field to it.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub trait SetUserActiveResolver: ::std::marker::Send + ::std::marker::Sync {
+    /// `SetUserActive.user: User`
+    ///
+    /// The user after the change.
+    fn user(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<User>>> + ::std::marker::Send;
+}
+
+#[doc = "The result of `setUserActive`."]
+#[::async_graphql::Object(name = "SetUserActive")]
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+impl SetUserActive {
+    #[doc = "The user after the change."]
+    #[graphql(name = "user")]
+    async fn __gql_user(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::option::Option<User>> {
+        <SetUserActive as SetUserActiveResolver>::user(self, ctx).await
+    }
+}
+
+/// The resolvers of the GraphQL object type `SetUserStaff`, one method per field.
+/// Implement it for the hand-written type `SetUserStaff`; the generated `#[Object] impl SetUserStaff`
+/// forwards every field to it.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub trait SetUserStaffResolver: ::std::marker::Send + ::std::marker::Sync {
+    /// `SetUserStaff.user: User`
+    ///
+    /// The user after the change.
+    fn user(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<User>>> + ::std::marker::Send;
+}
+
+#[doc = "The result of `setUserStaff`."]
+#[::async_graphql::Object(name = "SetUserStaff")]
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+impl SetUserStaff {
+    #[doc = "The user after the change."]
+    #[graphql(name = "user")]
+    async fn __gql_user(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::option::Option<User>> {
+        <SetUserStaff as SetUserStaffResolver>::user(self, ctx).await
+    }
+}
+
+/// The resolvers of the GraphQL object type `RevokeUserSessions`, one method per field.
+/// Implement it for the hand-written type `RevokeUserSessions`; the generated `#[Object] impl RevokeUserSessions`
+/// forwards every field to it.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub trait RevokeUserSessionsResolver: ::std::marker::Send + ::std::marker::Sync {
+    /// `RevokeUserSessions.user: User`
+    ///
+    /// The user, whose sessions have ended.
+    fn user(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<User>>> + ::std::marker::Send;
+
+    /// `RevokeUserSessions.revoked: Int!`
+    ///
+    /// When the sessions ended, as a Unix time in seconds.
+    fn revoked(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::primitive::i32>> + ::std::marker::Send;
+}
+
+#[doc = "The result of `revokeUserSessions`."]
+#[::async_graphql::Object(name = "RevokeUserSessions")]
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+impl RevokeUserSessions {
+    #[doc = "The user, whose sessions have ended."]
+    #[graphql(name = "user")]
+    async fn __gql_user(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::option::Option<User>> {
+        <RevokeUserSessions as RevokeUserSessionsResolver>::user(self, ctx).await
+    }
+
+    #[doc = "When the sessions ended, as a Unix time in seconds."]
+    #[graphql(name = "revoked")]
+    async fn __gql_revoked(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::primitive::i32> {
+        <RevokeUserSessions as RevokeUserSessionsResolver>::revoked(self, ctx).await
+    }
+}
+
+/// The resolvers of the GraphQL object type `DeleteUser`, one method per field.
+/// Implement it for the hand-written type `DeleteUser`; the generated `#[Object] impl DeleteUser`
+/// forwards every field to it.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub trait DeleteUserResolver: ::std::marker::Send + ::std::marker::Sync {
+    /// `DeleteUser.success: Boolean!`
+    ///
+    /// Always true: a failure is an error.
+    fn success(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::primitive::bool>> + ::std::marker::Send;
+
+    /// `DeleteUser.deletedId: ID!`
+    ///
+    /// The id the deleted user had.
+    fn deleted_id(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::async_graphql::ID>> + ::std::marker::Send;
+}
+
+#[doc = "The result of `deleteUser`."]
+#[::async_graphql::Object(name = "DeleteUser")]
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+impl DeleteUser {
+    #[doc = "Always true: a failure is an error."]
+    #[graphql(name = "success")]
+    async fn __gql_success(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::primitive::bool> {
+        <DeleteUser as DeleteUserResolver>::success(self, ctx).await
+    }
+
+    #[doc = "The id the deleted user had."]
+    #[graphql(name = "deletedId")]
+    async fn __gql_deleted_id(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::async_graphql::ID> {
+        <DeleteUser as DeleteUserResolver>::deleted_id(self, ctx).await
+    }
+}
+
+/// The resolvers of the GraphQL object type `DeleteMe`, one method per field.
+/// Implement it for the hand-written type `DeleteMe`; the generated `#[Object] impl DeleteMe`
+/// forwards every field to it.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub trait DeleteMeResolver: ::std::marker::Send + ::std::marker::Sync {
+    /// `DeleteMe.success: Boolean!`
+    ///
+    /// Always true: a failure is an error. Every token of the account has stopped working.
+    fn success(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::primitive::bool>> + ::std::marker::Send;
+}
+
+#[doc = "The result of `deleteMe`."]
+#[::async_graphql::Object(name = "DeleteMe")]
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+impl DeleteMe {
+    #[doc = "Always true: a failure is an error. Every token of the account has stopped working."]
+    #[graphql(name = "success")]
+    async fn __gql_success(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::primitive::bool> {
+        <DeleteMe as DeleteMeResolver>::success(self, ctx).await
+    }
+}
+
 /// The schema of schema.graphql: build it with `Schema::build(Query, Mutation, ::async_graphql::EmptySubscription)`.
 pub type Schema = ::async_graphql::Schema<Query, Mutation, ::async_graphql::EmptySubscription>;
 
@@ -1797,8 +2220,14 @@ type Query {
   "The caller, identified by the access token in the `Authorization` header."
   currentUser: User @deprecated(reason: "Use `me`.")
 
-  "Every user, oldest first (by id). Staff callers only: others get FORBIDDEN."
+  "Users, oldest first (by id), filtered and one page at a time. Staff callers only: others get FORBIDDEN."
   users(
+    "Only users whose username or email starts with this, compared case-insensitively (as logins are); every character is literal (`%` and `_` are no wildcards); at most 254 characters (BAD_USER_INPUT). Empty: no filter."
+    search: String
+    "Only active (true) or inactive (false) users."
+    active: Boolean
+    "Only staff (true) or non-staff (false) users."
+    staff: Boolean
     "How many users to skip from the start of the list (default 0)."
     offset: Int
     "How many users to return at most (default 100, at most 1000)."
@@ -1807,6 +2236,18 @@ type Query {
 
   "The caller's sessions (logins) that have not ended or expired, the most recently used first (at most 200), the one of the access token asking marked `current`. Fails with UNAUTHENTICATED without a valid token."
   mySessions: [Session!]!
+
+  "One user by id: the caller, or anyone for staff callers (others get FORBIDDEN). Fails with NOT_FOUND when no user has that id (the field is then null)."
+  user(
+    "The user's id."
+    id: ID!
+  ): User
+
+  "A user's live sessions, the most recently used first (at most 200). Staff callers only (others get FORBIDDEN); staff see a superuser's or another staff member's sessions only as superusers. Fails with NOT_FOUND when no user has that id."
+  userSessions(
+    "The user's id."
+    userId: ID!
+  ): [Session!]
 }
 
 "Operations that change state: accounts, logins and tokens."
@@ -1935,6 +2376,40 @@ type Mutation {
     "The token from the link."
     token: String!
   ): ConfirmEmailChange
+
+  "Activate or deactivate a user. Deactivating ends every session of the user at once: their access and refresh tokens stop working. Staff only; a staff or superuser account only by a superuser (FORBIDDEN); never oneself (FORBIDDEN); never the last active superuser (CONFLICT). NOT_FOUND for an unknown id."
+  setUserActive(
+    "The user's id."
+    id: ID!
+    "True to activate, false to deactivate."
+    active: Boolean!
+  ): SetUserActive
+
+  "Make a user staff, or not (which also takes superuser away). Superusers only (FORBIDDEN); never oneself (FORBIDDEN); never the last active superuser (CONFLICT). NOT_FOUND for an unknown id."
+  setUserStaff(
+    "The user's id."
+    id: ID!
+    "True to make staff, false to unmake."
+    staff: Boolean!
+  ): SetUserStaff
+
+  "End every session of a user: their access and refresh tokens stop working; they may log in again. Staff only; a staff or superuser account only by a superuser (FORBIDDEN). NOT_FOUND for an unknown id."
+  revokeUserSessions(
+    "The user's id."
+    userId: ID!
+  ): RevokeUserSessions
+
+  "Delete a user, with their tokens and mailed links. Superusers only (FORBIDDEN); never oneself (FORBIDDEN: use `deleteMe`); never the last active superuser (CONFLICT). NOT_FOUND for an unknown id."
+  deleteUser(
+    "The user's id."
+    id: ID!
+  ): DeleteUser
+
+  "Delete the caller's own account, with their tokens and mailed links. The password is checked as `changePassword` checks the old one (counted against the account's login attempts; BAD_USER_INPUT when wrong, RATE_LIMITED after too many). The last active superuser cannot (CONFLICT)."
+  deleteMe(
+    "The caller's current password."
+    password: String!
+  ): DeleteMe
 }
 
 "A user account. The password is never exposed."
@@ -2107,5 +2582,39 @@ type ConfirmEmailChange {
   success: Boolean!
   "The user, with the new address."
   user: User
+}
+
+"The result of `setUserActive`."
+type SetUserActive {
+  "The user after the change."
+  user: User
+}
+
+"The result of `setUserStaff`."
+type SetUserStaff {
+  "The user after the change."
+  user: User
+}
+
+"The result of `revokeUserSessions`."
+type RevokeUserSessions {
+  "The user, whose sessions have ended."
+  user: User
+  "When the sessions ended, as a Unix time in seconds."
+  revoked: Int!
+}
+
+"The result of `deleteUser`."
+type DeleteUser {
+  "Always true: a failure is an error."
+  success: Boolean!
+  "The id the deleted user had."
+  deletedId: ID!
+}
+
+"The result of `deleteMe`."
+type DeleteMe {
+  "Always true: a failure is an error. Every token of the account has stopped working."
+  success: Boolean!
 }
 "#;

@@ -102,6 +102,14 @@ statuses! {
     MailErrors: [400, 413, 415, 422, 429, 500, 503];
     /// `POST /api/users/me/email`.
     EmailChangeErrors: [400, 401, 409, 413, 415, 422, 429, 500, 503];
+    /// `GET /api/users/{id}`.
+    UserErrors: [401, 403, 404, 500, 503];
+    /// The admin operations on `/api/users/{id}…` without a body.
+    AdminErrors: [401, 403, 404, 409, 500, 503];
+    /// The admin operations on `/api/users/{id}…` with a body.
+    AdminBodyErrors: [400, 401, 403, 404, 409, 413, 415, 422, 500, 503];
+    /// `DELETE /api/users/me`.
+    DeleteMeErrors: [400, 401, 413, 415, 422, 429, 500, 503];
 }
 
 fn describe(status: u16) -> &'static str {
@@ -119,9 +127,18 @@ fn describe(status: u16) -> &'static str {
                 TOKEN_INVALID (malformed, forged, revoked, or the user is inactive). \
                 The `WWW-Authenticate` header carries the RFC 6750 challenge."
         }
-        403 => "FORBIDDEN: the caller is authenticated but is not staff.",
-        404 => "NOT_FOUND: no such session among the caller's live sessions.",
-        409 => "CONFLICT: the username or email is already taken; `fields` names which.",
+        403 => {
+            "FORBIDDEN: the caller is authenticated but lacks the right (is not staff; \
+                is not a superuser where one is needed, or the user acted on is staff; \
+                or acts on themselves through an admin operation)."
+        }
+        404 => {
+            "NOT_FOUND: no user has that id, or no such session among the caller's live sessions."
+        }
+        409 => {
+            "CONFLICT: the username or email is already taken (`fields` names which), \
+                or the change would leave no active superuser."
+        }
         413 => {
             "PAYLOAD_TOO_LARGE: the body is larger than the server's limit \
                 (`GATEHOUSE_MAX_BODY_BYTES`, 64 KiB by default)."
@@ -165,6 +182,7 @@ pub fn rest_field(field: Field) -> &'static str {
         Field::Token => "token",
         Field::RefreshToken => "refresh_token",
         Field::NewEmail => "new_email",
+        Field::Search => "search",
     }
 }
 
@@ -195,8 +213,11 @@ impl<S> From<Error> for Problem<S> {
                 );
                 (StatusCode::UNAUTHORIZED, Some(c))
             }
-            Error::Forbidden | Error::EmailNotVerified => (StatusCode::FORBIDDEN, None),
+            Error::Forbidden | Error::ForbiddenBecause(_) | Error::EmailNotVerified => {
+                (StatusCode::FORBIDDEN, None)
+            }
             Error::NotFound(_) => (StatusCode::NOT_FOUND, None),
+            Error::StateConflict(_) => (StatusCode::CONFLICT, None),
             Error::BadUserInput { .. } => (StatusCode::UNPROCESSABLE_ENTITY, None),
             Error::Conflict { .. } => (StatusCode::CONFLICT, None),
             Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, None),

@@ -69,8 +69,12 @@ pub async fn guard<E: Endpoint>(
     let path = req.original_uri().path().to_owned();
     let shape = (guard.shape)(&path);
     // poem-openapi reads bodies whole and without a limit. Only methods
-    // with a body are read here: the others have no body parameter.
-    if matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH) {
+    // with a body are read here (`DELETE /api/users/me` takes the password
+    // in one): the others have no body parameter.
+    if matches!(
+        *req.method(),
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    ) {
         match req.take_body().into_bytes_limit(limit).await {
             Ok(bytes) => {
                 if let Some(problem) = body_problem(req.content_type(), &bytes) {

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod account_types;
+pub mod admin;
 pub mod auth;
 pub mod docs;
 pub mod drf;
@@ -27,6 +28,7 @@ use poem::{get, EndpointExt as _, IntoResponse as _, Response, Route};
 use poem_openapi::{OpenApiService, ServerObject, Tags};
 
 use account::AccountApi;
+use admin::AdminApi;
 use session::SessionApi;
 use sessions::SessionsApi;
 use token::TokenApi;
@@ -37,7 +39,8 @@ use users::UsersApi;
 pub enum ApiTags {
     /// Log in, refresh, introspect and revoke tokens (OAuth 2.0 shapes).
     Tokens,
-    /// Sign up, the caller's account, and the staff-only user list.
+    /// Sign up, the caller's account (its deletion and export too), and
+    /// staff administration of users.
     Users,
     /// Confirm an address, recover a password, change the address: by
     /// links mailed to the address.
@@ -81,13 +84,27 @@ with the same codes as GraphQL's `extensions.code`; `fields` (for 409 and \
 (64 KiB by default).";
 
 /// Every operation of the REST face.
-pub type Apis = (TokenApi, UsersApi, SessionsApi, AccountApi, SessionApi);
+pub type Apis = (
+    TokenApi,
+    UsersApi,
+    SessionsApi,
+    AdminApi,
+    AccountApi,
+    SessionApi,
+);
 
 /// The API with its metadata. Builds without a running service, so the CLI
 /// can print the spec.
 pub fn api() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (TokenApi, UsersApi, SessionsApi, AccountApi, SessionApi),
+        (
+            TokenApi,
+            UsersApi,
+            SessionsApi,
+            AdminApi,
+            AccountApi,
+            SessionApi,
+        ),
         "Gatehouse REST API",
         env!("CARGO_PKG_VERSION"),
     )

@@ -107,7 +107,9 @@ impl From<Error> for OAuthProblem {
             | Error::Conflict { .. }
             | Error::Unauthenticated
             | Error::Forbidden
-            | Error::NotFound(_) => Self::bad("invalid_request", message),
+            | Error::ForbiddenBecause(_)
+            | Error::NotFound(_)
+            | Error::StateConflict(_) => Self::bad("invalid_request", message),
         }
     }
 }

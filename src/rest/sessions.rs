@@ -8,10 +8,12 @@ use poem_openapi::types::Example;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use time::OffsetDateTime;
 
+use super::admin::acting;
 use super::auth::BearerAuth;
-use super::error::{AuthErrors, Problem, SessionErrors};
+use super::error::{AdminErrors, AuthErrors, Problem, SessionErrors};
 use super::user_types::at;
 use super::ApiTags;
+use crate::service::admin::Actor;
 use crate::service::{self, State};
 
 /// The sessions operations.
@@ -166,5 +168,29 @@ impl SessionsApi {
         let me = auth.caller().require(gh).await?;
         let revoked_count = gh.revoke_other_sessions(me).await?;
         Ok(EndedOthers::Ok(Json(Revoked { revoked_count })))
+    }
+
+    /// List a user's sessions (staff)
+    ///
+    /// The user's live sessions, as `GET /api/users/me/sessions` lists the
+    /// caller's. A staff or superuser account's need a superuser; 404 when
+    /// no user has the id.
+    #[oai(
+        path = "/users/:id/sessions",
+        method = "get",
+        operation_id = "listUserSessions"
+    )]
+    async fn list_users(
+        &self,
+        Data(gh): Data<&State>,
+        auth: BearerAuth,
+        /// The user's id.
+        id: Path<String>,
+    ) -> Result<Listed, Problem<AdminErrors>> {
+        let (me, id) = acting(gh, &auth, &id.0).await?;
+        let sessions = gh.user_sessions(Actor::User(me), id).await?;
+        Ok(Listed::Ok(Json(
+            sessions.into_iter().map(Session::from).collect(),
+        )))
     }
 }

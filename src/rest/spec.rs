@@ -10,15 +10,16 @@ use serde_json::Value;
 use super::account_types::{
     EmailChangeRequest, EmailRequest, LinkTokenRequest, PasswordResetRequest,
 };
+use super::admin::{ActiveRequest, StaffRequest};
 use super::session_types::SessionLoginRequest;
-use super::user_types::{ChangePasswordRequest, SignUpRequest, UpdateMeRequest};
+use super::user_types::{ChangePasswordRequest, DeleteMeRequest, SignUpRequest, UpdateMeRequest};
 use super::{api, Apis};
 
 /// The request bodies declared `deny_unknown_fields`. poem-openapi enforces
 /// that but does not write it into the schema, so the document is patched
 /// with `additionalProperties: false`: a client (or a contract tester) then
 /// knows that an unknown field is a 400.
-fn strict_schemas() -> [String; 8] {
+fn strict_schemas() -> [String; 11] {
     [
         SignUpRequest::name().into_owned(),
         UpdateMeRequest::name().into_owned(),
@@ -28,6 +29,9 @@ fn strict_schemas() -> [String; 8] {
         PasswordResetRequest::name().into_owned(),
         EmailChangeRequest::name().into_owned(),
         SessionLoginRequest::name().into_owned(),
+        ActiveRequest::name().into_owned(),
+        StaffRequest::name().into_owned(),
+        DeleteMeRequest::name().into_owned(),
     ]
 }
 
@@ -159,7 +163,8 @@ mod tests {
     fn each_path_allows_the_methods_of_its_operations() {
         let allow = allowed_methods();
         assert_eq!(allow["/api/users"], "GET, POST");
-        assert_eq!(allow["/api/users/me"], "GET, PATCH");
+        assert_eq!(allow["/api/users/me"], "DELETE, GET, PATCH");
+        assert_eq!(allow["/api/users/{id}"], "DELETE, GET");
         assert_eq!(allow["/api/token"], "POST");
     }
 }

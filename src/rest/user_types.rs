@@ -151,6 +151,22 @@ impl Example for ChangePasswordRequest {
     }
 }
 
+/// The account's password, to delete it.
+#[derive(Object)]
+#[oai(deny_unknown_fields, example)]
+pub struct DeleteMeRequest {
+    /// The caller's current password.
+    pub password: Text,
+}
+
+impl Example for DeleteMeRequest {
+    fn example() -> Self {
+        Self {
+            password: "correct horse battery staple".into(),
+        }
+    }
+}
+
 /// One page of users, oldest first.
 #[derive(Object)]
 #[oai(example)]

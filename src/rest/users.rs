@@ -1,4 +1,5 @@
-//! `/api/users…`: sign-up, the caller's account, and the staff-only list;
+//! `/api/users…`: sign-up, the caller's account, and the staff-only list
+//! (the rest of staff administration is in `admin.rs`);
 //! each operation one call into the service layer.
 
 use poem::web::Data;
@@ -8,24 +9,33 @@ use poem_openapi::{ApiResponse, OpenApi};
 use secrecy::SecretString;
 
 use super::auth::BearerAuth;
-use super::error::{AuthErrors, PasswordErrors, Problem, SignUpErrors, StaffErrors, UpdateErrors};
+use super::error::{
+    AuthErrors, DeleteMeErrors, PasswordErrors, Problem, SignUpErrors, StaffErrors, UpdateErrors,
+};
 use super::token::TokensIssued;
 use super::token_types::TokenSet;
-use super::user_types::{ChangePasswordRequest, SignUpRequest, UpdateMeRequest, User, UserPage};
+use super::user_types::{
+    ChangePasswordRequest, DeleteMeRequest, SignUpRequest, UpdateMeRequest, User, UserPage,
+};
 use super::ApiTags;
 use crate::request::RequestContext;
 use crate::service::accounts::DEFAULT_PAGE;
+use crate::service::admin::{Actor, UserQuery};
 use crate::service::State;
 
 /// The users operations.
 pub struct UsersApi;
 
-/// No `Location` header: there is no `/api/users/{id}` to point at yet.
 #[derive(ApiResponse)]
 pub enum Created {
     /// The new user.
     #[oai(status = 201)]
-    Created(Json<User>),
+    Created(
+        Json<User>,
+        /// The new user's URL, `/api/users/{id}`.
+        #[oai(header = "Location")]
+        String,
+    ),
 }
 
 #[derive(ApiResponse)]
@@ -37,7 +47,8 @@ pub enum Me {
 
 #[derive(ApiResponse)]
 pub enum LoggedOut {
-    /// Every access and refresh token of the caller has stopped working.
+    /// Every access and refresh token of the caller has stopped working
+    /// (after a deletion: with the account).
     #[oai(status = 204)]
     NoContent,
 }
@@ -77,7 +88,8 @@ impl UsersApi {
                 RequestContext::of(req).caller.client,
             )
             .await?;
-        Ok(Created::Created(Json(user.into())))
+        let location = format!("/api/users/{}", user.id);
+        Ok(Created::Created(Json(user.into()), location))
     }
 
     /// The caller's account
@@ -166,22 +178,57 @@ impl UsersApi {
         Ok(LoggedOut::NoContent)
     }
 
-    /// List users (staff only)
+    /// Delete the caller's account
     ///
-    /// Every user, oldest first (by id), one page at a time. Callers who are
-    /// not staff get 403.
+    /// The password is checked as a password change checks the old one
+    /// (counted against the account's login attempts: 422 when wrong, 429
+    /// after too many). Every token of the account stops working. The last
+    /// active superuser cannot (409).
+    #[oai(path = "/users/me", method = "delete", operation_id = "deleteMe")]
+    async fn delete_me(
+        &self,
+        Data(gh): Data<&State>,
+        auth: BearerAuth,
+        body: Json<DeleteMeRequest>,
+    ) -> Result<LoggedOut, Problem<DeleteMeErrors>> {
+        let me = auth.caller().require(gh).await?;
+        gh.delete_me(me, &SecretString::from(body.0.password.0))
+            .await?;
+        Ok(LoggedOut::NoContent)
+    }
+
+    /// List and search users (staff only)
+    ///
+    /// Users oldest first (by id), filtered, one page at a time. Callers who
+    /// are not staff get 403.
     #[oai(path = "/users", method = "get", operation_id = "listUsers")]
+    #[allow(clippy::too_many_arguments)]
     async fn list(
         &self,
         Data(gh): Data<&State>,
         auth: BearerAuth,
+        /// Only users whose username or email starts with this, compared
+        /// case-insensitively; every character is literal (`%` and `_` are no
+        /// wildcards); at most 254 characters. Empty: no filter.
+        search: Query<Option<String>>,
+        /// Only active (true) or inactive (false) users.
+        active: Query<Option<bool>>,
+        /// Only staff (true) or non-staff (false) users.
+        staff: Query<Option<bool>>,
         /// How many users to skip from the start of the list (default 0, not negative).
         offset: Query<Option<i64>>,
         /// How many users to return at most (default 100, 1 to 1000).
         limit: Query<Option<i64>>,
     ) -> Result<Page, Problem<StaffErrors>> {
         let me = auth.caller().require(gh).await?;
-        let users = gh.list_users(me, offset.0, limit.0).await?;
+        let q = UserQuery {
+            search: search.0.as_deref(),
+            active: active.0,
+            staff: staff.0,
+            offset: offset.0,
+            limit: limit.0,
+        };
+        let users = gh.find_users(Actor::User(me), &q).await?;
         Ok(Page::Ok(Json(UserPage {
             items: users.into_iter().map(User::from).collect(),
             // The service applied these defaults; echo what was used.

@@ -130,23 +130,30 @@ impl Gatehouse {
         offset: Option<i64>,
         limit: Option<i64>,
     ) -> Result<Vec<User>> {
-        if !me.is_staff() {
-            return Err(Error::Forbidden);
-        }
-        let offset = offset.unwrap_or(0);
-        if offset < 0 {
-            return Err(Error::bad_input(
-                Field::Offset,
-                "offset must not be negative.",
-            ));
-        }
-        let limit = limit.unwrap_or(DEFAULT_PAGE);
-        if !(1..=MAX_PAGE).contains(&limit) {
-            return Err(Error::bad_input(
-                Field::Limit,
-                format!("limit must be between 1 and {MAX_PAGE}."),
-            ));
-        }
-        users::list(&self.db, offset, limit).await
+        let q = super::admin::UserQuery {
+            offset,
+            limit,
+            ..Default::default()
+        };
+        self.find_users(super::admin::Actor::User(me), &q).await
     }
+}
+
+/// The offset and limit of a page, defaults applied and bounds checked.
+pub(crate) fn page(offset: Option<i64>, limit: Option<i64>) -> Result<(i64, i64)> {
+    let offset = offset.unwrap_or(0);
+    if offset < 0 {
+        return Err(Error::bad_input(
+            Field::Offset,
+            "offset must not be negative.",
+        ));
+    }
+    let limit = limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(Error::bad_input(
+            Field::Limit,
+            format!("limit must be between 1 and {MAX_PAGE}."),
+        ));
+    }
+    Ok((offset, limit))
 }

@@ -226,22 +226,7 @@ impl Gatehouse {
     ) -> Result<()> {
         let new_email = new_email.trim();
         validate::email(Field::NewEmail, new_email)?;
-        let bucket = super::throttle::account_bucket(Some(me.user.id), &me.user.username);
-        let attempt = self.login_attempt(bucket, None).await?;
-        let stored = users::stored_by_id(&self.db, me.user.id)
-            .await?
-            .ok_or(Error::TokenInvalid("the user no longer exists"))?;
-        let verdict = self
-            .hasher
-            .verify(password, Some(&stored.password_hash))
-            .await?;
-        if verdict == crate::auth::password::Verdict::Mismatch {
-            return Err(Error::bad_input(
-                Field::Password,
-                "Your password was entered incorrectly.",
-            ));
-        }
-        self.login_succeeded(attempt).await?;
+        self.recheck_password(me, password, Field::Password).await?;
         if super::profile::same_address(new_email, &me.user.email) {
             return Err(Error::bad_input(
                 Field::NewEmail,

@@ -2,6 +2,7 @@
 //! (password policy, who may refresh, staff-only listing) lives here once.
 
 pub mod accounts;
+pub mod admin;
 pub mod caller;
 pub mod clock;
 mod email;

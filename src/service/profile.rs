@@ -229,22 +229,9 @@ impl Gatehouse {
                 "The new password must differ from the old one.",
             ));
         }
-        // The old password is a password guess like a login's: counted in
-        // the account's login bucket first, so a stolen access token cannot
-        // be used to try passwords unthrottled (both faces come here).
-        let bucket = super::throttle::account_bucket(Some(me.user.id), &me.user.username);
-        let attempt = self.login_attempt(bucket, None).await?;
-        let stored = users::stored_by_id(&self.db, me.user.id)
-            .await?
-            .ok_or(Error::TokenInvalid("the user no longer exists"))?;
-        let verdict = self.hasher.verify(old, Some(&stored.password_hash)).await?;
-        if verdict == crate::auth::password::Verdict::Mismatch {
-            return Err(Error::bad_input(
-                Field::OldPassword,
-                "Your old password was entered incorrectly.",
-            ));
-        }
-        self.login_succeeded(attempt).await?;
+        // The old password is a password guess like a login's
+        // (`recheck_password`, as every face's change comes here).
+        self.recheck_password(me, old, Field::OldPassword).await?;
         validate::password(
             Field::NewPassword,
             new.expose_secret(),

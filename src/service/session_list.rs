@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use crate::db::sessions::{self, SessionRow};
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
+use crate::service::admin::Actor;
 use crate::service::{AuthUser, Gatehouse};
 
 /// One login, as its owner (or staff) sees it.
@@ -75,6 +76,20 @@ impl Gatehouse {
     pub async fn my_sessions(&self, me: &AuthUser) -> Result<Vec<Session>> {
         let rows = sessions::list(&self.db, me.user.id, self.now()).await?;
         let current = me.claims.session.as_deref();
+        Ok(rows.into_iter().map(|r| to_session(r, current)).collect())
+    }
+
+    /// A user's live sessions, for staff (on staff and superusers, for
+    /// superusers), as `my_sessions` lists them; the caller's own marked
+    /// current.
+    pub async fn user_sessions(&self, actor: Actor<'_>, id: i64) -> Result<Vec<Session>> {
+        let target = self.user_by_id(actor, id).await?;
+        actor.may_act_on(&target, false)?;
+        let rows = sessions::list(&self.db, id, self.now()).await?;
+        let current = match actor {
+            Actor::User(me) => me.claims.session.as_deref(),
+            Actor::Operator => None,
+        };
         Ok(rows.into_iter().map(|r| to_session(r, current)).collect())
     }
 

@@ -223,7 +223,7 @@ async fn not_found_is_nosniff_and_method_not_allowed_says_what_is_allowed() {
         (Method::PUT, "/api/openapi.yaml", "GET, HEAD"),
         (Method::POST, "/graphiql/graphiql-3.9.0.min.js", "GET, HEAD"),
         (Method::DELETE, "/graphql", "GET, HEAD, POST"),
-        (Method::DELETE, "/api/users/me", "GET, PATCH"),
+        (Method::PUT, "/api/users/me", "DELETE, GET, PATCH"),
     ] {
         let resp = app
             .client

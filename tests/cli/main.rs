@@ -1,5 +1,6 @@
 //! The `gatehouse` command line: subcommands, exit codes and messages;
-//! `keys.rs`: the `keys` subcommands; `files.rs`: the modes of the files
+//! `keys.rs`: the `keys` subcommands; `users.rs`: the `users` subcommands;
+//! `files.rs`: the modes of the files
 //! Gatehouse writes, and the warnings about ones others can read.
 
 use std::io::Write as _;
@@ -347,3 +348,4 @@ fn mode(path: &std::path::Path) -> u32 {
 mod files;
 mod keys;
 mod mail;
+mod users;

@@ -123,7 +123,9 @@ impl<S> DrfProblem<S> {
                 StatusCode::FORBIDDEN,
                 "You do not have permission to perform this action.",
             ),
+            Error::ForbiddenBecause(why) => Self::detail(StatusCode::FORBIDDEN, why),
             Error::NotFound(_) => Self::detail(StatusCode::NOT_FOUND, "Not found."),
+            Error::StateConflict(why) => Self::detail(StatusCode::CONFLICT, why),
             Error::BadUserInput { field, message } => Self::fields(BTreeMap::from([(
                 drf_field(field).to_owned(),
                 vec![message],

@@ -69,10 +69,12 @@ pub enum Field {
     Limit,
     /// The address `requestEmailChange` asks for.
     NewEmail,
+    /// The prefix a staff search looks for.
+    Search,
 }
 
 impl Field {
-    pub const ALL: [Field; 10] = [
+    pub const ALL: [Field; 11] = [
         Self::Username,
         Self::Email,
         Self::Password,
@@ -83,6 +85,7 @@ impl Field {
         Self::Offset,
         Self::Limit,
         Self::NewEmail,
+        Self::Search,
     ];
 
     /// The field a face that spells fields with `spell` calls `name`.

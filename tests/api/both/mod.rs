@@ -79,7 +79,11 @@ macro_rules! across_faces {
 }
 
 pub mod face;
+#[macro_use]
+pub mod admin_face;
 
+mod admin;
+mod admin_rules;
 mod change_password;
 mod cross_face;
 mod login;

@@ -12,7 +12,7 @@ use crate::helpers::*;
 pub struct Graphql;
 
 /// `first_name` → `firstName`.
-fn camel(snake: &str) -> String {
+pub fn camel(snake: &str) -> String {
     let mut out = String::with_capacity(snake.len());
     let mut upper = false;
     for c in snake.chars() {
@@ -40,11 +40,12 @@ fn spell(field: Field) -> &'static str {
         Field::Offset => "offset",
         Field::Limit => "limit",
         Field::NewEmail => "newEmail",
+        Field::Search => "search",
     }
 }
 
 /// `data.<field>` of `body`, or the refusal in its `errors`.
-fn answer(body: Value, field: &str) -> Outcome<Value> {
+pub(crate) fn answer(body: Value, field: &str) -> Outcome<Value> {
     let errors = body["errors"].as_array().map_or(0, Vec::len);
     if errors == 0 {
         return Ok(body["data"][field].clone());
@@ -80,7 +81,7 @@ fn answer(body: Value, field: &str) -> Outcome<Value> {
     })
 }
 
-fn user(json: &Value) -> User {
+pub(crate) fn user(json: &Value) -> User {
     assert!(json["id"].is_string(), "a GraphQL ID is a string: {json:#}");
     User::read(json, camel)
 }

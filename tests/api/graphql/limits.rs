@@ -27,6 +27,30 @@ async fn fifty_aliased_logins_in_one_request_do_no_password_check() {
     assert!(body["data"].is_null());
 }
 
+/// `deleteMe` checks a password too: two in one document are refused
+/// before either runs, and the account is still there.
+#[tokio::test]
+async fn two_aliased_delete_mes_in_one_request_do_no_password_check() {
+    let app = spawn_app().await;
+    app.sign_up_default("dave").await;
+    let (token, _, _) = app.login("dave", PASSWORD).await;
+    let fields: String = (0..2)
+        .map(|i| format!("a{i}: deleteMe(password: \"guess{i}\") {{ success }} "))
+        .collect();
+    let body = app
+        .graphql_as(&token, &format!("mutation {{ {fields} }}"), json!({}))
+        .await;
+    assert_eq!(
+        error_code(&body),
+        Some("TOO_MANY_PASSWORD_CHECKS"),
+        "{body:#}"
+    );
+    let me = app
+        .graphql_as(&token, "{ me { username } }", json!({}))
+        .await;
+    assert_eq!(me["data"]["me"]["username"], "dave", "{me:#}");
+}
+
 #[tokio::test]
 async fn deep_wide_and_alias_heavy_queries_are_refused_with_their_own_codes() {
     let app = spawn_app().await;

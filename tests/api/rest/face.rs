@@ -25,6 +25,7 @@ fn spell(field: Field) -> &'static str {
         Field::Offset => "offset",
         Field::Limit => "limit",
         Field::NewEmail => "new_email",
+        Field::Search => "search",
     }
 }
 
@@ -134,7 +135,7 @@ fn failure_as(reply: Reply, status_of: fn(Code) -> u16) -> Failure {
 }
 
 /// The body of a `status` reply, or the refusal.
-fn answer(reply: Reply, status: u16) -> Outcome<Value> {
+pub(crate) fn answer(reply: Reply, status: u16) -> Outcome<Value> {
     answer_as(reply, status, status_of)
 }
 
@@ -162,7 +163,7 @@ fn accepted(body: Value) -> Value {
     body
 }
 
-fn user(json: &Value) -> User {
+pub(crate) fn user(json: &Value) -> User {
     assert!(json["id"].is_i64(), "a REST id is an integer: {json:#}");
     User::read(json, str::to_owned)
 }

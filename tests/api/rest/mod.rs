@@ -7,6 +7,7 @@
 pub mod client;
 pub mod face;
 
+mod admin;
 mod auth;
 mod introspect;
 mod me;

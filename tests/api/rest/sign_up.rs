@@ -8,17 +8,27 @@ use serde_json::json;
 use crate::helpers::*;
 
 #[tokio::test]
-async fn signing_up_answers_201_with_exactly_the_users_fields_and_no_location() {
+async fn signing_up_answers_201_with_exactly_the_users_fields_and_its_location() {
     let app = spawn_app().await;
     let reply = app
         .rest_sign_up("alice", "alice@example.com", PASSWORD)
         .await;
     let user = reply.expect(201);
     let id = user["id"].as_i64().expect("the id is an integer");
-    // There is no `/api/users/{id}` route to point at (yet).
-    assert_eq!(reply.header("location"), None);
-    let named = app.rest_get(&format!("/api/users/{id}"), None).await;
-    assert_eq!(named.status, 404);
+    // `Location` names the new user's URL, which shows that user to them.
+    let location = format!("/api/users/{id}");
+    assert_eq!(reply.header("location"), Some(location.as_str()));
+    let named = app.rest_get(&location, None).await;
+    named.expect_error(401, "UNAUTHENTICATED");
+    let session = app.rest_login("alice", PASSWORD).await;
+    let shown = app
+        .rest_get(&location, Some(&bearer(&session.access)))
+        .await;
+    let shown = shown.expect(200);
+    assert_eq!(
+        (&shown["id"], &shown["username"]),
+        (&user["id"], &user["username"])
+    );
     let mut keys: Vec<&str> = user
         .as_object()
         .expect("a JSON object")
