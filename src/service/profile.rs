@@ -209,9 +209,7 @@ impl Gatehouse {
         let user =
             users::end_sessions(&self.db, me.user.id, now, Some(&hash), keep, &notice).await?;
         self.mail_queued();
-        let issued = self
-            .resume_session(user, keep, now, Default::default())
-            .await?;
+        let issued = self.resume_session(user, keep, now).await?;
         Ok((issued.user.clone(), Some(issued)))
     }
 
@@ -256,8 +254,7 @@ impl Gatehouse {
         let user =
             users::end_sessions(&self.db, me.user.id, now, Some(&hash), keep, &notice).await?;
         self.mail_queued();
-        self.resume_session(user, keep, now, Default::default())
-            .await
+        self.resume_session(user, keep, now).await
     }
 
     /// The "password changed" notice to `user`'s address: none without

@@ -125,17 +125,15 @@ impl Gatehouse {
 
     /// New tokens in the caller's session `session` after its other
     /// sessions were ended (a password change): the session goes on with a
-    /// fresh pair. If it ended meanwhile (or there is none), a new session.
+    /// fresh pair. TOKEN_INVALID if it has ended meanwhile: a password
+    /// change never starts a session of its own.
     pub(crate) async fn resume_session(
         &self,
         user: User,
         session: Option<&str>,
         now: i64,
-        device: Device<'_>,
     ) -> Result<Issued> {
-        let Some(session) = session else {
-            return self.issue_new_session(user, now, device).await;
-        };
+        let session = session.ok_or(Error::TokenInvalid("the token belongs to no session"))?;
         let refresh_expires_at = now + self.refresh_ttl();
         let (refresh_token, hash) = refresh::generate()?;
         let resumed = sessions::resume(
@@ -149,7 +147,7 @@ impl Gatehouse {
         )
         .await?;
         if !resumed {
-            return self.issue_new_session(user, now, device).await;
+            return Err(Error::TokenInvalid("the session has ended"));
         }
         let (token, claims) = self.access_token(&user, session, now, now, i64::MAX)?;
         Metrics::inc(&self.metrics.tokens_issued);

@@ -234,6 +234,7 @@ pub async fn record_login(db: &Db, id: i64, now: i64, new_hash: Option<&str>) ->
 /// goes up (every access token issued so far stops working), every refresh
 /// token is revoked, every session but `keep` (the caller's own, at a
 /// password change, which then gets new tokens: `sessions::resume`) ends,
+/// and, if `keep` has ended meanwhile, nothing changes (TOKEN_INVALID),
 /// and, when `new_password_hash` is given, the password changes; `mails` (a
 /// notice) are queued with it. Returns the user as it now is.
 ///
@@ -253,13 +254,36 @@ pub async fn end_sessions(
         "UPDATE users SET token_version = token_version + 1, \
          password_hash = COALESCE($2, password_hash) WHERE id = $1 RETURNING {COLUMNS}"
     );
-    with_pool!(db, write, |p| async {
+    // The kept session must still be live, read under a lock (after the
+    // user's row, in the order a rotation takes them): a revoke of it that
+    // committed first makes the whole change fail, and one that comes
+    // after waits and then ends it.
+    let kept_live = match db {
+        Db::Sqlite(_) => {
+            "SELECT user_id FROM sessions WHERE id = $1 AND user_id = $2 AND ended_at IS NULL"
+        }
+        Db::Postgres(_) => {
+            "SELECT user_id FROM sessions WHERE id = $1 AND user_id = $2 AND ended_at IS NULL \
+             FOR UPDATE"
+        }
+    };
+    let done = with_pool!(db, write, |p| async {
         let mut tx = p.begin().await?;
         let user = sqlx::query_as::<_, UserRow>(&sql)
             .bind(id)
             .bind(new_password_hash)
             .fetch_optional(&mut *tx)
             .await?;
+        if let Some(keep) = keep {
+            let live: Option<i64> = sqlx::query_scalar(kept_live)
+                .bind(keep)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if live.is_none() {
+                return Ok(Err(Error::TokenInvalid("the session has ended")));
+            }
+        }
         sqlx::query(crate::db::sessions::END_ALL)
             .bind(id)
             .bind(now)
@@ -288,11 +312,12 @@ pub async fn end_sessions(
             crate::insert_mails!(tx, mails, now)?;
         }
         tx.commit().await?;
-        Ok::<_, sqlx::Error>(user)
+        Ok::<_, sqlx::Error>(Ok(user))
     }
-    .await)?
-    .map(User::from)
-    .ok_or(Error::TokenInvalid("the user no longer exists"))
+    .await)?;
+    done?
+        .map(User::from)
+        .ok_or(Error::TokenInvalid("the user no longer exists"))
 }
 
 /// Activates or deactivates a user; a deactivated user's tokens stop working.

@@ -104,3 +104,98 @@ async fn the_reuse_interval_does_not_slide() {
     assert!(refreshed(&app, &login.refresh).await.is_none(), "a reuse");
     all_dead(&app, &pairs).await;
 }
+
+/// A password change in flight when its own session is revoked (the third
+/// attack review: the change went on and started a new, unlisted session
+/// with a working pair). Whichever order they commit in: when the revoke
+/// went through, nothing from the change works; a change that did go
+/// through kept its own session, never a new one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_password_change_racing_a_revoke_of_its_session_keeps_nothing_alive() {
+    let app = spawn_app_with(unthrottled).await;
+    app.rest_sign_up_default("rita").await;
+    let passwords = [PASSWORD, "a much longer passphrase indeed"];
+    for round in 0..6 {
+        let (old, new) = (passwords[round % 2], passwords[(round + 1) % 2]);
+        let owner = app.rest_login("rita", old).await;
+        let thief = app.rest_login("rita", old).await;
+        let id = session_id(&app, &thief.access).await;
+        let auth = bearer(&thief.access);
+        let change = app.rest_json(
+            Method::POST,
+            "/api/users/me/password",
+            serde_json::json!({ "old_password": old, "new_password": new }),
+            Some(&auth),
+        );
+        let owner_auth = bearer(&owner.access);
+        let path = format!("/api/users/me/sessions/{id}");
+        let revoke = app.send(app.rest(Method::DELETE, &path, Some(&owner_auth)));
+        let (changed, revoked) = tokio::join!(change, revoke);
+        if changed.status == 200 {
+            let tokens = Tokens::from_body(&changed.body);
+            let me = app.rest_me(&tokens.access).await;
+            if revoked.status == 204 {
+                assert_eq!(
+                    me.status, 401,
+                    "round {round}: the change outlived the revoke"
+                );
+            } else if me.status == 200 {
+                assert_eq!(session_id(&app, &tokens.access).await, id, "round {round}");
+            }
+        } else {
+            assert_eq!(changed.status, 401, "round {round}: {:#}", changed.body);
+            assert_eq!(revoked.status, 204);
+            // Nothing changed: the old password still logs in.
+            let again = app.rest_login("rita", old).await;
+            app.send(app.rest(
+                Method::POST,
+                "/api/users/me/logout-all",
+                Some(&bearer(&again.access)),
+            ))
+            .await;
+            // Keep the alternation: change it back by hand.
+            let back = app
+                .rest_json(
+                    Method::POST,
+                    "/api/users/me/password",
+                    serde_json::json!({ "old_password": old, "new_password": new }),
+                    Some(&bearer(&app.rest_login("rita", old).await.access)),
+                )
+                .await;
+            assert_eq!(back.status, 200, "{:#}", back.body);
+        }
+        let fresh = app.rest_login("rita", new).await;
+        app.send(app.rest(
+            Method::POST,
+            "/api/users/me/logout-all",
+            Some(&bearer(&fresh.access)),
+        ))
+        .await;
+    }
+}
+
+/// The session's end first, then the change: refused, nothing changed.
+#[tokio::test]
+async fn a_password_change_from_an_ended_session_changes_nothing() {
+    let app = spawn_app_with(unthrottled).await;
+    app.rest_sign_up_default("rita").await;
+    let owner = app.rest_login("rita", PASSWORD).await;
+    let thief = app.rest_login("rita", PASSWORD).await;
+    let id = session_id(&app, &thief.access).await;
+    let path = format!("/api/users/me/sessions/{id}");
+    let revoked = app
+        .send(app.rest(Method::DELETE, &path, Some(&bearer(&owner.access))))
+        .await;
+    assert_eq!(revoked.status, 204);
+    let changed = app
+        .rest_json(
+            Method::POST,
+            "/api/users/me/password",
+            serde_json::json!({ "old_password": PASSWORD, "new_password": "a much longer passphrase indeed" }),
+            Some(&bearer(&thief.access)),
+        )
+        .await;
+    assert_eq!(changed.status, 401);
+    assert_eq!(app.rest_me(&owner.access).await.status, 200);
+    app.rest_login("rita", PASSWORD).await;
+}
