@@ -49,7 +49,12 @@ impl RequestContext {
             .map(|v| v.as_bytes());
         Self {
             caller: Caller::new(authorization, client),
-            user_agent: req.header(header::USER_AGENT).map(str::to_owned),
+            // Read as bytes: a `User-Agent` with non-ASCII text is kept
+            // (lossily), not dropped.
+            user_agent: req
+                .headers()
+                .get(header::USER_AGENT)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
             request_id: req.extensions().get::<RequestId>().map(|id| id.0.clone()),
         }
     }

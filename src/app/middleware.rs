@@ -261,6 +261,15 @@ pub(super) async fn default_headers<E: Endpoint>(next: E, req: Request) -> poem:
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    // With CORS on, an answer depends on the request's `Origin`: a shared
+    // cache must not hand one origin's answer to another.
+    let varies = headers.get_all(header::VARY).iter().any(|v| {
+        v.to_str()
+            .is_ok_and(|v| v.to_ascii_lowercase().contains("origin"))
+    });
+    if !varies {
+        headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    }
     if resp.status() == StatusCode::METHOD_NOT_ALLOWED
         && !resp.headers().contains_key(header::ALLOW)
     {

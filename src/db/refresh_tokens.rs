@@ -28,7 +28,7 @@ pub struct Rotated {
 /// Atomically marks a live token used and stores its successor in the same
 /// family (session), recording the use in the session. Returns `None` (and
 /// stores nothing) when the token is not live: unknown, revoked, expired,
-/// its session ended, or used at or before `reuse_after`. A token used
+/// its session ended, or used before `reuse_after`. A token used at or
 /// after `reuse_after` (within the reuse interval: two tabs refreshing with
 /// the same token at once) is rotated again, keeping its first use's time.
 /// The single conditional UPDATE is what makes two concurrent presentations
@@ -73,7 +73,7 @@ pub async fn rotate(
              claimed AS ( \
                UPDATE refresh_tokens SET used_at = COALESCE(used_at, $2) \
                WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2 \
-                 AND (used_at IS NULL OR used_at > $5) \
+                 AND (used_at IS NULL OR used_at >= $5) \
                  AND family_id IN (SELECT session_id FROM owner) \
                RETURNING family_id, user_id), \
              successor AS ( \
@@ -112,7 +112,7 @@ async fn rotate_sqlite(
     const SCRIPT: &str = "BEGIN IMMEDIATE; \
         UPDATE refresh_tokens SET used_at = COALESCE(used_at, $2) \
           WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2 \
-            AND (used_at IS NULL OR used_at > $5) \
+            AND (used_at IS NULL OR used_at >= $5) \
             AND EXISTS (SELECT 1 FROM sessions s \
               WHERE s.id = refresh_tokens.family_id AND s.ended_at IS NULL) \
           RETURNING family_id, user_id, \

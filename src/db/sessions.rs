@@ -261,6 +261,18 @@ pub async fn list(db: &Db, user_id: i64, now: i64) -> Result<Vec<SessionRow>> {
     .await)?)
 }
 
+/// Live session `id` of `user_id`, if it is one.
+pub async fn by_id(db: &Db, id: &str, user_id: i64) -> Result<Option<SessionRow>> {
+    Ok(with_pool!(db, read, |p| sqlx::query_as::<_, SessionRow>(
+        "SELECT id, user_id, created_at, last_used_at, user_agent, ip_address FROM sessions \
+         WHERE id = $1 AND user_id = $2 AND ended_at IS NULL"
+    )
+    .bind(id)
+    .bind(user_id)
+    .fetch_optional(p)
+    .await)?)
+}
+
 /// Deletes sessions that expired or ended before `before`.
 pub async fn purge(db: &Db, before: i64) -> Result<u64> {
     Ok(with_pool!(db, write, |p| sqlx::query(

@@ -601,7 +601,7 @@ pub trait MutationResolver: ::std::marker::Send + ::std::marker::Sync {
 
     /// `Mutation.revokeToken(refreshToken: String!): Revoke`
     ///
-    /// Revoke a refresh token and every token rotated from the same login. Fails with TOKEN_INVALID for an unknown token.
+    /// Revoke a refresh token: its session ends, with every token rotated from the same login and the session's access tokens, at once. Fails with TOKEN_INVALID for an unknown token.
     fn revoke_token(
         &self,
         ctx: &::async_graphql::Context<'_>,
@@ -811,7 +811,7 @@ impl Mutation {
         <Mutation as MutationResolver>::refresh_token(self, ctx, MutationRefreshTokenArgs { token, refresh_token }).await
     }
 
-    #[doc = "Revoke a refresh token and every token rotated from the same login. Fails with TOKEN_INVALID for an unknown token."]
+    #[doc = "Revoke a refresh token: its session ends, with every token rotated from the same login and the session's access tokens, at once. Fails with TOKEN_INVALID for an unknown token."]
     #[graphql(name = "revokeToken")]
     async fn __gql_revoke_token(
         &self,
@@ -2301,7 +2301,7 @@ type Mutation {
     refreshToken: String
   ): Refresh
 
-  "Revoke a refresh token and every token rotated from the same login. Fails with TOKEN_INVALID for an unknown token."
+  "Revoke a refresh token: its session ends, with every token rotated from the same login and the session's access tokens, at once. Fails with TOKEN_INVALID for an unknown token."
   revokeToken(
     "The refresh token to revoke."
     refreshToken: String!

@@ -150,8 +150,10 @@ impl SessionApi {
         req: &poem::Request,
     ) -> Result<SessionStarted, SessionProblem<SessionRefreshErrors>> {
         csrf(gh, req)?;
-        let Presented::One(token) = presented(req) else {
-            return Err(SessionProblem::no_cookie());
+        let token = match presented(req) {
+            Presented::One(token) => token,
+            Presented::Several(_) => return Err(SessionProblem::several_cookies()),
+            Presented::None => return Err(SessionProblem::no_cookie()),
         };
         let issued = gh
             .refresh_rotate(&token)
@@ -162,9 +164,9 @@ impl SessionApi {
 
     /// Log out (browser mode)
     ///
-    /// Revokes the login of the cookie's refresh token (every token rotated
-    /// from it; access tokens already issued live out their few minutes)
-    /// and clears the cookie. 204 also without a cookie, or with an unknown
+    /// Ends the session of the cookie's refresh token (its refresh and
+    /// access tokens stop at once; with several values of the cookie, every
+    /// one's) and clears the cookie. 204 also without a cookie, or with an unknown
     /// one.
     #[oai(
         path = "/session/logout",
@@ -177,7 +179,13 @@ impl SessionApi {
         req: &poem::Request,
     ) -> Result<SessionEnded, SessionProblem<SessionLogoutErrors>> {
         csrf(gh, req)?;
-        if let Presented::One(token) = presented(req) {
+        let tokens = match presented(req) {
+            Presented::None => Vec::new(),
+            Presented::One(token) => vec![token],
+            // Ours among them, or one tossed in: every one is ended.
+            Presented::Several(all) => all,
+        };
+        for token in tokens {
             // Unknown, used or malformed: nothing to revoke. Down: the
             // cookie stays, the login is still live; try again.
             if let Err(e @ (Error::Unavailable | Error::Internal(_))) =

@@ -46,12 +46,17 @@ pub fn clear_cookie() -> String {
 
 /// What the request's `Cookie` headers hold under [`REFRESH_COOKIE`]: one
 /// pass over the headers. Two values (a cookie tossed in from a sibling
-/// domain beside ours) are refused rather than guessed between.
+/// domain beside ours) are never guessed between: a refresh refuses them,
+/// a logout revokes them all.
 pub enum Presented {
     None,
     One(String),
-    Several,
+    /// Two or more values, at most [`MAX_PRESENTED`] of them kept.
+    Several(Vec<String>),
 }
+
+/// The most values of the cookie a request's values are read for.
+pub const MAX_PRESENTED: usize = 8;
 
 pub fn presented(req: &poem::Request) -> Presented {
     let mut found = Presented::None;
@@ -64,11 +69,16 @@ pub fn presented(req: &poem::Request) -> Presented {
             else {
                 continue;
             };
+            let value = String::from_utf8_lossy(value.trim_ascii()).into_owned();
             found = match found {
-                Presented::None => {
-                    Presented::One(String::from_utf8_lossy(value.trim_ascii()).into_owned())
+                Presented::None => Presented::One(value),
+                Presented::One(first) => Presented::Several(vec![first, value]),
+                Presented::Several(mut all) => {
+                    if all.len() < MAX_PRESENTED {
+                        all.push(value);
+                    }
+                    Presented::Several(all)
                 }
-                _ => return Presented::Several,
             };
         }
     }
@@ -217,6 +227,25 @@ impl<S> SessionProblem<S> {
     }
 
     /// 401 UNAUTHENTICATED for a request without a (single) cookie.
+    /// Two or more values of the cookie at a refresh: 401, and the cookie
+    /// is left alone. Clearing it would take out the browser's own value
+    /// and leave a value tossed in at a narrower path in its place.
+    pub fn several_cookies() -> Self {
+        let body = ErrorBody {
+            code: "UNAUTHENTICATED".into(),
+            message: "More than one session cookie was sent: log out \
+                      (`POST /api/session/logout` ends them all) and log in again."
+                .into(),
+            fields: None,
+        };
+        let challenge = r#"Bearer realm="gatehouse""#.to_owned();
+        Self::refused(error::response(
+            StatusCode::UNAUTHORIZED,
+            body,
+            vec![(header::WWW_AUTHENTICATE, challenge)],
+        ))
+    }
+
     pub fn no_cookie() -> Self {
         let body = ErrorBody {
             code: "UNAUTHENTICATED".into(),
@@ -314,7 +343,7 @@ mod tests {
             "__Secure-gatehouse_refresh=ghr_a",
             "__Secure-gatehouse_refresh=ghr_b",
         ]);
-        assert!(matches!(presented(&req), Presented::Several));
+        assert!(matches!(presented(&req), Presented::Several(v) if v.len() == 2));
     }
 
     #[test]

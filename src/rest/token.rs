@@ -153,14 +153,14 @@ impl TokenApi {
 
     /// Revoke a token
     ///
-    /// RFC 7009. A refresh token is revoked together with every token
-    /// rotated from the same login (the same as GraphQL's `revokeToken`).
-    /// Unknown, malformed or already revoked tokens get the same 200.
+    /// RFC 7009. A refresh token ends its session: every token rotated from
+    /// the same login, and the session's access tokens, stop at once (the
+    /// same as GraphQL's `revokeToken`). Unknown, malformed or already
+    /// revoked tokens get the same 200.
     ///
-    /// Access tokens cannot be revoked one by one; they are short-lived
-    /// (5 minutes by default). To end them all at once, call
-    /// `POST /api/users/me/logout-all` (or change the password). Given here,
-    /// an access token gets a 200 and stays valid until it expires.
+    /// An access token given here gets a 200 and is not revoked by itself:
+    /// end its session (`DELETE /api/users/me/sessions/{id}`), or every
+    /// session (`POST /api/users/me/logout-all`).
     #[oai(path = "/token/revoke", method = "post", operation_id = "revokeToken")]
     async fn revoke(
         &self,

@@ -118,6 +118,13 @@ impl Gatehouse {
                     format!("search must be at most {MAX_SEARCH} characters."),
                 ))
             }
+            // No login holds one, and PostgreSQL cannot compare a NUL.
+            Some(s) if s.chars().any(char::is_control) => {
+                return Err(Error::bad_input(
+                    Field::Search,
+                    "search must not contain control characters.",
+                ))
+            }
             Some(s) => Some(users::key(s)).filter(|k| !k.is_empty()),
             None => None,
         };
@@ -146,6 +153,9 @@ impl Gatehouse {
     /// only.
     pub async fn user_by_login(&self, actor: Actor<'_>, login: &str) -> Result<User> {
         actor.require(false)?;
+        if login.contains('\0') {
+            return Err(Error::NotFound("user"));
+        }
         Ok(users::by_login(&self.db, login)
             .await?
             .ok_or(Error::NotFound("user"))?
@@ -211,7 +221,14 @@ impl Gatehouse {
     /// cannot.
     pub async fn delete_me(&self, me: &AuthUser, password: &SecretString) -> Result<()> {
         self.recheck_password(me, password, Field::Password).await?;
-        self.guarded(Actor::User(me), me.user.id, Change::Delete, |_| Ok(()))
+        // Only while the account is active: a deactivation that commits
+        // while the password is checked wins (the delete is conditional on
+        // the flags as read).
+        let active = |u: &User| match u.is_active {
+            true => Ok(()),
+            false => Err(Error::TokenInvalid("the user is inactive")),
+        };
+        self.guarded(Actor::User(me), me.user.id, Change::Delete, active)
             .await
             .map_err(|e| match e {
                 Error::NotFound(_) => Error::TokenInvalid("the user no longer exists"),

@@ -74,8 +74,19 @@ impl Gatehouse {
     /// The caller's live sessions, the most recently used first (at most
     /// `db::sessions::LIST_LIMIT`), with the caller's own marked current.
     pub async fn my_sessions(&self, me: &AuthUser) -> Result<Vec<Session>> {
-        let rows = sessions::list(&self.db, me.user.id, self.now()).await?;
+        let mut rows = sessions::list(&self.db, me.user.id, self.now()).await?;
         let current = me.claims.session.as_deref();
+        // Past the limit, the caller's own session is listed all the same
+        // (last, in place of the least recently used): a "where am I
+        // logged in" page must show where "here" is.
+        if let Some(id) = current {
+            if rows.len() as i64 >= sessions::LIST_LIMIT && !rows.iter().any(|r| r.id == id) {
+                if let Some(own) = sessions::by_id(&self.db, id, me.user.id).await? {
+                    rows.pop();
+                    rows.push(own);
+                }
+            }
+        }
         Ok(rows.into_iter().map(|r| to_session(r, current)).collect())
     }
 
@@ -98,7 +109,12 @@ impl Gatehouse {
     /// tokens. NOT_FOUND for an id that is not a live session of the
     /// caller's (another user's included: it is not theirs to know of).
     pub async fn revoke_session(&self, me: &AuthUser, id: &str) -> Result<()> {
-        if id.is_empty() || id.len() > MAX_SESSION_ID_BYTES {
+        // Ids are URL-safe base64: anything else names no session, and is
+        // refused before a query (a NUL would fail PostgreSQL's).
+        let well_formed = id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if id.is_empty() || id.len() > MAX_SESSION_ID_BYTES || !well_formed {
             return Err(Error::NotFound("session"));
         }
         if !sessions::end(&self.db, id, Some(me.user.id), self.now()).await? {

@@ -175,7 +175,12 @@ impl Gatehouse {
     ) -> Result<Issued> {
         use secrecy::ExposeSecret as _;
         let client = device.ip;
-        if password.expose_secret().len() > MAX_PASSWORD_BYTES || login.len() > 1024 {
+        // No name is that long or holds a NUL (which PostgreSQL cannot
+        // even compare): refused before any lookup or count.
+        if password.expose_secret().len() > MAX_PASSWORD_BYTES
+            || login.len() > 1024
+            || login.contains('\0')
+        {
             return Err(Error::InvalidCredentials);
         }
         let user = users::by_login(&self.db, login).await?;
@@ -280,8 +285,8 @@ impl Gatehouse {
         if window_end <= now {
             return Err(Error::TokenExpired);
         }
-        // The login must go on: a blacklisted, reused or revoked session's
-        // access tokens live out their lifetime but are not renewed.
+        // The login must go on (`authenticate` checked it too; this also
+        // records the use).
         let session = me
             .claims
             .session
@@ -315,14 +320,21 @@ impl Gatehouse {
         let old_hash = refresh::hash(presented);
         let (new_token, new_hash) = refresh::generate()?;
         let refresh_expires_at = now + self.refresh_ttl();
+        // Times are whole seconds: a use in the second `now - interval`
+        // counts, so the interval is never shorter than configured (it may
+        // be up to a second longer). 0: no use is tolerated.
         let interval = self.config.refresh_reuse_interval_secs as i64;
+        let reuse_after = match interval {
+            0 => i64::MAX,
+            n => now.saturating_sub(n),
+        };
         let rotated = refresh_tokens::rotate(
             &self.db,
             &old_hash,
             now,
             &new_hash,
             refresh_expires_at,
-            now.saturating_sub(interval),
+            reuse_after,
         )
         .await?;
         let Some(row) = rotated else {

@@ -59,6 +59,8 @@ async fn cors_allows_exactly_the_configured_origins() {
         post.headers().get("access-control-allow-origin").unwrap(),
         APP
     );
+    // The answer depends on the Origin: caches are told so.
+    assert_eq!(post.headers().get("vary").unwrap(), "Origin");
 }
 
 /// Every method a face answers with a body passes the preflight: `PUT` is

@@ -161,8 +161,8 @@ async fn a_used_token_rotates_again_only_within_the_reuse_interval() {
         .await
         .unwrap()
         .is_some());
-    // Used at 200; tolerated while the use is after `reuse_after`.
-    assert!(rotate(&db, b"t1", 205, b"t3", 2_000, 199)
+    // Used at 200; tolerated while the use is at or after `reuse_after`.
+    assert!(rotate(&db, b"t1", 205, b"t3", 2_000, 200)
         .await
         .unwrap()
         .is_some());
@@ -170,7 +170,7 @@ async fn a_used_token_rotates_again_only_within_the_reuse_interval() {
         by_hash(&db, b"t1").await.unwrap().unwrap().used_at,
         Some(200)
     );
-    assert!(rotate(&db, b"t1", 210, b"t4", 2_000, 200)
+    assert!(rotate(&db, b"t1", 210, b"t4", 2_000, 201)
         .await
         .unwrap()
         .is_none());

@@ -6,6 +6,7 @@ mod documents;
 mod echo;
 mod limits;
 mod mail_links;
+mod nul_bytes;
 mod session_races;
 mod sessions;
 mod shutdown;

@@ -61,3 +61,41 @@ async fn a_session_without_a_user_agent_shows_null() {
     assert_eq!(list[0]["user_agent"], Value::Null, "{list:#?}");
     assert_eq!(list[0]["ip_address"], "127.0.0.1");
 }
+
+/// A `User-Agent` with non-ASCII text is kept (the second attack review
+/// saw "Mözilla" stored as null).
+#[tokio::test]
+async fn a_non_ascii_user_agent_is_kept() {
+    let app = spawn_app().await;
+    app.rest_sign_up_default("alice").await;
+    let form = [
+        ("grant_type", "password"),
+        ("username", "alice"),
+        ("password", PASSWORD),
+    ];
+    let ua = reqwest::header::HeaderValue::from_bytes("Mözilla/5.0".as_bytes()).unwrap();
+    let req = app
+        .rest(Method::POST, "/api/token", None)
+        .header("user-agent", ua)
+        .form(&form);
+    let tokens = Tokens::from_body(app.send(req).await.expect(200));
+    let list = sessions(&app, &tokens.access).await;
+    assert_eq!(list[0]["user_agent"], "Mözilla/5.0");
+}
+
+/// Past the listing's limit (200), the caller's own session is still in
+/// the list (the first attack review of sessions: it was not).
+#[tokio::test]
+async fn the_callers_session_is_listed_past_the_limit() {
+    let app = spawn_app_with(unthrottled).await;
+    app.rest_sign_up_default("alice").await;
+    let mine = app.rest_login("alice", PASSWORD).await;
+    for _ in 0..200 {
+        app.state.clock().advance(1);
+        app.rest_login("alice", PASSWORD).await;
+    }
+    let list = sessions(&app, &mine.access).await;
+    assert_eq!(list.len(), 200);
+    assert_eq!(list.iter().filter(|s| s["current"] == true).count(), 1);
+    assert_eq!(list[199]["current"], true, "last, in place of the oldest");
+}

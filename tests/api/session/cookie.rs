@@ -125,7 +125,9 @@ async fn a_missing_malformed_unknown_doubled_or_expired_cookie_is_401_and_cleare
     unknown.expect_error(401, "TOKEN_INVALID");
     assert_cleared(&unknown);
 
-    // Two values (one tossed in beside ours): neither is guessed at.
+    // Two values (one tossed in beside ours): neither is guessed at, and
+    // the cookie is not cleared (that would leave a tossed-in value at a
+    // narrower path in place of ours).
     let (_, cookie) = session_logged_in(&app, "alice").await;
     let two = app
         .send(session_request(&app, "/api/session/refresh", None).header(
@@ -134,7 +136,7 @@ async fn a_missing_malformed_unknown_doubled_or_expired_cookie_is_401_and_cleare
         ))
         .await;
     two.expect_error(401, "UNAUTHENTICATED");
-    assert_cleared(&two);
+    assert!(two.headers.get("set-cookie").is_none(), "{:?}", two.headers);
     // ... and neither was used.
     session_refresh(&app, Some(&cookie)).await.expect(200);
 
@@ -143,6 +145,30 @@ async fn a_missing_malformed_unknown_doubled_or_expired_cookie_is_401_and_cleare
     let expired = session_refresh(&app, Some(&old)).await;
     expired.expect_error(401, "TOKEN_EXPIRED");
     assert_cleared(&expired);
+}
+
+/// A logout with two values of the cookie ends the sessions of both (the
+/// second attack review of browser mode: it answered 204 and ended none).
+#[tokio::test]
+async fn logout_with_two_cookie_values_ends_both_sessions() {
+    let app = spawn_app().await;
+    app.rest_sign_up_default("alice").await;
+    let (body, first) = session_logged_in(&app, "alice").await;
+    let first_access = body["access_token"].as_str().unwrap().to_owned();
+    let other = app.rest_login("alice", PASSWORD).await;
+    let out = app
+        .send(session_request(&app, "/api/session/logout", None).header(
+            "cookie",
+            format!("{COOKIE}={first}; {COOKIE}={}", other.refresh),
+        ))
+        .await;
+    assert_eq!(out.status, 204);
+    assert_cleared(&out);
+    assert_eq!(app.rest_me(&first_access).await.status, 401);
+    assert_eq!(app.rest_me(&other.access).await.status, 401);
+    session_refresh(&app, Some(&first))
+        .await
+        .expect_error(401, "TOKEN_INVALID");
 }
 
 #[tokio::test]
