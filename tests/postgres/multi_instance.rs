@@ -37,10 +37,24 @@ async fn two_instances_share_keys_accept_each_others_tokens_and_see_revocations_
     let rotate = |rt: &str| {
         format!(r#"mutation {{ refreshToken(refreshToken: "{rt}") {{ token refreshToken }} }}"#)
     };
+    // Within the reuse interval (10 s) B lets it off in the same session,
+    // as A would; ending that session on A ends B's pair at once.
     let r = a.graphql(&rotate(&refresh_b), None).await.unwrap();
     assert!(r["data"]["refreshToken"]["token"].is_string(), "{r}");
     let again = b.graphql(&rotate(&refresh_b), None).await.unwrap();
-    assert_eq!(code(&again), Some("TOKEN_REUSED"), "{again}");
+    let token_again = again["data"]["refreshToken"]["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("within the interval: {again}"))
+        .to_owned();
+    let revoke =
+        format!(r#"mutation {{ revokeToken(refreshToken: "{refresh_b}") {{ revoked }} }}"#);
+    let r = a.graphql(&revoke, None).await.unwrap();
+    assert!(r["data"]["revokeToken"]["revoked"].is_number(), "{r}");
+    let me = b
+        .graphql("{ me { username } }", Some(&token_again))
+        .await
+        .unwrap();
+    assert_eq!(code(&me), Some("TOKEN_INVALID"), "{me}");
 
     // Revoke-all on A ends B's view of the session at once.
     let (token_a, _) = a.login("alice").await;
@@ -104,8 +118,10 @@ async fn one_refresh_token_presented_twice_at_once_yields_at_most_one_new_pair()
     };
     let _serial = SERIAL.lock().await;
     let url = fresh_database(&admin).await;
-    let a = Server::start(&url, &[]);
-    let b = Server::start(&url, &[]);
+    // Strict single use: no reuse interval.
+    let strict = [("GATEHOUSE_REFRESH_REUSE_INTERVAL_SECS", "0")];
+    let a = Server::start(&url, &strict);
+    let b = Server::start(&url, &strict);
     a.sign_up("carol").await;
     for _ in 0..5 {
         let (_, rt) = a.login("carol").await;
@@ -124,5 +140,46 @@ async fn one_refresh_token_presented_twice_at_once_yields_at_most_one_new_pair()
                 assert_eq!(code(r), Some("TOKEN_REUSED"), "{r}");
             }
         }
+    }
+}
+
+/// Two tabs behind two instances refreshing with one token at once, within
+/// the reuse interval: both get a working pair, in one session.
+#[tokio::test]
+async fn one_refresh_token_presented_twice_at_once_within_the_interval_gives_two_pairs() {
+    let Some(admin) = admin_url("multi_instance") else {
+        return;
+    };
+    let _serial = SERIAL.lock().await;
+    let url = fresh_database(&admin).await;
+    let a = Server::start(&url, &[]);
+    let b = Server::start(&url, &[]);
+    a.sign_up("dora").await;
+    for _ in 0..3 {
+        let (_, rt) = a.login("dora").await;
+        let q = format!(
+            r#"mutation {{ refreshToken(refreshToken: "{rt}") {{ token refreshToken }} }}"#
+        );
+        let (x, y) = tokio::join!(a.graphql(&q, None), b.graphql(&q, None));
+        let (x, y) = (x.unwrap(), y.unwrap());
+        let mut sessions = Vec::new();
+        for r in [&x, &y] {
+            let token = r["data"]["refreshToken"]["token"]
+                .as_str()
+                .unwrap_or_else(|| panic!("both tabs get a pair: {r}"));
+            let list = b
+                .graphql("{ mySessions { id current } }", Some(token))
+                .await
+                .unwrap();
+            let current = list["data"]["mySessions"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{list}"))
+                .iter()
+                .find(|s| s["current"] == true)
+                .unwrap_or_else(|| panic!("{list}"))["id"]
+                .clone();
+            sessions.push(current);
+        }
+        assert_eq!(sessions[0], sessions[1], "one session");
     }
 }
