@@ -31,7 +31,19 @@ fn allowed_methods(path: &str) -> Option<&'static str> {
         | "/docs"
         | "/docs/" => Some("GET, HEAD"),
         p if p.starts_with("/graphiql/") => Some("GET, HEAD"),
-        _ => None,
+        // The REST routes with a path parameter (poem answers the others'
+        // `Allow` itself).
+        p => {
+            let segments: Vec<&str> = p.trim_start_matches('/').split('/').collect();
+            match segments[..] {
+                ["api", "users", "me", "sessions", _] => Some("DELETE"),
+                ["api", "users", _] => Some("DELETE, GET"),
+                ["api", "users", _, "active" | "staff"] => Some("PUT"),
+                ["api", "users", _, "logout-all"] => Some("POST"),
+                ["api", "users", _, "sessions"] => Some("GET"),
+                _ => None,
+            }
+        }
     }
 }
 

@@ -224,6 +224,13 @@ async fn not_found_is_nosniff_and_method_not_allowed_says_what_is_allowed() {
         (Method::POST, "/graphiql/graphiql-3.9.0.min.js", "GET, HEAD"),
         (Method::DELETE, "/graphql", "GET, HEAD, POST"),
         (Method::PUT, "/api/users/me", "DELETE, GET, PATCH"),
+        // Routes with a path parameter (schemathesis found them without).
+        (Method::TRACE, "/api/users/me/sessions/abc", "DELETE"),
+        (Method::TRACE, "/api/users/7", "DELETE, GET"),
+        (Method::POST, "/api/users/7/active", "PUT"),
+        (Method::GET, "/api/users/7/staff", "PUT"),
+        (Method::GET, "/api/users/7/logout-all", "POST"),
+        (Method::POST, "/api/users/7/sessions", "GET"),
     ] {
         let resp = app
             .client
