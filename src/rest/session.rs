@@ -118,9 +118,15 @@ impl SessionApi {
         let issued = gh
             .login(&username, &SecretString::from(password.0), context.device())
             .await?;
-        // The new cookie replaces the browser's old one: that login could
-        // no longer be reached from here, so it ends rather than lingers.
-        if let Presented::One(old) = presented(req) {
+        // The new cookie replaces the browser's old one(s): those logins
+        // could no longer be reached from here, so they end rather than
+        // linger.
+        let old = match presented(req) {
+            Presented::None => Vec::new(),
+            Presented::One(old) => vec![old],
+            Presented::Several(all) => all,
+        };
+        for old in old {
             if let Err(e @ (Error::Unavailable | Error::Internal(_))) =
                 gh.revoke_refresh(&old).await
             {

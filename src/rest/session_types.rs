@@ -51,12 +51,10 @@ pub fn clear_cookie() -> String {
 pub enum Presented {
     None,
     One(String),
-    /// Two or more values, at most [`MAX_PRESENTED`] of them kept.
+    /// Two or more values, every one (as many as fit in the request's
+    /// head, which the listener bounds).
     Several(Vec<String>),
 }
-
-/// The most values of the cookie a request's values are read for.
-pub const MAX_PRESENTED: usize = 8;
 
 pub fn presented(req: &poem::Request) -> Presented {
     let mut found = Presented::None;
@@ -74,9 +72,7 @@ pub fn presented(req: &poem::Request) -> Presented {
                 Presented::None => Presented::One(value),
                 Presented::One(first) => Presented::Several(vec![first, value]),
                 Presented::Several(mut all) => {
-                    if all.len() < MAX_PRESENTED {
-                        all.push(value);
-                    }
+                    all.push(value);
                     Presented::Several(all)
                 }
             };

@@ -221,6 +221,12 @@ impl Gatehouse {
     /// cannot.
     pub async fn delete_me(&self, me: &AuthUser, password: &SecretString) -> Result<()> {
         self.recheck_password(me, password, Field::Password).await?;
+        // The session asking must still be live after the password check
+        // (a revoke or logout-all while it ran wins).
+        let session = me.claims.session.as_deref().unwrap_or_default();
+        if !crate::db::sessions::is_live(&self.db, session, me.user.id).await? {
+            return Err(Error::TokenInvalid("the session has ended"));
+        }
         // Only while the account is active: a deactivation that commits
         // while the password is checked wins (the delete is conditional on
         // the flags as read).

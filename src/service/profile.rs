@@ -192,6 +192,7 @@ impl Gatehouse {
             &self.db,
             me.user.id,
             me.claims.version,
+            Some(me.claims.session.as_deref().unwrap_or_default()),
             &change,
             unverify,
             &effects,

@@ -32,12 +32,18 @@ pub const MAX_USER_AGENT_CHARS: usize = 256;
 /// one is refused before any query.
 const MAX_SESSION_ID_BYTES: usize = 64;
 
-/// The `User-Agent` as stored: control characters dropped, at most
-/// [`MAX_USER_AGENT_CHARS`] characters; '' when there is none.
+/// The `User-Agent` as stored: control, format (bidi overrides, which
+/// could make one device's name read as another's) and line-separator
+/// characters dropped, at most [`MAX_USER_AGENT_CHARS`] characters; '' when there is
+/// none.
 pub(crate) fn user_agent(ua: Option<&str>) -> String {
     ua.unwrap_or_default()
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|&c| {
+            !c.is_control()
+                && !super::validate::is_format(c)
+                && !matches!(c, '\u{2028}' | '\u{2029}')
+        })
         .take(MAX_USER_AGENT_CHARS)
         .collect()
 }
@@ -153,6 +159,7 @@ mod tests {
     fn user_agents_are_cut_and_cleaned() {
         assert_eq!(user_agent(None), "");
         assert_eq!(user_agent(Some("curl/8.0\u{7}\n")), "curl/8.0");
+        assert_eq!(user_agent(Some("evil\u{202e}lliz\u{2028}oM")), "evilllizoM");
         let long = "é".repeat(1000);
         let kept = user_agent(Some(&long));
         assert_eq!(kept.chars().count(), MAX_USER_AGENT_CHARS);

@@ -134,7 +134,7 @@ async fn an_expired_superseded_or_moved_token_changes_nothing() {
         email: Some("alice@other.example"),
         ..ProfileChange::default()
     };
-    users::update_profile(&db, u.id, 0, &change, true, &Effects::default(), 103)
+    users::update_profile(&db, u.id, 0, None, &change, true, &Effects::default(), 103)
         .await
         .unwrap();
     let third = find(&db, b"third").await.unwrap().unwrap();
@@ -226,6 +226,7 @@ async fn nothing_is_written_for_a_session_that_has_ended() {
         &db,
         u.id,
         u.token_version,
+        None,
         &change,
         false,
         &Effects::default(),
@@ -260,6 +261,7 @@ async fn a_direct_address_change_makes_older_links_stale() {
         &db,
         u.id,
         u.token_version,
+        None,
         &change,
         true,
         &Effects::default(),

@@ -69,7 +69,17 @@ async fn a_name_that_is_another_users_login_of_the_other_kind_is_refused_by_the_
         first_name: None,
         last_name: None,
     };
-    let clash = update_profile(&db, c.id, 0, &change("alice"), true, &Default::default(), 0).await;
+    let clash = update_profile(
+        &db,
+        c.id,
+        0,
+        None,
+        &change("alice"),
+        true,
+        &Default::default(),
+        0,
+    )
+    .await;
     assert!(
         matches!(
             clash,
@@ -80,15 +90,23 @@ async fn a_name_that_is_another_users_login_of_the_other_kind_is_refused_by_the_
         "{clash:?}"
     );
     // A's old email is free once A changes it, and not before.
-    assert!(
-        update_profile(&db, c.id, 0, &change("X@y.z"), true, &Default::default(), 0)
-            .await
-            .is_err()
-    );
+    assert!(update_profile(
+        &db,
+        c.id,
+        0,
+        None,
+        &change("X@y.z"),
+        true,
+        &Default::default(),
+        0
+    )
+    .await
+    .is_err());
     update_profile(
         &db,
         a.id,
         0,
+        None,
         &change("new@y.z"),
         true,
         &Default::default(),
@@ -96,9 +114,18 @@ async fn a_name_that_is_another_users_login_of_the_other_kind_is_refused_by_the_
     )
     .await
     .unwrap();
-    update_profile(&db, c.id, 0, &change("X@y.z"), true, &Default::default(), 0)
-        .await
-        .unwrap();
+    update_profile(
+        &db,
+        c.id,
+        0,
+        None,
+        &change("X@y.z"),
+        true,
+        &Default::default(),
+        0,
+    )
+    .await
+    .unwrap();
     let imported = ImportedUser {
         username: "new@y.z",
         email: "",

@@ -159,12 +159,16 @@ pub struct ProfileChange<'a> {
 /// Changes user `id`'s profile and writes `effects` in one transaction,
 /// provided its token version is still `version` (the caller's token's:
 /// TOKEN_INVALID otherwise, as a change racing a logout or password change
-/// must not outlive it). With `unverify`, the (new) address is not
-/// verified, and the account's unused links go stale.
+/// must not outlive it), and, with `session`, while that session is live
+/// (one ended by a revoke while the request ran changes nothing). With
+/// `unverify`, the (new) address is not verified, and the account's unused
+/// links go stale.
+#[allow(clippy::too_many_arguments)]
 pub async fn update_profile(
     db: &Db,
     id: i64,
     version: i64,
+    session: Option<&str>,
     c: &ProfileChange<'_>,
     unverify: bool,
     effects: &Effects<'_>,
@@ -177,7 +181,10 @@ pub async fn update_profile(
            email_key = CASE WHEN $2 IS NULL THEN email_key WHEN $2 = '' THEN NULL ELSE $3 END, \
            first_name = COALESCE($4, first_name), \
            last_name = COALESCE($5, last_name) \
-         WHERE id = $1 AND token_version = $7 RETURNING {COLUMNS}"
+         WHERE id = $1 AND token_version = $7 \
+           AND ($8 IS NULL OR EXISTS (SELECT 1 FROM sessions s \
+             WHERE s.id = $8 AND s.user_id = users.id AND s.ended_at IS NULL)) \
+         RETURNING {COLUMNS}"
     );
     with_pool!(db, write, |p| async {
         let mut tx = p.begin().await?;
@@ -189,6 +196,7 @@ pub async fn update_profile(
             .bind(c.last_name)
             .bind(unverify)
             .bind(version)
+            .bind(session)
             .fetch_optional(&mut *tx)
             .await?;
         if user.is_some() && unverify {

@@ -220,3 +220,88 @@ async fn a_presentation_a_whole_interval_after_the_first_use_is_let_off() {
     assert!(refreshed(&app, &login.refresh).await.is_none(), "a reuse");
     all_dead(&app, &[first, second]).await;
 }
+
+/// The Django REST face's `PUT /user/update/` with a password and profile
+/// fields, racing a revoke of its session (the fourth attack review: the
+/// answer was 401 but the names and address had changed). Refused means
+/// nothing changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_profile_update_racing_a_revoke_of_its_session_changes_nothing_when_refused() {
+    let app = spawn_app_with(unthrottled).await;
+    app.rest_sign_up_default("rita").await;
+    for round in 0..6 {
+        let owner = app.rest_login("rita", PASSWORD).await;
+        let thief = app.rest_login("rita", PASSWORD).await;
+        let id = session_id(&app, &thief.access).await;
+        let name = format!("Changed{round}");
+        let auth = bearer(&thief.access);
+        let update = app.rest_json(
+            Method::PUT,
+            "/user/update/",
+            serde_json::json!({ "password": "a much longer passphrase indeed", "first_name": name }),
+            Some(&auth),
+        );
+        let path = format!("/api/users/me/sessions/{id}");
+        let revoke = app.send(app.rest(Method::DELETE, &path, Some(&bearer(&owner.access))));
+        let (updated, revoked) = tokio::join!(update, revoke);
+        if updated.status != 200 {
+            assert_eq!(revoked.status, 204, "round {round}");
+            let me = app.rest_me(&owner.access).await;
+            assert_ne!(
+                me.expect(200)["first_name"],
+                name.as_str(),
+                "round {round}: refused, yet changed"
+            );
+            app.rest_login("rita", PASSWORD).await;
+        } else {
+            // It went through: back to the old password for the next round.
+            let tokens = app
+                .rest_login("rita", "a much longer passphrase indeed")
+                .await;
+            let back = app
+                .rest_json(
+                    Method::POST,
+                    "/api/users/me/password",
+                    serde_json::json!({ "old_password": "a much longer passphrase indeed", "new_password": PASSWORD }),
+                    Some(&bearer(&tokens.access)),
+                )
+                .await;
+            assert_eq!(back.status, 200, "{:#}", back.body);
+        }
+        let fresh = app.rest_login("rita", PASSWORD).await;
+        app.send(app.rest(
+            Method::POST,
+            "/api/users/me/logout-all",
+            Some(&bearer(&fresh.access)),
+        ))
+        .await;
+    }
+}
+
+/// `deleteMe` racing a revoke of its session: never both (the fourth attack
+/// review: the account was deleted after its session had ended).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn delete_me_racing_a_revoke_of_its_session_is_not_both() {
+    let app = spawn_app_with(unthrottled).await;
+    for round in 0..6 {
+        let name = format!("rita{round}");
+        app.rest_sign_up_default(&name).await;
+        let owner = app.rest_login(&name, PASSWORD).await;
+        let thief = app.rest_login(&name, PASSWORD).await;
+        let id = session_id(&app, &thief.access).await;
+        let auth = bearer(&thief.access);
+        let delete = app.rest_json(
+            Method::DELETE,
+            "/api/users/me",
+            serde_json::json!({ "password": PASSWORD }),
+            Some(&auth),
+        );
+        let path = format!("/api/users/me/sessions/{id}");
+        let revoke = app.send(app.rest(Method::DELETE, &path, Some(&bearer(&owner.access))));
+        let (deleted, revoked) = tokio::join!(delete, revoke);
+        assert!(
+            !(deleted.status == 204 && revoked.status == 204),
+            "round {round}: deleted after its session was revoked"
+        );
+    }
+}

@@ -296,3 +296,24 @@ async fn a_new_login_revokes_the_login_of_the_cookie_it_replaces() {
         .expect_error(401, "TOKEN_INVALID");
     session_refresh(&app, Some(&new)).await.expect(200);
 }
+
+/// Every value of the cookie is ended at a logout, however many (the fourth
+/// attack review: values after the eighth were skipped).
+#[tokio::test]
+async fn logout_ends_every_cookie_value_however_many() {
+    let app = spawn_app().await;
+    app.rest_sign_up_default("alice").await;
+    let mut values: Vec<String> = (0..12).map(|_| UNKNOWN_REFRESH.to_owned()).collect();
+    let real = app.rest_login("alice", PASSWORD).await;
+    values.push(real.refresh.clone());
+    let cookie = values
+        .iter()
+        .map(|v| format!("{COOKIE}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let out = app
+        .send(session_request(&app, "/api/session/logout", None).header("cookie", cookie))
+        .await;
+    assert_eq!(out.status, 204);
+    assert_eq!(app.rest_me(&real.access).await.status, 401);
+}
