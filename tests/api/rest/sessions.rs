@@ -90,12 +90,18 @@ async fn the_callers_session_is_listed_past_the_limit() {
     let app = spawn_app_with(unthrottled).await;
     app.rest_sign_up_default("alice").await;
     let mine = app.rest_login("alice", PASSWORD).await;
+    let mut newest = None;
     for _ in 0..200 {
         app.state.clock().advance(1);
-        app.rest_login("alice", PASSWORD).await;
+        newest = Some(app.rest_login("alice", PASSWORD).await);
     }
     let list = sessions(&app, &mine.access).await;
     assert_eq!(list.len(), 200);
     assert_eq!(list.iter().filter(|s| s["current"] == true).count(), 1);
     assert_eq!(list[199]["current"], true, "last, in place of the oldest");
+    // A session already among the 200 is listed once, where it is.
+    let list = sessions(&app, &newest.unwrap().access).await;
+    let ids: std::collections::HashSet<_> = list.iter().map(|s| s["id"].clone()).collect();
+    assert_eq!((list.len(), ids.len()), (200, 200));
+    assert_eq!(list[0]["current"], true);
 }
