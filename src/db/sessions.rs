@@ -46,13 +46,20 @@ pub struct NewSession<'a> {
     pub token_version: i64,
 }
 
+/// The user `$1` if their token version is still `$2`; on PostgreSQL the
+/// row is locked FOR SHARE, so a concurrent `users::end_sessions` waits
+/// for this transaction or is waited for.
+fn owner_at_version(db: &Db) -> &'static str {
+    match db {
+        Db::Sqlite(_) => "SELECT id FROM users WHERE id = $1 AND token_version = $2",
+        Db::Postgres(_) => "SELECT id FROM users WHERE id = $1 AND token_version = $2 FOR SHARE",
+    }
+}
+
 /// Records a new session and its first refresh token, unless the user's
 /// sessions were ended since `token_version` was read (`false`).
 pub async fn start(db: &Db, s: &NewSession<'_>) -> Result<bool> {
-    let owner = match db {
-        Db::Sqlite(_) => "SELECT id FROM users WHERE id = $1 AND token_version = $2",
-        Db::Postgres(_) => "SELECT id FROM users WHERE id = $1 AND token_version = $2 FOR SHARE",
-    };
+    let owner = owner_at_version(db);
     let stored = with_pool!(db, write, |p| async {
         let mut tx = p.begin().await?;
         let found: Option<i64> = sqlx::query_scalar(owner)
@@ -106,10 +113,7 @@ pub async fn resume(
     now: i64,
     expires_at: i64,
 ) -> Result<bool> {
-    let owner = match db {
-        Db::Sqlite(_) => "SELECT id FROM users WHERE id = $1 AND token_version = $2",
-        Db::Postgres(_) => "SELECT id FROM users WHERE id = $1 AND token_version = $2 FOR SHARE",
-    };
+    let owner = owner_at_version(db);
     let stored = with_pool!(db, write, |p| async {
         let mut tx = p.begin().await?;
         let found: Option<i64> = sqlx::query_scalar(owner)
