@@ -44,6 +44,8 @@ fn claims(keys: &KeyRing, now: i64) -> AccessClaims {
     AccessClaims {
         session: None,
         kid: keys.signing().kid.clone(),
+        auth_time: now,
+        amr: gatehouse::auth::tokens::Amr::Password,
         user_id: 42,
         username: "bench-user".into(),
         issued_at: now,

@@ -31,6 +31,10 @@ pub enum Field {
     NewEmail,
     /// The username-or-email prefix a staff search looks for.
     Search,
+    /// A code from an authenticator app, or a recovery code.
+    Code,
+    /// The challenge a password login handed out (`MFA_REQUIRED`).
+    Challenge,
 }
 
 impl Field {
@@ -50,6 +54,8 @@ impl Field {
             Field::RefreshToken => "refresh token",
             Field::NewEmail => "email",
             Field::Search => "search",
+            Field::Code => "code",
+            Field::Challenge => "challenge",
         }
     }
 }
@@ -84,6 +90,12 @@ pub enum Error {
     /// The password was right, but the address is not confirmed and
     /// `GATEHOUSE_REQUIRE_VERIFIED_EMAIL` is on.
     EmailNotVerified,
+    /// The password was right, and the account has a second factor: no
+    /// tokens yet. `challenge` (single use, minutes) goes back with a code.
+    MfaRequired { challenge: String },
+    /// A sensitive change needs a recent authentication (with the second
+    /// factor when it is on): `reauthenticate` first.
+    ReauthenticationRequired,
     /// Too many attempts: try again after this many seconds.
     RateLimited { retry_after: i64 },
     /// The database did not answer in time.
@@ -107,6 +119,8 @@ impl Error {
             Error::TokenInvalid(_) => "TOKEN_INVALID",
             Error::TokenReused => "TOKEN_REUSED",
             Error::EmailNotVerified => "EMAIL_NOT_VERIFIED",
+            Error::MfaRequired { .. } => "MFA_REQUIRED",
+            Error::ReauthenticationRequired => "REAUTHENTICATION_REQUIRED",
             Error::RateLimited { .. } => "RATE_LIMITED",
             Error::Unavailable => "SERVICE_UNAVAILABLE",
             Error::Internal(_) => "INTERNAL",
@@ -137,6 +151,8 @@ impl Error {
                 format!("Too many attempts; try again in {retry_after} seconds.")
             }
             Error::EmailNotVerified => "The email address has not been verified: follow the link mailed to it, or ask for a new one.".into(),
+            Error::MfaRequired { .. } => "A second factor is required: send the challenge with a code from the authenticator app (or a recovery code) to `tokenAuthMfa`, or to `POST /api/token` with `grant_type=urn:gatehouse:grant-type:mfa`.".into(),
+            Error::ReauthenticationRequired => "This change needs a recent login: authenticate again (`reauthenticate`, or `POST /api/users/me/reauthenticate`) with your password, and a code when a second factor is on.".into(),
             Error::Unavailable => "The service is temporarily unavailable; try again.".into(),
             Error::Internal(_) => "Internal server error.".into(),
         }
@@ -146,6 +162,14 @@ impl Error {
     pub fn field(&self) -> Option<Field> {
         match self {
             Error::BadUserInput { field, .. } | Error::Conflict { field } => Some(*field),
+            _ => None,
+        }
+    }
+
+    /// The challenge of MFA_REQUIRED, for the client that logged in.
+    pub fn challenge(&self) -> Option<&str> {
+        match self {
+            Error::MfaRequired { challenge } => Some(challenge),
             _ => None,
         }
     }

@@ -8,3 +8,4 @@ pub mod link_token;
 pub mod password;
 pub mod refresh;
 pub mod tokens;
+pub mod totp;

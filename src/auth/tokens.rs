@@ -46,6 +46,66 @@ pub struct AccessClaims {
     pub session: Option<String>,
     /// The id of the key that signed it (from the footer).
     pub kid: String,
+    /// When the user last proved who they are in this session (the login,
+    /// or a re-authentication): `authTime`.
+    pub auth_time: i64,
+    /// How: `amr` (RFC 8176's method names).
+    pub amr: Amr,
+}
+
+/// How a session's user authenticated: the password, and a second factor
+/// if one was given. Tokens carry it as `amr`, a list of RFC 8176 names
+/// (`pwd`, `otp`; `recovery` for a recovery code).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Amr {
+    #[default]
+    Password,
+    PasswordOtp,
+    PasswordRecovery,
+}
+
+impl Amr {
+    /// The method names, as in the token and its payload.
+    pub fn methods(self) -> &'static [&'static str] {
+        match self {
+            Amr::Password => &["pwd"],
+            Amr::PasswordOtp => &["pwd", "otp"],
+            Amr::PasswordRecovery => &["pwd", "recovery"],
+        }
+    }
+
+    /// As stored in `sessions.amr`: the names, space-separated.
+    pub fn stored(self) -> &'static str {
+        match self {
+            Amr::Password => "pwd",
+            Amr::PasswordOtp => "pwd otp",
+            Amr::PasswordRecovery => "pwd recovery",
+        }
+    }
+
+    /// From a list of names (a token's, or the stored form split):
+    /// anything it does not know counts as the password alone.
+    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut amr = Amr::Password;
+        for n in names {
+            match n {
+                "otp" => amr = Amr::PasswordOtp,
+                "recovery" => amr = Amr::PasswordRecovery,
+                _ => {}
+            }
+        }
+        amr
+    }
+
+    /// From `sessions.amr`.
+    pub fn from_stored(s: &str) -> Self {
+        Self::from_names(s.split(' '))
+    }
+
+    /// Whether a second factor was given.
+    pub fn second_factor(self) -> bool {
+        self != Amr::Password
+    }
 }
 
 /// The wire form: PASETO's registered claims are RFC 3339 strings.
@@ -62,6 +122,12 @@ struct WireClaims {
     ver: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sid: Option<String>,
+    /// Absent in tokens signed before it was recorded (then `origIat`).
+    #[serde(rename = "authTime", default)]
+    auth_time: Option<i64>,
+    /// Absent in tokens signed before it was recorded (then the password).
+    #[serde(default)]
+    amr: Vec<String>,
 }
 
 impl AccessClaims {
@@ -74,6 +140,8 @@ impl AccessClaims {
             "exp": self.expires_at,
             "origIat": self.orig_iat,
             "iat": self.issued_at,
+            "authTime": self.auth_time,
+            "amr": self.amr.methods(),
         })
     }
 }
@@ -90,6 +158,13 @@ pub fn sign(key: &SigningKey, claims: &AccessClaims) -> Result<String> {
         orig_iat: claims.orig_iat,
         ver: claims.version,
         sid: claims.session.clone(),
+        auth_time: Some(claims.auth_time),
+        amr: claims
+            .amr
+            .methods()
+            .iter()
+            .map(|m| (*m).to_owned())
+            .collect(),
     };
     let message = serde_json::to_vec(&wire).map_err(Error::internal)?;
     PublicToken::sign(
@@ -274,6 +349,8 @@ fn verify_with(
         version: wire.ver,
         session: wire.sid,
         kid,
+        auth_time: wire.auth_time.unwrap_or(wire.orig_iat),
+        amr: Amr::from_names(wire.amr.iter().map(String::as_str)),
     };
     check_times(claims, now, max_lifetime)
 }

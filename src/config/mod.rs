@@ -41,6 +41,11 @@ pub struct Config {
     pub refresh_token_ttl: Duration,
     /// `GATEHOUSE_REFRESH_REUSE_INTERVAL_SECS`.
     pub refresh_reuse_interval_secs: u64,
+    /// `GATEHOUSE_REAUTH_MAX_AGE_SECS`: how recent a login must be for a
+    /// sensitive change (password, email, second factor, deletion).
+    pub reauth_max_age_secs: u64,
+    /// `GATEHOUSE_MFA_ISSUER`: the name authenticator apps show.
+    pub mfa_issuer: String,
     /// `GATEHOUSE_ARGON2_*`.
     pub argon2: Argon2Config,
     /// `GATEHOUSE_HASH_CONCURRENCY`.
@@ -264,6 +269,8 @@ impl Config {
             access_token_ttl: secs,
             refresh_token_ttl: secs,
             refresh_reuse_interval_secs: n,
+            reauth_max_age_secs: n,
+            mfa_issuer: n.to_string(),
             argon2: Argon2Config {
                 memory_kib: n as u32,
                 iterations: n as u32,

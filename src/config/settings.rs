@@ -94,6 +94,17 @@ pub(super) fn check(c: &Config) -> Result<(), ConfigError> {
         name: "GATEHOUSE_DJANGO_REST_PREFIX",
         reason,
     })?;
+    let issuer = &c.mfa_issuer;
+    if issuer.trim().is_empty()
+        || issuer.chars().count() > 64
+        || issuer.contains(':')
+        || issuer.chars().any(char::is_control)
+    {
+        return Err(ConfigError {
+            name: "GATEHOUSE_MFA_ISSUER",
+            reason: "must be 1 to 64 characters, without `:` or control characters".into(),
+        });
+    }
     Ok(())
 }
 

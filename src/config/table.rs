@@ -49,6 +49,18 @@ pub static SETTINGS: &[Setting] = &[
         doc: "seconds after its first use during which a refresh token rotates again in the same session (two tabs refreshing at once) instead of counting as stolen; 0: never",
     },
     Setting {
+        name: "GATEHOUSE_REAUTH_MAX_AGE_SECS",
+        unset: Value("300"),
+        kind: &Count::new(field!(reauth_max_age_secs), 10, 86400),
+        doc: "how recent (seconds) the caller's login or `reauthenticate` must be, with the second factor when it is on, for a password or email change, turning the second factor off, new recovery codes, or deleting the account (else `REAUTHENTICATION_REQUIRED`)",
+    },
+    Setting {
+        name: "GATEHOUSE_MFA_ISSUER",
+        unset: Value("Gatehouse"),
+        kind: &Text { field: field!(mfa_issuer), show: str::to_owned },
+        doc: "the service's name in authenticator apps (the `issuer` of the `otpauth://` URI); at most 64 characters, no `:`",
+    },
+    Setting {
         name: "GATEHOUSE_ARGON2_MEMORY_KIB",
         unset: Value("19456"),
         kind: &Count::new(field!(argon2.memory_kib), 8, 4 * 1024 * 1024),

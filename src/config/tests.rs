@@ -248,6 +248,7 @@ fn a_value_that_does_not_fit_is_refused_in_the_name_of_its_setting() {
         "GATEHOUSE_SIGNING_KEY",
         "GATEHOUSE_MAIL_FROM",
         "GATEHOUSE_MAIL_TEMPLATES",
+        "GATEHOUSE_MFA_ISSUER",
     ];
     for s in SETTINGS.iter().filter(|s| !free.contains(&s.name)) {
         let e = from(&[(s.name, "not-a-value")]).unwrap_err();
@@ -258,6 +259,8 @@ fn a_value_that_does_not_fit_is_refused_in_the_name_of_its_setting() {
         ("GATEHOUSE_PASSWORD_MIN_SCORE", "5"),
         ("GATEHOUSE_DB_ACQUIRE_TIMEOUT_MS", "9"),
         ("GATEHOUSE_IDLE_TIMEOUT_SECS", "0"),
+        ("GATEHOUSE_MFA_ISSUER", "Acme:Corp"),
+        ("GATEHOUSE_REAUTH_MAX_AGE_SECS", "5"),
     ] {
         let e = from(&[(name, value)]).unwrap_err();
         assert_eq!(e.name, name, "{e}");

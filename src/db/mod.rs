@@ -8,6 +8,7 @@ pub mod direct;
 pub mod email_tokens;
 mod error;
 pub mod keys;
+pub mod mfa;
 pub mod outbox;
 pub mod refresh_tokens;
 pub mod sessions;

@@ -23,6 +23,10 @@ pub struct Rotated {
     pub family_id: String,
     pub user_id: i64,
     pub token_version: i64,
+    /// When the session's login (or its last re-authentication) was, and
+    /// how (`amr`, space-separated): the new access token carries both.
+    pub auth_time: i64,
+    pub amr: String,
 }
 
 /// Atomically marks a live token used and stores its successor in the same
@@ -55,8 +59,8 @@ pub async fn rotate(
             tokio::spawn(async move {
                 rotate_sqlite(&pool, &old, now, &new, new_expires_at, reuse_after).await
             })
-                .await
-                .map_err(crate::error::Error::internal)?
+            .await
+            .map_err(crate::error::Error::internal)?
         }
         // `owner` locks the user's row (FOR SHARE) and the session's (FOR
         // UPDATE: concurrent rotations in one session take turns) before the
@@ -65,7 +69,7 @@ pub async fn rotate(
         // neither interleaves with a rotation.
         Db::Postgres(pool) => Ok(sqlx::query_as::<_, Rotated>(
             "WITH owner AS ( \
-               SELECT u.id, u.token_version, s.id AS session_id FROM users u \
+               SELECT u.id, u.token_version, s.id AS session_id, s.auth_time, s.amr FROM users u \
                JOIN sessions s ON s.user_id = u.id \
                WHERE s.id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1) \
                  AND s.ended_at IS NULL \
@@ -82,7 +86,8 @@ pub async fn rotate(
              touched AS ( \
                UPDATE sessions SET last_used_at = $2, expires_at = GREATEST(expires_at, $4) \
                WHERE id IN (SELECT family_id FROM claimed)) \
-             SELECT c.family_id, c.user_id, o.token_version FROM claimed c JOIN owner o ON o.id = c.user_id",
+             SELECT c.family_id, c.user_id, o.token_version, o.auth_time, o.amr \
+             FROM claimed c JOIN owner o ON o.id = c.user_id",
         )
         .bind(old_hash)
         .bind(now)
@@ -116,7 +121,9 @@ async fn rotate_sqlite(
             AND EXISTS (SELECT 1 FROM sessions s \
               WHERE s.id = refresh_tokens.family_id AND s.ended_at IS NULL) \
           RETURNING family_id, user_id, \
-            (SELECT token_version FROM users WHERE users.id = refresh_tokens.user_id) AS token_version; \
+            (SELECT token_version FROM users WHERE users.id = refresh_tokens.user_id) AS token_version, \
+            (SELECT auth_time FROM sessions s WHERE s.id = refresh_tokens.family_id) AS auth_time, \
+            (SELECT amr FROM sessions s WHERE s.id = refresh_tokens.family_id) AS amr; \
         INSERT INTO refresh_tokens (token_hash, family_id, user_id, issued_at, expires_at) \
           SELECT $3, family_id, user_id, $2, $4 FROM refresh_tokens \
           WHERE token_hash = $1 AND changes() = 1; \

@@ -40,6 +40,8 @@ pub struct NewSession<'a> {
     pub user_agent: &'a str,
     pub ip_address: &'a str,
     pub token_hash: &'a [u8],
+    /// How the login was authenticated (`pwd`, `pwd otp`, `pwd recovery`).
+    pub amr: &'a str,
     /// The user's token version when the login was decided: nothing is
     /// stored if the user's sessions were ended since (see
     /// `refresh_tokens::insert`).
@@ -72,7 +74,7 @@ pub async fn start(db: &Db, s: &NewSession<'_>) -> Result<bool> {
         }
         sqlx::query(
             "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, \
-               user_agent, ip_address) VALUES ($1, $2, $3, $3, $4, $5, $6)",
+               user_agent, ip_address, auth_time, amr) VALUES ($1, $2, $3, $3, $4, $5, $6, $3, $7)",
         )
         .bind(s.id)
         .bind(s.user_id)
@@ -80,6 +82,7 @@ pub async fn start(db: &Db, s: &NewSession<'_>) -> Result<bool> {
         .bind(s.expires_at)
         .bind(s.user_agent)
         .bind(s.ip_address)
+        .bind(s.amr)
         .execute(&mut *tx)
         .await?;
         sqlx::query(
@@ -229,6 +232,25 @@ pub async fn touch(db: &Db, id: &str, now: i64) -> Result<bool> {
     .bind(now)
     .fetch_optional(p)
     .await
+    })?;
+    Ok(touched.is_some())
+}
+
+/// Records a re-authentication in live session `id` of `user_id` (its
+/// tokens from now on carry `now` as `authTime` and these methods): whether
+/// it is live.
+pub async fn reauthenticated(db: &Db, id: &str, user_id: i64, now: i64, amr: &str) -> Result<bool> {
+    let touched: Option<i64> = with_pool!(db, write, |p| {
+        sqlx::query_scalar(
+            "UPDATE sessions SET auth_time = $3, amr = $4, last_used_at = $3 \
+             WHERE id = $1 AND user_id = $2 AND ended_at IS NULL RETURNING user_id",
+        )
+        .bind(id)
+        .bind(user_id)
+        .bind(now)
+        .bind(amr)
+        .fetch_optional(p)
+        .await
     })?;
     Ok(touched.is_some())
 }

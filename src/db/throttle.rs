@@ -94,6 +94,19 @@ pub async fn settle_success(db: &Db, account: &str, address: Option<&str>) -> Re
     Ok(())
 }
 
+/// Gives bucket `bucket` one hit back (a login whose password was right
+/// but which still needs a second factor, for its address).
+pub async fn give_back(db: &Db, bucket: &str) -> Result<()> {
+    with_pool!(db, write, |p| sqlx::query(
+        "UPDATE throttle SET hits = hits - 1 WHERE bucket = $1 AND hits > 0"
+    )
+    .bind(bucket)
+    .execute(p)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
 /// Deletes windows that began before `before` (ended ones, when `before` is
 /// now minus the longest window), or for the mail limits (`mail:…`
 /// buckets), before `mail_before`. Returns how many went.

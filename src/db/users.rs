@@ -37,6 +37,7 @@ pub(super) struct UserRow {
     pub last_login: Option<i64>,
     pub token_version: i64,
     pub email_verified: bool,
+    pub mfa_enabled: bool,
 }
 
 impl UserRow {
@@ -58,6 +59,7 @@ impl UserRow {
             last_login: r.get(10)?,
             token_version: r.get(11)?,
             email_verified: r.get(12)?,
+            mfa_enabled: r.get(13)?,
         })
     }
 }
@@ -79,6 +81,7 @@ impl From<UserRow> for StoredUser {
                 last_login: r.last_login,
                 token_version: r.token_version,
                 email_verified: r.email_verified,
+                mfa_enabled: r.mfa_enabled,
             },
         }
     }
@@ -92,7 +95,8 @@ impl From<UserRow> for User {
 
 pub(super) const COLUMNS: &str =
     "id, username, email, password_hash, first_name, last_name, is_active, \
-     is_staff, is_superuser, date_joined, last_login, token_version, email_verified";
+     is_staff, is_superuser, date_joined, last_login, token_version, email_verified, \
+     mfa_enabled";
 
 /// The key a username or email is unique by, and looked up by: trimmed,
 /// NFKC-normalised and case-folded (NFKC again after folding, which can

@@ -13,6 +13,7 @@ impl From<Error> for async_graphql::Error {
         let code = e.code();
         let field = e.field();
         let retry_after = e.retry_after();
+        let challenge = e.challenge().map(str::to_owned);
         async_graphql::Error::new(e.message()).extend_with(|_, ext| {
             ext.set("code", code);
             if let Some(field) = field {
@@ -20,6 +21,9 @@ impl From<Error> for async_graphql::Error {
             }
             if let Some(secs) = retry_after {
                 ext.set("retryAfter", secs);
+            }
+            if let Some(challenge) = challenge {
+                ext.set("challenge", challenge);
             }
         })
     }
@@ -41,6 +45,8 @@ pub fn graphql_field(field: Field) -> &'static str {
         Field::RefreshToken => "refreshToken",
         Field::NewEmail => "newEmail",
         Field::Search => "search",
+        Field::Code => "code",
+        Field::Challenge => "challenge",
     }
 }
 

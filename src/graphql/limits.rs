@@ -57,7 +57,8 @@ pub struct Stats {
     pub visits: u64,
 }
 
-/// Root fields of a mutation that verify or hash a password.
+/// Root fields of a mutation that verify or hash a password, or check a
+/// second-factor code (each a guess, counted like a password's).
 const PASSWORD_FIELDS: &[&str] = &[
     "tokenAuth",
     "createUser",
@@ -66,6 +67,11 @@ const PASSWORD_FIELDS: &[&str] = &[
     "passwordReset",
     "requestEmailChange",
     "deleteMe",
+    "tokenAuthMfa",
+    "reauthenticate",
+    "mfaTotpConfirm",
+    "mfaTotpDisable",
+    "mfaRecoveryCodesRegenerate",
 ];
 
 /// Most arguments on one field or directive (a field of this schema takes at
@@ -124,7 +130,7 @@ fn operation_limits(ty: OperationType, cost: &Cost, limits: &Limits) -> Result<(
         return Err(exceeded(
             "TOO_MANY_PASSWORD_CHECKS",
             format!(
-                "At most {} of tokenAuth, createUser, userCreate, changePassword, passwordReset, requestEmailChange and deleteMe may run per request.",
+                "At most {} of tokenAuth, tokenAuthMfa, reauthenticate, createUser, userCreate, changePassword, passwordReset, requestEmailChange, deleteMe, mfaTotpConfirm, mfaTotpDisable and mfaRecoveryCodesRegenerate may run per request.",
                 limits.max_password_checks
             ),
         ));

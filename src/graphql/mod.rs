@@ -9,6 +9,7 @@ pub mod generated;
 pub mod graphiql;
 pub mod http;
 pub mod limits;
+mod mfa;
 mod mutation;
 mod payloads;
 mod query;
@@ -22,6 +23,10 @@ pub use account::{
 };
 pub use admin::{DeleteMe, DeleteUser, RevokeUserSessions, SetUserActive, SetUserStaff};
 pub use generated::{Schema, SDL};
+pub use mfa::{
+    MfaRecoveryCodesRegenerate, MfaTotpBegin, MfaTotpConfirm, MfaTotpDisable, Reauthenticate,
+    ResetUserMfa,
+};
 pub use mutation::Mutation;
 pub use payloads::{
     ChangePassword, CreateUser, ObtainJSONWebToken, Refresh, Revoke, RevokeAllTokens, UpdateMe,

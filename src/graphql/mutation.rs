@@ -19,6 +19,14 @@ use super::generated::{
     MutationSetUserStaffArgs, MutationTokenAuthArgs, MutationUpdateMeArgs, MutationUserCreateArgs,
     MutationVerifyAccountArgs, MutationVerifyTokenArgs,
 };
+use super::generated::{
+    MutationMfaRecoveryCodesRegenerateArgs, MutationMfaTotpConfirmArgs, MutationMfaTotpDisableArgs,
+    MutationReauthenticateArgs, MutationResetUserMfaArgs, MutationTokenAuthMfaArgs,
+};
+use super::mfa::{
+    self, MfaRecoveryCodesRegenerate, MfaTotpBegin, MfaTotpConfirm, MfaTotpDisable, Reauthenticate,
+    ResetUserMfa,
+};
 use super::payloads::{
     ChangePassword, CreateUser, ObtainJSONWebToken, Refresh, Revoke, RevokeAllTokens, UpdateMe,
     UserCreate, Verify,
@@ -316,5 +324,57 @@ impl MutationResolver for Mutation {
         args: MutationDeleteMeArgs,
     ) -> Result<Option<DeleteMe>> {
         admin::delete_me(ctx, args).await
+    }
+
+    async fn token_auth_mfa(
+        &self,
+        ctx: &Context<'_>,
+        args: MutationTokenAuthMfaArgs,
+    ) -> Result<Option<ObtainJSONWebToken>> {
+        mfa::token_auth_mfa(ctx, args).await
+    }
+
+    async fn reauthenticate(
+        &self,
+        ctx: &Context<'_>,
+        args: MutationReauthenticateArgs,
+    ) -> Result<Option<Reauthenticate>> {
+        mfa::reauthenticate(ctx, args).await
+    }
+
+    async fn mfa_totp_begin(&self, ctx: &Context<'_>) -> Result<Option<MfaTotpBegin>> {
+        mfa::begin(ctx).await
+    }
+
+    async fn mfa_totp_confirm(
+        &self,
+        ctx: &Context<'_>,
+        args: MutationMfaTotpConfirmArgs,
+    ) -> Result<Option<MfaTotpConfirm>> {
+        mfa::confirm(ctx, args).await
+    }
+
+    async fn mfa_recovery_codes_regenerate(
+        &self,
+        ctx: &Context<'_>,
+        args: MutationMfaRecoveryCodesRegenerateArgs,
+    ) -> Result<Option<MfaRecoveryCodesRegenerate>> {
+        mfa::regenerate(ctx, args).await
+    }
+
+    async fn mfa_totp_disable(
+        &self,
+        ctx: &Context<'_>,
+        args: MutationMfaTotpDisableArgs,
+    ) -> Result<Option<MfaTotpDisable>> {
+        mfa::disable(ctx, args).await
+    }
+
+    async fn reset_user_mfa(
+        &self,
+        ctx: &Context<'_>,
+        args: MutationResetUserMfaArgs,
+    ) -> Result<Option<ResetUserMfa>> {
+        mfa::reset(ctx, args).await
     }
 }

@@ -542,6 +542,96 @@ pub struct MutationDeleteMeArgs {
     pub password: ::std::string::String,
 }
 
+/// The arguments of `Mutation.tokenAuthMfa`, by name. The resolver destructures them
+/// without `..`, so that an argument renamed, added or removed in
+/// schema.graphql is a compile error (and a reordered one still reaches
+/// the parameter of its name):
+/// `MutationTokenAuthMfaArgs { challenge, code }`.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub struct MutationTokenAuthMfaArgs {
+    /// `challenge: String!`
+    ///
+    /// The challenge from MFA_REQUIRED (`extensions.challenge`).
+    pub challenge: ::std::string::String,
+    /// `code: String!`
+    ///
+    /// The 6-digit code from the authenticator app, or a recovery code.
+    pub code: ::std::string::String,
+}
+
+/// The arguments of `Mutation.reauthenticate`, by name. The resolver destructures them
+/// without `..`, so that an argument renamed, added or removed in
+/// schema.graphql is a compile error (and a reordered one still reaches
+/// the parameter of its name):
+/// `MutationReauthenticateArgs { password, code }`.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub struct MutationReauthenticateArgs {
+    /// `password: String!`
+    ///
+    /// The caller's current password.
+    pub password: ::std::string::String,
+    /// `code: String`
+    ///
+    /// A code from the authenticator app or a recovery code; required when a second factor is on.
+    pub code: ::std::option::Option<::std::string::String>,
+}
+
+/// The arguments of `Mutation.mfaTotpConfirm`, by name. The resolver destructures them
+/// without `..`, so that an argument renamed, added or removed in
+/// schema.graphql is a compile error (and a reordered one still reaches
+/// the parameter of its name):
+/// `MutationMfaTotpConfirmArgs { code }`.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub struct MutationMfaTotpConfirmArgs {
+    /// `code: String!`
+    ///
+    /// The 6-digit code the authenticator app shows now.
+    pub code: ::std::string::String,
+}
+
+/// The arguments of `Mutation.mfaRecoveryCodesRegenerate`, by name. The resolver destructures them
+/// without `..`, so that an argument renamed, added or removed in
+/// schema.graphql is a compile error (and a reordered one still reaches
+/// the parameter of its name):
+/// `MutationMfaRecoveryCodesRegenerateArgs { code }`.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub struct MutationMfaRecoveryCodesRegenerateArgs {
+    /// `code: String!`
+    ///
+    /// A code from the authenticator app, or an unused recovery code.
+    pub code: ::std::string::String,
+}
+
+/// The arguments of `Mutation.mfaTotpDisable`, by name. The resolver destructures them
+/// without `..`, so that an argument renamed, added or removed in
+/// schema.graphql is a compile error (and a reordered one still reaches
+/// the parameter of its name):
+/// `MutationMfaTotpDisableArgs { code, password }`.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub struct MutationMfaTotpDisableArgs {
+    /// `code: String!`
+    ///
+    /// A code from the authenticator app, or an unused recovery code.
+    pub code: ::std::string::String,
+    /// `password: String!`
+    ///
+    /// The caller's current password.
+    pub password: ::std::string::String,
+}
+
+/// The arguments of `Mutation.resetUserMfa`, by name. The resolver destructures them
+/// without `..`, so that an argument renamed, added or removed in
+/// schema.graphql is a compile error (and a reordered one still reaches
+/// the parameter of its name):
+/// `MutationResetUserMfaArgs { user_id }`.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub struct MutationResetUserMfaArgs {
+    /// `userId: ID!`
+    ///
+    /// The user's id.
+    pub user_id: ::async_graphql::ID,
+}
+
 /// The resolvers of the GraphQL object type `Mutation`, one method per field.
 /// Implement it for the hand-written type `Mutation`; the generated `#[Object] impl Mutation`
 /// forwards every field to it.
@@ -569,7 +659,7 @@ pub trait MutationResolver: ::std::marker::Send + ::std::marker::Sync {
 
     /// `Mutation.tokenAuth(username: String!, password: String!): ObtainJSONWebToken`
     ///
-    /// Log in with a username (or email) and password: returns an access token and a refresh token. Every failure is INVALID_CREDENTIALS.
+    /// Log in with a username (or email) and password: returns an access token and a refresh token. Every failure is INVALID_CREDENTIALS. When the account has a second factor, a right password returns no tokens but MFA_REQUIRED, with `extensions.challenge` to give `tokenAuthMfa` with a code (single use, within 5 minutes).
     fn token_auth(
         &self,
         ctx: &::async_graphql::Context<'_>,
@@ -749,6 +839,68 @@ pub trait MutationResolver: ::std::marker::Send + ::std::marker::Sync {
         ctx: &::async_graphql::Context<'_>,
         args: MutationDeleteMeArgs,
     ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<DeleteMe>>> + ::std::marker::Send;
+
+    /// `Mutation.tokenAuthMfa(challenge: String!, code: String!): ObtainJSONWebToken`
+    ///
+    /// The second step of a login on an account with a second factor: the challenge from `tokenAuth`'s MFA_REQUIRED and a code from the authenticator app (or an unused recovery code, once). Answers like `tokenAuth`. A wrong code is INVALID_CREDENTIALS and counts against the account's login attempts (RATE_LIMITED after too many); a challenge is good for 5 tries and one login: TOKEN_EXPIRED after 5 minutes, TOKEN_INVALID when used, unknown, tried too often, or voided by a password change.
+    fn token_auth_mfa(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        args: MutationTokenAuthMfaArgs,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<ObtainJSONWebToken>>> + ::std::marker::Send;
+
+    /// `Mutation.reauthenticate(password: String!, code: String): Reauthenticate`
+    ///
+    /// Prove again who the caller is, for a sensitive change (a password or email change, turning the second factor on or off, new recovery codes, deleting the account), which needs a login at most `GATEHOUSE_REAUTH_MAX_AGE_SECS` old (REAUTHENTICATION_REQUIRED otherwise). The password, and a code when a second factor is on; each counted like a login's (BAD_USER_INPUT when wrong, RATE_LIMITED after too many). Returns a new access token in the same session.
+    fn reauthenticate(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        args: MutationReauthenticateArgs,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<Reauthenticate>>> + ::std::marker::Send;
+
+    /// `Mutation.mfaTotpBegin: MfaTotpBegin`
+    ///
+    /// Start turning on a second factor (TOTP): a new secret for an authenticator app, as text, as an `otpauth://` URI and as a QR code. Nothing changes until `mfaTotpConfirm` gets a code from it; beginning again replaces the secret. Needs a recent authentication (REAUTHENTICATION_REQUIRED: see `reauthenticate`); CONFLICT when a second factor is on already.
+    fn mfa_totp_begin(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<MfaTotpBegin>>> + ::std::marker::Send;
+
+    /// `Mutation.mfaTotpConfirm(code: String!): MfaTotpConfirm`
+    ///
+    /// Turn the second factor on with a current code for the secret from `mfaTotpBegin`; returns 10 recovery codes, shown this once. Needs a recent authentication (REAUTHENTICATION_REQUIRED); BAD_USER_INPUT for a wrong code (counted like a password), CONFLICT when nothing is pending.
+    fn mfa_totp_confirm(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        args: MutationMfaTotpConfirmArgs,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<MfaTotpConfirm>>> + ::std::marker::Send;
+
+    /// `Mutation.mfaRecoveryCodesRegenerate(code: String!): MfaRecoveryCodesRegenerate`
+    ///
+    /// Replace the caller's recovery codes with 10 new ones (the old stop working). Needs a recent authentication with the second factor (REAUTHENTICATION_REQUIRED) and a current code (BAD_USER_INPUT when wrong).
+    fn mfa_recovery_codes_regenerate(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        args: MutationMfaRecoveryCodesRegenerateArgs,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<MfaRecoveryCodesRegenerate>>> + ::std::marker::Send;
+
+    /// `Mutation.mfaTotpDisable(code: String!, password: String!): MfaTotpDisable`
+    ///
+    /// Turn the caller's second factor off. Needs a recent authentication with the second factor (REAUTHENTICATION_REQUIRED), the password and a code (BAD_USER_INPUT when either is wrong).
+    fn mfa_totp_disable(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        args: MutationMfaTotpDisableArgs,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<MfaTotpDisable>>> + ::std::marker::Send;
+
+    /// `Mutation.resetUserMfa(userId: ID!): ResetUserMfa`
+    ///
+    /// Turn a user's second factor off (a lost phone and lost recovery codes); logged with who did it. Superusers only (FORBIDDEN); not on oneself (FORBIDDEN: use `mfaTotpDisable`). NOT_FOUND for an unknown id.
+    fn reset_user_mfa(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        args: MutationResetUserMfaArgs,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<ResetUserMfa>>> + ::std::marker::Send;
 }
 
 #[doc = "Operations that change state: accounts, logins and tokens."]
@@ -779,7 +931,7 @@ impl Mutation {
         <Mutation as MutationResolver>::user_create(self, ctx, MutationUserCreateArgs { username, password, email }).await
     }
 
-    #[doc = "Log in with a username (or email) and password: returns an access token and a refresh token. Every failure is INVALID_CREDENTIALS."]
+    #[doc = "Log in with a username (or email) and password: returns an access token and a refresh token. Every failure is INVALID_CREDENTIALS. When the account has a second factor, a right password returns no tokens but MFA_REQUIRED, with `extensions.challenge` to give `tokenAuthMfa` with a code (single use, within 5 minutes)."]
     #[graphql(name = "tokenAuth")]
     async fn __gql_token_auth(
         &self,
@@ -985,6 +1137,78 @@ impl Mutation {
     ) -> ::async_graphql::Result<::std::option::Option<DeleteMe>> {
         <Mutation as MutationResolver>::delete_me(self, ctx, MutationDeleteMeArgs { password }).await
     }
+
+    #[doc = "The second step of a login on an account with a second factor: the challenge from `tokenAuth`'s MFA_REQUIRED and a code from the authenticator app (or an unused recovery code, once). Answers like `tokenAuth`. A wrong code is INVALID_CREDENTIALS and counts against the account's login attempts (RATE_LIMITED after too many); a challenge is good for 5 tries and one login: TOKEN_EXPIRED after 5 minutes, TOKEN_INVALID when used, unknown, tried too often, or voided by a password change."]
+    #[graphql(name = "tokenAuthMfa")]
+    async fn __gql_token_auth_mfa(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        #[graphql(name = "challenge", desc = "The challenge from MFA_REQUIRED (`extensions.challenge`).")] challenge: ::std::string::String,
+        #[graphql(name = "code", desc = "The 6-digit code from the authenticator app, or a recovery code.")] code: ::std::string::String,
+    ) -> ::async_graphql::Result<::std::option::Option<ObtainJSONWebToken>> {
+        <Mutation as MutationResolver>::token_auth_mfa(self, ctx, MutationTokenAuthMfaArgs { challenge, code }).await
+    }
+
+    #[doc = "Prove again who the caller is, for a sensitive change (a password or email change, turning the second factor on or off, new recovery codes, deleting the account), which needs a login at most `GATEHOUSE_REAUTH_MAX_AGE_SECS` old (REAUTHENTICATION_REQUIRED otherwise). The password, and a code when a second factor is on; each counted like a login's (BAD_USER_INPUT when wrong, RATE_LIMITED after too many). Returns a new access token in the same session."]
+    #[graphql(name = "reauthenticate")]
+    async fn __gql_reauthenticate(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        #[graphql(name = "password", desc = "The caller's current password.", secret)] password: ::std::string::String,
+        #[graphql(name = "code", desc = "A code from the authenticator app or a recovery code; required when a second factor is on.")] code: ::std::option::Option<::std::string::String>,
+    ) -> ::async_graphql::Result<::std::option::Option<Reauthenticate>> {
+        <Mutation as MutationResolver>::reauthenticate(self, ctx, MutationReauthenticateArgs { password, code }).await
+    }
+
+    #[doc = "Start turning on a second factor (TOTP): a new secret for an authenticator app, as text, as an `otpauth://` URI and as a QR code. Nothing changes until `mfaTotpConfirm` gets a code from it; beginning again replaces the secret. Needs a recent authentication (REAUTHENTICATION_REQUIRED: see `reauthenticate`); CONFLICT when a second factor is on already."]
+    #[graphql(name = "mfaTotpBegin")]
+    async fn __gql_mfa_totp_begin(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::option::Option<MfaTotpBegin>> {
+        <Mutation as MutationResolver>::mfa_totp_begin(self, ctx).await
+    }
+
+    #[doc = "Turn the second factor on with a current code for the secret from `mfaTotpBegin`; returns 10 recovery codes, shown this once. Needs a recent authentication (REAUTHENTICATION_REQUIRED); BAD_USER_INPUT for a wrong code (counted like a password), CONFLICT when nothing is pending."]
+    #[graphql(name = "mfaTotpConfirm")]
+    async fn __gql_mfa_totp_confirm(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        #[graphql(name = "code", desc = "The 6-digit code the authenticator app shows now.")] code: ::std::string::String,
+    ) -> ::async_graphql::Result<::std::option::Option<MfaTotpConfirm>> {
+        <Mutation as MutationResolver>::mfa_totp_confirm(self, ctx, MutationMfaTotpConfirmArgs { code }).await
+    }
+
+    #[doc = "Replace the caller's recovery codes with 10 new ones (the old stop working). Needs a recent authentication with the second factor (REAUTHENTICATION_REQUIRED) and a current code (BAD_USER_INPUT when wrong)."]
+    #[graphql(name = "mfaRecoveryCodesRegenerate")]
+    async fn __gql_mfa_recovery_codes_regenerate(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        #[graphql(name = "code", desc = "A code from the authenticator app, or an unused recovery code.")] code: ::std::string::String,
+    ) -> ::async_graphql::Result<::std::option::Option<MfaRecoveryCodesRegenerate>> {
+        <Mutation as MutationResolver>::mfa_recovery_codes_regenerate(self, ctx, MutationMfaRecoveryCodesRegenerateArgs { code }).await
+    }
+
+    #[doc = "Turn the caller's second factor off. Needs a recent authentication with the second factor (REAUTHENTICATION_REQUIRED), the password and a code (BAD_USER_INPUT when either is wrong)."]
+    #[graphql(name = "mfaTotpDisable")]
+    async fn __gql_mfa_totp_disable(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        #[graphql(name = "code", desc = "A code from the authenticator app, or an unused recovery code.")] code: ::std::string::String,
+        #[graphql(name = "password", desc = "The caller's current password.", secret)] password: ::std::string::String,
+    ) -> ::async_graphql::Result<::std::option::Option<MfaTotpDisable>> {
+        <Mutation as MutationResolver>::mfa_totp_disable(self, ctx, MutationMfaTotpDisableArgs { code, password }).await
+    }
+
+    #[doc = "Turn a user's second factor off (a lost phone and lost recovery codes); logged with who did it. Superusers only (FORBIDDEN); not on oneself (FORBIDDEN: use `mfaTotpDisable`). NOT_FOUND for an unknown id."]
+    #[graphql(name = "resetUserMfa")]
+    async fn __gql_reset_user_mfa(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        #[graphql(name = "userId", desc = "The user's id.")] user_id: ::async_graphql::ID,
+    ) -> ::async_graphql::Result<::std::option::Option<ResetUserMfa>> {
+        <Mutation as MutationResolver>::reset_user_mfa(self, ctx, MutationResetUserMfaArgs { user_id }).await
+    }
 }
 
 /// The resolvers of the GraphQL object type `User`, one method per field.
@@ -1076,6 +1300,14 @@ pub trait UserResolver: ::std::marker::Send + ::std::marker::Sync {
     ///
     /// Whether the email address was confirmed by a link mailed to it. Users imported from Django, and those created before verification existed, count as confirmed.
     fn email_verified(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::primitive::bool>> + ::std::marker::Send;
+
+    /// `User.mfaEnabled: Boolean!`
+    ///
+    /// Whether a second factor (TOTP) is on: a password login then needs a code too.
+    fn mfa_enabled(
         &self,
         ctx: &::async_graphql::Context<'_>,
     ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::primitive::bool>> + ::std::marker::Send;
@@ -1183,6 +1415,251 @@ impl User {
     ) -> ::async_graphql::Result<::std::primitive::bool> {
         <User as UserResolver>::email_verified(self, ctx).await
     }
+
+    #[doc = "Whether a second factor (TOTP) is on: a password login then needs a code too."]
+    #[graphql(name = "mfaEnabled")]
+    async fn __gql_mfa_enabled(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::primitive::bool> {
+        <User as UserResolver>::mfa_enabled(self, ctx).await
+    }
+}
+
+/// The resolvers of the GraphQL object type `MfaTotpBegin`, one method per field.
+/// Implement it for the hand-written type `MfaTotpBegin`; the generated `#[Object] impl MfaTotpBegin`
+/// forwards every field to it.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub trait MfaTotpBeginResolver: ::std::marker::Send + ::std::marker::Sync {
+    /// `MfaTotpBegin.secret: String!`
+    ///
+    /// The secret in base32, to type in.
+    fn secret(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::string::String>> + ::std::marker::Send;
+
+    /// `MfaTotpBegin.otpauthUri: String!`
+    ///
+    /// The `otpauth://totp/…` URI with the secret, issuer and account (SHA-1, 6 digits, 30 seconds).
+    fn otpauth_uri(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::string::String>> + ::std::marker::Send;
+
+    /// `MfaTotpBegin.qrCode: String!`
+    ///
+    /// The URI as a QR code: an SVG image in a `data:image/svg+xml;base64,…` URI (paste it into a browser's address bar, or use it as an `<img>` source).
+    fn qr_code(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::string::String>> + ::std::marker::Send;
+}
+
+#[doc = "The result of `mfaTotpBegin`: a secret to add to an authenticator app."]
+#[::async_graphql::Object(name = "MfaTotpBegin")]
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+impl MfaTotpBegin {
+    #[doc = "The secret in base32, to type in."]
+    #[graphql(name = "secret")]
+    async fn __gql_secret(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::string::String> {
+        <MfaTotpBegin as MfaTotpBeginResolver>::secret(self, ctx).await
+    }
+
+    #[doc = "The `otpauth://totp/…` URI with the secret, issuer and account (SHA-1, 6 digits, 30 seconds)."]
+    #[graphql(name = "otpauthUri")]
+    async fn __gql_otpauth_uri(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::string::String> {
+        <MfaTotpBegin as MfaTotpBeginResolver>::otpauth_uri(self, ctx).await
+    }
+
+    #[doc = "The URI as a QR code: an SVG image in a `data:image/svg+xml;base64,…` URI (paste it into a browser's address bar, or use it as an `<img>` source)."]
+    #[graphql(name = "qrCode")]
+    async fn __gql_qr_code(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::string::String> {
+        <MfaTotpBegin as MfaTotpBeginResolver>::qr_code(self, ctx).await
+    }
+}
+
+/// The resolvers of the GraphQL object type `MfaTotpConfirm`, one method per field.
+/// Implement it for the hand-written type `MfaTotpConfirm`; the generated `#[Object] impl MfaTotpConfirm`
+/// forwards every field to it.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub trait MfaTotpConfirmResolver: ::std::marker::Send + ::std::marker::Sync {
+    /// `MfaTotpConfirm.recoveryCodes: [String!]!`
+    ///
+    /// Ten recovery codes, each good for one login in place of a code. Shown this once: store them safely.
+    fn recovery_codes(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::vec::Vec<::std::string::String>>> + ::std::marker::Send;
+
+    /// `MfaTotpConfirm.user: User`
+    ///
+    /// The caller, now with `mfaEnabled`.
+    fn user(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<User>>> + ::std::marker::Send;
+}
+
+#[doc = "The result of `mfaTotpConfirm`."]
+#[::async_graphql::Object(name = "MfaTotpConfirm")]
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+impl MfaTotpConfirm {
+    #[doc = "Ten recovery codes, each good for one login in place of a code. Shown this once: store them safely."]
+    #[graphql(name = "recoveryCodes")]
+    async fn __gql_recovery_codes(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::vec::Vec<::std::string::String>> {
+        <MfaTotpConfirm as MfaTotpConfirmResolver>::recovery_codes(self, ctx).await
+    }
+
+    #[doc = "The caller, now with `mfaEnabled`."]
+    #[graphql(name = "user")]
+    async fn __gql_user(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::option::Option<User>> {
+        <MfaTotpConfirm as MfaTotpConfirmResolver>::user(self, ctx).await
+    }
+}
+
+/// The resolvers of the GraphQL object type `MfaRecoveryCodesRegenerate`, one method per field.
+/// Implement it for the hand-written type `MfaRecoveryCodesRegenerate`; the generated `#[Object] impl MfaRecoveryCodesRegenerate`
+/// forwards every field to it.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub trait MfaRecoveryCodesRegenerateResolver: ::std::marker::Send + ::std::marker::Sync {
+    /// `MfaRecoveryCodesRegenerate.recoveryCodes: [String!]!`
+    ///
+    /// Ten new recovery codes, shown this once; the old ones no longer work.
+    fn recovery_codes(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::vec::Vec<::std::string::String>>> + ::std::marker::Send;
+}
+
+#[doc = "The result of `mfaRecoveryCodesRegenerate`."]
+#[::async_graphql::Object(name = "MfaRecoveryCodesRegenerate")]
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+impl MfaRecoveryCodesRegenerate {
+    #[doc = "Ten new recovery codes, shown this once; the old ones no longer work."]
+    #[graphql(name = "recoveryCodes")]
+    async fn __gql_recovery_codes(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::vec::Vec<::std::string::String>> {
+        <MfaRecoveryCodesRegenerate as MfaRecoveryCodesRegenerateResolver>::recovery_codes(self, ctx).await
+    }
+}
+
+/// The resolvers of the GraphQL object type `MfaTotpDisable`, one method per field.
+/// Implement it for the hand-written type `MfaTotpDisable`; the generated `#[Object] impl MfaTotpDisable`
+/// forwards every field to it.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub trait MfaTotpDisableResolver: ::std::marker::Send + ::std::marker::Sync {
+    /// `MfaTotpDisable.user: User`
+    ///
+    /// The caller, now without a second factor.
+    fn user(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<User>>> + ::std::marker::Send;
+}
+
+#[doc = "The result of `mfaTotpDisable`."]
+#[::async_graphql::Object(name = "MfaTotpDisable")]
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+impl MfaTotpDisable {
+    #[doc = "The caller, now without a second factor."]
+    #[graphql(name = "user")]
+    async fn __gql_user(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::option::Option<User>> {
+        <MfaTotpDisable as MfaTotpDisableResolver>::user(self, ctx).await
+    }
+}
+
+/// The resolvers of the GraphQL object type `ResetUserMfa`, one method per field.
+/// Implement it for the hand-written type `ResetUserMfa`; the generated `#[Object] impl ResetUserMfa`
+/// forwards every field to it.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub trait ResetUserMfaResolver: ::std::marker::Send + ::std::marker::Sync {
+    /// `ResetUserMfa.user: User`
+    ///
+    /// The user, now without a second factor.
+    fn user(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<User>>> + ::std::marker::Send;
+}
+
+#[doc = "The result of `resetUserMfa`."]
+#[::async_graphql::Object(name = "ResetUserMfa")]
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+impl ResetUserMfa {
+    #[doc = "The user, now without a second factor."]
+    #[graphql(name = "user")]
+    async fn __gql_user(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::option::Option<User>> {
+        <ResetUserMfa as ResetUserMfaResolver>::user(self, ctx).await
+    }
+}
+
+/// The resolvers of the GraphQL object type `Reauthenticate`, one method per field.
+/// Implement it for the hand-written type `Reauthenticate`; the generated `#[Object] impl Reauthenticate`
+/// forwards every field to it.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub trait ReauthenticateResolver: ::std::marker::Send + ::std::marker::Sync {
+    /// `Reauthenticate.token: String!`
+    ///
+    /// The new access token, in the same session, with `authTime` now.
+    fn token(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::string::String>> + ::std::marker::Send;
+
+    /// `Reauthenticate.payload: GenericScalar!`
+    ///
+    /// The new access token's claims.
+    fn payload(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<GenericScalar>> + ::std::marker::Send;
+}
+
+#[doc = "The result of `reauthenticate`."]
+#[::async_graphql::Object(name = "Reauthenticate")]
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+impl Reauthenticate {
+    #[doc = "The new access token, in the same session, with `authTime` now."]
+    #[graphql(name = "token")]
+    async fn __gql_token(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::string::String> {
+        <Reauthenticate as ReauthenticateResolver>::token(self, ctx).await
+    }
+
+    #[doc = "The new access token's claims."]
+    #[graphql(name = "payload")]
+    async fn __gql_payload(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<GenericScalar> {
+        <Reauthenticate as ReauthenticateResolver>::payload(self, ctx).await
+    }
 }
 
 /// The resolvers of the GraphQL object type `CreateUser`, one method per field.
@@ -1276,7 +1753,7 @@ impl UpdateMe {
 pub trait ObtainJSONWebTokenResolver: ::std::marker::Send + ::std::marker::Sync {
     /// `ObtainJSONWebToken.payload: GenericScalar!`
     ///
-    /// The access token's claims: `username`, `sub`, `exp`, `origIat`, `iat` (times as integer Unix seconds).
+    /// The access token's claims: `username`, `sub`, `exp`, `origIat`, `iat`, `authTime` (times as integer Unix seconds) and `amr` (how the user authenticated: `pwd`, plus `otp` or `recovery`).
     fn payload(
         &self,
         ctx: &::async_graphql::Context<'_>,
@@ -1311,7 +1788,7 @@ pub trait ObtainJSONWebTokenResolver: ::std::marker::Send + ::std::marker::Sync 
 #[::async_graphql::Object(name = "ObtainJSONWebToken")]
 #[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
 impl ObtainJSONWebToken {
-    #[doc = "The access token's claims: `username`, `sub`, `exp`, `origIat`, `iat` (times as integer Unix seconds)."]
+    #[doc = "The access token's claims: `username`, `sub`, `exp`, `origIat`, `iat`, `authTime` (times as integer Unix seconds) and `amr` (how the user authenticated: `pwd`, plus `otp` or `recovery`)."]
     #[graphql(name = "payload")]
     async fn __gql_payload(
         &self,
@@ -2272,7 +2749,7 @@ type Mutation {
     email: String!
   ): UserCreate @deprecated(reason: "Use `createUser`.")
 
-  "Log in with a username (or email) and password: returns an access token and a refresh token. Every failure is INVALID_CREDENTIALS."
+  "Log in with a username (or email) and password: returns an access token and a refresh token. Every failure is INVALID_CREDENTIALS. When the account has a second factor, a right password returns no tokens but MFA_REQUIRED, with `extensions.challenge` to give `tokenAuthMfa` with a code (single use, within 5 minutes)."
   tokenAuth(
     "The username or the email address."
     username: String!
@@ -2410,6 +2887,51 @@ type Mutation {
     "The caller's current password."
     password: String!
   ): DeleteMe
+
+  "The second step of a login on an account with a second factor: the challenge from `tokenAuth`'s MFA_REQUIRED and a code from the authenticator app (or an unused recovery code, once). Answers like `tokenAuth`. A wrong code is INVALID_CREDENTIALS and counts against the account's login attempts (RATE_LIMITED after too many); a challenge is good for 5 tries and one login: TOKEN_EXPIRED after 5 minutes, TOKEN_INVALID when used, unknown, tried too often, or voided by a password change."
+  tokenAuthMfa(
+    "The challenge from MFA_REQUIRED (`extensions.challenge`)."
+    challenge: String!
+    "The 6-digit code from the authenticator app, or a recovery code."
+    code: String!
+  ): ObtainJSONWebToken
+
+  "Prove again who the caller is, for a sensitive change (a password or email change, turning the second factor on or off, new recovery codes, deleting the account), which needs a login at most `GATEHOUSE_REAUTH_MAX_AGE_SECS` old (REAUTHENTICATION_REQUIRED otherwise). The password, and a code when a second factor is on; each counted like a login's (BAD_USER_INPUT when wrong, RATE_LIMITED after too many). Returns a new access token in the same session."
+  reauthenticate(
+    "The caller's current password."
+    password: String!
+    "A code from the authenticator app or a recovery code; required when a second factor is on."
+    code: String
+  ): Reauthenticate
+
+  "Start turning on a second factor (TOTP): a new secret for an authenticator app, as text, as an `otpauth://` URI and as a QR code. Nothing changes until `mfaTotpConfirm` gets a code from it; beginning again replaces the secret. Needs a recent authentication (REAUTHENTICATION_REQUIRED: see `reauthenticate`); CONFLICT when a second factor is on already."
+  mfaTotpBegin: MfaTotpBegin
+
+  "Turn the second factor on with a current code for the secret from `mfaTotpBegin`; returns 10 recovery codes, shown this once. Needs a recent authentication (REAUTHENTICATION_REQUIRED); BAD_USER_INPUT for a wrong code (counted like a password), CONFLICT when nothing is pending."
+  mfaTotpConfirm(
+    "The 6-digit code the authenticator app shows now."
+    code: String!
+  ): MfaTotpConfirm
+
+  "Replace the caller's recovery codes with 10 new ones (the old stop working). Needs a recent authentication with the second factor (REAUTHENTICATION_REQUIRED) and a current code (BAD_USER_INPUT when wrong)."
+  mfaRecoveryCodesRegenerate(
+    "A code from the authenticator app, or an unused recovery code."
+    code: String!
+  ): MfaRecoveryCodesRegenerate
+
+  "Turn the caller's second factor off. Needs a recent authentication with the second factor (REAUTHENTICATION_REQUIRED), the password and a code (BAD_USER_INPUT when either is wrong)."
+  mfaTotpDisable(
+    "A code from the authenticator app, or an unused recovery code."
+    code: String!
+    "The caller's current password."
+    password: String!
+  ): MfaTotpDisable
+
+  "Turn a user's second factor off (a lost phone and lost recovery codes); logged with who did it. Superusers only (FORBIDDEN); not on oneself (FORBIDDEN: use `mfaTotpDisable`). NOT_FOUND for an unknown id."
+  resetUserMfa(
+    "The user's id."
+    userId: ID!
+  ): ResetUserMfa
 }
 
 "A user account. The password is never exposed."
@@ -2436,6 +2958,52 @@ type User {
   lastLogin: DateTime
   "Whether the email address was confirmed by a link mailed to it. Users imported from Django, and those created before verification existed, count as confirmed."
   emailVerified: Boolean!
+  "Whether a second factor (TOTP) is on: a password login then needs a code too."
+  mfaEnabled: Boolean!
+}
+
+"The result of `mfaTotpBegin`: a secret to add to an authenticator app."
+type MfaTotpBegin {
+  "The secret in base32, to type in."
+  secret: String!
+  "The `otpauth://totp/…` URI with the secret, issuer and account (SHA-1, 6 digits, 30 seconds)."
+  otpauthUri: String!
+  "The URI as a QR code: an SVG image in a `data:image/svg+xml;base64,…` URI (paste it into a browser's address bar, or use it as an `<img>` source)."
+  qrCode: String!
+}
+
+"The result of `mfaTotpConfirm`."
+type MfaTotpConfirm {
+  "Ten recovery codes, each good for one login in place of a code. Shown this once: store them safely."
+  recoveryCodes: [String!]!
+  "The caller, now with `mfaEnabled`."
+  user: User
+}
+
+"The result of `mfaRecoveryCodesRegenerate`."
+type MfaRecoveryCodesRegenerate {
+  "Ten new recovery codes, shown this once; the old ones no longer work."
+  recoveryCodes: [String!]!
+}
+
+"The result of `mfaTotpDisable`."
+type MfaTotpDisable {
+  "The caller, now without a second factor."
+  user: User
+}
+
+"The result of `resetUserMfa`."
+type ResetUserMfa {
+  "The user, now without a second factor."
+  user: User
+}
+
+"The result of `reauthenticate`."
+type Reauthenticate {
+  "The new access token, in the same session, with `authTime` now."
+  token: String!
+  "The new access token's claims."
+  payload: GenericScalar!
 }
 
 "The result of `createUser`."
@@ -2458,7 +3026,7 @@ type UpdateMe {
 
 "The result of a login (`tokenAuth`)."
 type ObtainJSONWebToken {
-  "The access token's claims: `username`, `sub`, `exp`, `origIat`, `iat` (times as integer Unix seconds)."
+  "The access token's claims: `username`, `sub`, `exp`, `origIat`, `iat`, `authTime` (times as integer Unix seconds) and `amr` (how the user authenticated: `pwd`, plus `otp` or `recovery`)."
   payload: GenericScalar!
   "When the refresh token stops working, as an absolute Unix time in seconds."
   refreshExpiresIn: Int!

@@ -49,4 +49,7 @@ impl UserResolver for User {
     async fn email_verified(&self, _: &Context<'_>) -> Result<bool> {
         Ok(self.0.email_verified)
     }
+    async fn mfa_enabled(&self, _: &Context<'_>) -> Result<bool> {
+        Ok(self.0.mfa_enabled)
+    }
 }

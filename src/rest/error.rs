@@ -34,6 +34,11 @@ pub struct ErrorBody {
     /// field at fault, keyed by the field's name in the request body or query.
     #[oai(skip_serializing_if_is_none)]
     pub fields: Option<BTreeMap<String, String>>,
+    /// For `MFA_REQUIRED` only (a login whose password was right, on an
+    /// account with a second factor): the challenge to send back with a
+    /// code, once, within five minutes.
+    #[oai(skip_serializing_if_is_none)]
+    pub challenge: Option<String>,
 }
 
 impl Example for ErrorBody {
@@ -43,6 +48,7 @@ impl Example for ErrorBody {
             code: "BAD_USER_INPUT".into(),
             fields: Some(BTreeMap::from([("email".into(), message.clone())])),
             message,
+            challenge: None,
         }
     }
 }
@@ -91,7 +97,9 @@ statuses! {
     /// `PATCH /api/users/me`.
     UpdateErrors: [400, 401, 409, 413, 415, 422, 429, 500, 503];
     /// `POST /api/users/me/password`.
-    PasswordErrors: [400, 401, 413, 415, 422, 429, 500, 503];
+    PasswordErrors: [400, 401, 403, 413, 415, 422, 429, 500, 503];
+    /// `/api/users/me/mfa/…`, `/api/users/me/reauthenticate`.
+    MfaErrors: [400, 401, 403, 409, 413, 415, 422, 429, 500, 503];
     /// `DELETE /api/users/me/sessions/{id}`.
     SessionErrors: [401, 404, 500, 503];
     /// `GET /api/users`.
@@ -101,7 +109,7 @@ statuses! {
     /// `POST /api/account/verify/resend`, `…/password-reset`.
     MailErrors: [400, 413, 415, 422, 429, 500, 503];
     /// `POST /api/users/me/email`.
-    EmailChangeErrors: [400, 401, 409, 413, 415, 422, 429, 500, 503];
+    EmailChangeErrors: [400, 401, 403, 409, 413, 415, 422, 429, 500, 503];
     /// `GET /api/users/{id}`.
     UserErrors: [401, 403, 404, 500, 503];
     /// The admin operations on `/api/users/{id}…` without a body.
@@ -109,7 +117,7 @@ statuses! {
     /// The admin operations on `/api/users/{id}…` with a body.
     AdminBodyErrors: [400, 401, 403, 404, 409, 413, 415, 422, 500, 503];
     /// `DELETE /api/users/me`.
-    DeleteMeErrors: [400, 401, 413, 415, 422, 429, 500, 503];
+    DeleteMeErrors: [400, 401, 403, 413, 415, 422, 429, 500, 503];
 }
 
 fn describe(status: u16) -> &'static str {
@@ -130,7 +138,12 @@ fn describe(status: u16) -> &'static str {
         403 => {
             "FORBIDDEN: the caller is authenticated but lacks the right (is not staff; \
                 is not a superuser where one is needed, or the user acted on is staff; \
-                or acts on themselves through an admin operation)."
+                or acts on themselves through an admin operation). \
+                REAUTHENTICATION_REQUIRED: a password or email change, turning the second \
+                factor off, new recovery codes or deleting the account need a login at most \
+                `GATEHOUSE_REAUTH_MAX_AGE_SECS` old, with the second factor when it is on: \
+                `POST /api/users/me/reauthenticate` first. MFA_REQUIRED (a login only): the \
+                password is right, and a code is needed (`challenge`)."
         }
         404 => {
             "NOT_FOUND: no user has that id, or no such session among the caller's live sessions."
@@ -183,6 +196,8 @@ pub fn rest_field(field: Field) -> &'static str {
         Field::RefreshToken => "refresh_token",
         Field::NewEmail => "new_email",
         Field::Search => "search",
+        Field::Code => "code",
+        Field::Challenge => "challenge",
     }
 }
 
@@ -213,9 +228,11 @@ impl<S> From<Error> for Problem<S> {
                 );
                 (StatusCode::UNAUTHORIZED, Some(c))
             }
-            Error::Forbidden | Error::ForbiddenBecause(_) | Error::EmailNotVerified => {
-                (StatusCode::FORBIDDEN, None)
-            }
+            Error::Forbidden
+            | Error::ForbiddenBecause(_)
+            | Error::EmailNotVerified
+            | Error::MfaRequired { .. }
+            | Error::ReauthenticationRequired => (StatusCode::FORBIDDEN, None),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, None),
             Error::StateConflict(_) => (StatusCode::CONFLICT, None),
             Error::BadUserInput { .. } => (StatusCode::UNPROCESSABLE_ENTITY, None),
@@ -240,6 +257,7 @@ impl<S> From<Error> for Problem<S> {
                 code: e.code().to_owned(),
                 message: e.message(),
                 fields,
+                challenge: e.challenge().map(str::to_owned),
             },
             headers,
             _declared: PhantomData,

@@ -312,6 +312,7 @@ fn render(shape: Shape, status: StatusCode, message: String) -> Response {
                 code: code_for(status).to_owned(),
                 message,
                 fields: None,
+                challenge: None,
             };
             error::response(status, body, Vec::new())
         }

@@ -10,6 +10,7 @@ pub mod docs;
 pub mod drf;
 pub mod error;
 mod guard;
+pub mod mfa;
 pub mod oauth;
 pub mod session;
 pub mod session_types;
@@ -29,6 +30,7 @@ use poem_openapi::{OpenApiService, ServerObject, Tags};
 
 use account::AccountApi;
 use admin::AdminApi;
+use mfa::MfaApi;
 use session::SessionApi;
 use sessions::SessionsApi;
 use token::TokenApi;
@@ -91,6 +93,7 @@ pub type Apis = (
     AdminApi,
     AccountApi,
     SessionApi,
+    MfaApi,
 );
 
 /// The API with its metadata. Builds without a running service, so the CLI
@@ -104,6 +107,7 @@ pub fn api() -> OpenApiService<Apis, ()> {
             AdminApi,
             AccountApi,
             SessionApi,
+            MfaApi,
         ),
         "Gatehouse REST API",
         env!("CARGO_PKG_VERSION"),

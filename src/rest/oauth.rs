@@ -25,6 +25,10 @@ pub struct OAuthErrorBody {
     /// A human-readable explanation. For a failed password grant it is the
     /// same whether the user is unknown, inactive or the password wrong.
     pub error_description: String,
+    /// With `MFA_REQUIRED` only: the challenge to send back with a code
+    /// (`grant_type=urn:gatehouse:grant-type:mfa`), once, within five minutes.
+    #[oai(skip_serializing_if_is_none)]
+    pub challenge: Option<String>,
 }
 
 impl Example for OAuthErrorBody {
@@ -32,6 +36,7 @@ impl Example for OAuthErrorBody {
         Self {
             error: "invalid_grant".into(),
             error_description: "Please enter valid credentials.".into(),
+            challenge: None,
         }
     }
 }
@@ -56,6 +61,7 @@ impl OAuthProblem {
             body: OAuthErrorBody {
                 error: error.to_owned(),
                 error_description: description.into(),
+                challenge: None,
             },
             retry_after: None,
         }
@@ -86,6 +92,12 @@ impl From<Error> for OAuthProblem {
             Error::EmailNotVerified => {
                 Self::new(StatusCode::FORBIDDEN, "EMAIL_NOT_VERIFIED", message)
             }
+            // The password was right; a code is still needed.
+            Error::MfaRequired { challenge } => {
+                let mut p = Self::new(StatusCode::FORBIDDEN, "MFA_REQUIRED", message);
+                p.body.challenge = Some(challenge);
+                p
+            }
             // RFC 6749 has no code for this; the status and Retry-After say it.
             Error::RateLimited { .. } => Self {
                 retry_after,
@@ -109,7 +121,8 @@ impl From<Error> for OAuthProblem {
             | Error::Forbidden
             | Error::ForbiddenBecause(_)
             | Error::NotFound(_)
-            | Error::StateConflict(_) => Self::bad("invalid_request", message),
+            | Error::StateConflict(_)
+            | Error::ReauthenticationRequired => Self::bad("invalid_request", message),
         }
     }
 }

@@ -118,22 +118,35 @@ impl SessionApi {
         let issued = gh
             .login(&username, &SecretString::from(password.0), context.device())
             .await?;
-        // The new cookie replaces the browser's old one(s): those logins
-        // could no longer be reached from here, so they end rather than
-        // linger.
-        let old = match presented(req) {
-            Presented::None => Vec::new(),
-            Presented::One(old) => vec![old],
-            Presented::Several(all) => all,
-        };
-        for old in old {
-            if let Err(e @ (Error::Unavailable | Error::Internal(_))) =
-                gh.revoke_refresh(&old).await
-            {
-                e.log();
-            }
-        }
-        Ok(SessionStarted::new(gh, issued)?)
+        started(gh, req, issued).await
+    }
+
+    /// Log in with a second factor (browser mode)
+    ///
+    /// The second step of a browser-mode login on an account with a second
+    /// factor: `POST /api/session/login` answered 403 `MFA_REQUIRED` with a
+    /// `challenge`; send it with a code from the authenticator app (or a
+    /// recovery code). Answers like `POST /api/session/login`, under the
+    /// same CSRF rules; the codes are throttled like `POST /api/token`'s
+    /// `urn:gatehouse:grant-type:mfa`.
+    #[oai(
+        path = "/session/login/mfa",
+        method = "post",
+        operation_id = "sessionLoginMfa"
+    )]
+    async fn login_mfa(
+        &self,
+        Data(gh): Data<&State>,
+        req: &poem::Request,
+        body: Json<super::mfa::ChallengeRequest>,
+    ) -> Result<SessionStarted, SessionProblem<SessionLoginErrors>> {
+        csrf(gh, req)?;
+        let super::mfa::ChallengeRequest { challenge, code } = body.0;
+        let context = RequestContext::of(req);
+        let issued = gh
+            .login_mfa(&challenge.0, &code.0, context.device())
+            .await?;
+        started(gh, req, issued).await
     }
 
     /// Refresh (browser mode)
@@ -202,4 +215,25 @@ impl SessionApi {
         }
         Ok(SessionEnded::NoContent(clear_cookie(), "no-store".into()))
     }
+}
+
+/// A login's answer in browser mode. The new cookie replaces the browser's
+/// old one(s): those logins could no longer be reached from here, so they
+/// end rather than linger.
+async fn started(
+    gh: &State,
+    req: &poem::Request,
+    issued: crate::service::Issued,
+) -> Result<SessionStarted, SessionProblem<SessionLoginErrors>> {
+    let old = match presented(req) {
+        Presented::None => Vec::new(),
+        Presented::One(old) => vec![old],
+        Presented::Several(all) => all,
+    };
+    for old in old {
+        if let Err(e @ (Error::Unavailable | Error::Internal(_))) = gh.revoke_refresh(&old).await {
+            e.log();
+        }
+    }
+    Ok(SessionStarted::new(gh, issued)?)
 }

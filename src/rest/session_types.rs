@@ -130,6 +130,7 @@ impl IntoResponse for Refused {
             code: "FORBIDDEN".into(),
             message: self.0.to_owned(),
             fields: None,
+            challenge: None,
         };
         error::response(StatusCode::FORBIDDEN, body, Vec::new())
     }
@@ -233,6 +234,7 @@ impl<S> SessionProblem<S> {
                       (`POST /api/session/logout` ends them all) and log in again."
                 .into(),
             fields: None,
+            challenge: None,
         };
         let challenge = r#"Bearer realm="gatehouse""#.to_owned();
         Self::refused(error::response(
@@ -247,6 +249,7 @@ impl<S> SessionProblem<S> {
             code: "UNAUTHENTICATED".into(),
             message: "No session cookie: log in with `POST /api/session/login`.".into(),
             fields: None,
+            challenge: None,
         };
         let challenge = r#"Bearer realm="gatehouse""#.to_owned();
         let mut problem = Self::refused(error::response(

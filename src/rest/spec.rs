@@ -11,6 +11,7 @@ use super::account_types::{
     EmailChangeRequest, EmailRequest, LinkTokenRequest, PasswordResetRequest,
 };
 use super::admin::{ActiveRequest, StaffRequest};
+use super::mfa::{ChallengeRequest, CodeRequest, DisableRequest, ReauthenticateRequest};
 use super::session_types::SessionLoginRequest;
 use super::user_types::{ChangePasswordRequest, DeleteMeRequest, SignUpRequest, UpdateMeRequest};
 use super::{api, Apis};
@@ -19,7 +20,7 @@ use super::{api, Apis};
 /// that but does not write it into the schema, so the document is patched
 /// with `additionalProperties: false`: a client (or a contract tester) then
 /// knows that an unknown field is a 400.
-fn strict_schemas() -> [String; 11] {
+fn strict_schemas() -> [String; 15] {
     [
         SignUpRequest::name().into_owned(),
         UpdateMeRequest::name().into_owned(),
@@ -32,6 +33,10 @@ fn strict_schemas() -> [String; 11] {
         ActiveRequest::name().into_owned(),
         StaffRequest::name().into_owned(),
         DeleteMeRequest::name().into_owned(),
+        CodeRequest::name().into_owned(),
+        DisableRequest::name().into_owned(),
+        ReauthenticateRequest::name().into_owned(),
+        ChallengeRequest::name().into_owned(),
     ]
 }
 

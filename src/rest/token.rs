@@ -54,6 +54,10 @@ pub enum Revoked {
     Ok,
 }
 
+/// The grant that completes a login with a second factor (an extension
+/// grant, RFC 6749 section 4.5): `challenge` and `code`.
+pub const MFA_GRANT: &str = "urn:gatehouse:grant-type:mfa";
+
 /// RFC 6749 section 3.1: a parameter sent without a value counts as omitted.
 fn given(value: Option<Text>) -> Option<String> {
     value.map(|v| v.0).filter(|v| !v.is_empty())
@@ -95,6 +99,7 @@ impl TokenApi {
         let username = given(params.username);
         let password = given(params.password);
         let refresh_token = given(params.refresh_token);
+        let (challenge, code) = (given(params.challenge), given(params.code));
         let issued = match params.grant_type.0.as_str() {
             "password" => {
                 let username = username.ok_or_else(|| missing("username"))?;
@@ -107,13 +112,19 @@ impl TokenApi {
                 let token = refresh_token.ok_or_else(|| missing("refresh_token"))?;
                 gh.refresh_rotate(&token).await?
             }
+            MFA_GRANT => {
+                let challenge = challenge.ok_or_else(|| missing("challenge"))?;
+                let code = code.ok_or_else(|| missing("code"))?;
+                let context = RequestContext::of(req);
+                gh.login_mfa(&challenge, &code, context.device()).await?
+            }
             "" => return Err(missing("grant_type")),
             _ => {
                 return Err(OAuthProblem::bad(
                     "unsupported_grant_type",
                     // The value is not repeated: a client that mixed up its
                     // fields may have put a password here.
-                    "This grant_type is not supported: use `password` or `refresh_token`."
+                    "This grant_type is not supported: use `password`, `refresh_token` or `urn:gatehouse:grant-type:mfa`."
                         .to_owned(),
                 ));
             }

@@ -34,7 +34,11 @@ impl Type for GrantType {
 
     fn schema_ref() -> MetaSchemaRef {
         MetaSchemaRef::Inline(Box::new(MetaSchema {
-            enum_items: vec!["password".into(), "refresh_token".into()],
+            enum_items: vec![
+                "password".into(),
+                "refresh_token".into(),
+                super::token::MFA_GRANT.into(),
+            ],
             ..MetaSchema::new("string")
         }))
     }
@@ -70,8 +74,11 @@ impl ToJSON for GrantType {
 #[derive(Object, Deserialize)]
 #[oai(example, skip_serializing_if_is_none)]
 pub struct TokenParams {
-    /// `password` (log in with `username` and `password`) or `refresh_token`
-    /// (exchange `refresh_token` for a new pair; the one given becomes used).
+    /// `password` (log in with `username` and `password`), `refresh_token`
+    /// (exchange `refresh_token` for a new pair; the one given becomes used),
+    /// or `urn:gatehouse:grant-type:mfa` (the second step of a login on an
+    /// account with a second factor: the `challenge` from the password
+    /// grant's `MFA_REQUIRED` and a `code`).
     pub grant_type: GrantType,
     /// For `password`: the username or the email address.
     #[oai(nullable)]
@@ -82,6 +89,16 @@ pub struct TokenParams {
     /// For `refresh_token`: the refresh token from the last response.
     #[oai(nullable)]
     pub refresh_token: Option<Text>,
+    /// For `urn:gatehouse:grant-type:mfa`: the challenge from `MFA_REQUIRED`
+    /// (single use, 5 minutes, 5 codes).
+    #[oai(nullable)]
+    #[serde(default)]
+    pub challenge: Option<Text>,
+    /// For `urn:gatehouse:grant-type:mfa`: the 6-digit code from the
+    /// authenticator app, or an unused recovery code.
+    #[oai(nullable)]
+    #[serde(default)]
+    pub code: Option<Text>,
 }
 
 impl Example for TokenParams {
@@ -91,6 +108,8 @@ impl Example for TokenParams {
             username: Some("alice".into()),
             password: Some("correct horse battery staple".into()),
             refresh_token: None,
+            challenge: None,
+            code: None,
         }
     }
 }

@@ -37,6 +37,8 @@ pub struct User {
     /// (users imported from Django, and those created before verification
     /// existed, count as confirmed).
     pub email_verified: bool,
+    /// Whether a second factor (TOTP) is on: a password login then needs a code.
+    pub mfa_enabled: bool,
 }
 
 /// Unix seconds as a time; out-of-range values (never stored) become the epoch.
@@ -58,6 +60,7 @@ impl From<service::User> for User {
             date_joined: at(u.date_joined),
             last_login: u.last_login.map(at),
             email_verified: u.email_verified,
+            mfa_enabled: u.mfa_enabled,
         }
     }
 }
@@ -76,6 +79,7 @@ impl Example for User {
             date_joined: at(1_764_000_000),
             last_login: Some(at(1_764_086_400)),
             email_verified: true,
+            mfa_enabled: false,
         }
     }
 }

@@ -220,6 +220,7 @@ impl Gatehouse {
     /// (counted as change-password counts it). The last active superuser
     /// cannot.
     pub async fn delete_me(&self, me: &AuthUser, password: &SecretString) -> Result<()> {
+        self.require_recent_auth(me)?;
         self.recheck_password(me, password, Field::Password).await?;
         // The session asking must still be live after the password check
         // (a revoke or logout-all while it ran wins).

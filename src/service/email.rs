@@ -226,6 +226,7 @@ impl Gatehouse {
     ) -> Result<()> {
         let new_email = new_email.trim();
         validate::email(Field::NewEmail, new_email)?;
+        self.require_recent_auth(me)?;
         self.recheck_password(me, password, Field::Password).await?;
         if super::profile::same_address(new_email, &me.user.email) {
             return Err(Error::bad_input(

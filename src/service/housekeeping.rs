@@ -1,8 +1,9 @@
 //! Rows that outlive their use: expired refresh and link tokens, sessions
-//! expired or ended, records of mail long sent (run hourly by
+//! expired or ended, second-factor login challenges expired, records of
+//! mail long sent (run hourly by
 //! `app::server`).
 
-use crate::db::{email_tokens, outbox, refresh_tokens, sessions};
+use crate::db::{email_tokens, mfa, outbox, refresh_tokens, sessions};
 use crate::error::Result;
 use crate::service::Gatehouse;
 
@@ -15,6 +16,11 @@ impl Gatehouse {
         // Records of mail sent or given up are kept for 30 days.
         let mails = outbox::purge(&self.db, before - 30 * 86_400).await?;
         let sessions = sessions::purge(&self.db, before).await?;
-        Ok(refresh_tokens::purge_expired(&self.db, before).await? + links + mails + sessions)
+        let challenges = mfa::purge_challenges(&self.db, before).await?;
+        Ok(refresh_tokens::purge_expired(&self.db, before).await?
+            + links
+            + mails
+            + sessions
+            + challenges)
     }
 }

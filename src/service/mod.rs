@@ -8,8 +8,10 @@ pub mod clock;
 mod email;
 mod housekeeping;
 mod mail;
+mod mfa;
 mod passwords;
 mod profile;
+mod reauth;
 mod session_list;
 pub mod sessions;
 pub mod throttle;
@@ -28,6 +30,7 @@ use crate::db::Db;
 use crate::metrics::Metrics;
 
 pub use caller::{AuthUser, Caller};
+pub use mfa::TotpEnrolment;
 pub use session_list::Session;
 pub use sessions::{Device, Issued};
 pub use user::{StoredUser, User};

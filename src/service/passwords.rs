@@ -9,6 +9,7 @@ use crate::auth::password::Verdict;
 use crate::db::users;
 use crate::django::hash;
 use crate::error::{Error, Field, Result};
+use crate::service::throttle::LoginAttempt;
 use crate::service::{AuthUser, Gatehouse};
 
 impl Gatehouse {
@@ -42,6 +43,19 @@ impl Gatehouse {
         password: &SecretString,
         field: Field,
     ) -> Result<()> {
+        let attempt = self.check_own_password(me, password, field).await?;
+        self.login_succeeded(attempt).await
+    }
+
+    /// `recheck_password` without taking the hit back: for a change that
+    /// needs a code too (`mfa`), the count stays until the code is right,
+    /// so a right password never clears the guesses at a code.
+    pub(crate) async fn check_own_password(
+        &self,
+        me: &AuthUser,
+        password: &SecretString,
+        field: Field,
+    ) -> Result<LoginAttempt> {
         let bucket = super::throttle::account_bucket(Some(me.user.id), &me.user.username);
         let attempt = self.login_attempt(bucket, None).await?;
         let stored = users::stored_by_id(&self.db, me.user.id)
@@ -57,6 +71,6 @@ impl Gatehouse {
                 format!("Your {} was entered incorrectly.", field.noun()),
             ));
         }
-        self.login_succeeded(attempt).await
+        Ok(attempt)
     }
 }

@@ -96,6 +96,10 @@ impl Gatehouse {
         if let Some(e) = email {
             validate::email(Field::Email, e)?;
         }
+        // A new address or password is a sensitive change: a recent login.
+        if new_email.is_some() || password.is_some() {
+            self.require_recent_auth(me)?;
+        }
         if let Some(e) = new_email {
             if self.config.mail.require_verified_email {
                 return Err(Error::bad_input(
@@ -210,7 +214,9 @@ impl Gatehouse {
         let user =
             users::end_sessions(&self.db, me.user.id, now, Some(&hash), keep, &notice).await?;
         self.mail_queued();
-        let issued = self.resume_session(user, keep, now).await?;
+        let issued = self
+            .resume_session(user, keep, now, super::sessions::Authn::of(me))
+            .await?;
         Ok((issued.user.clone(), Some(issued)))
     }
 
@@ -228,6 +234,7 @@ impl Gatehouse {
                 "The new password must differ from the old one.",
             ));
         }
+        self.require_recent_auth(me)?;
         // The old password is a password guess like a login's
         // (`recheck_password`, as every face's change comes here).
         self.recheck_password(me, old, Field::OldPassword).await?;
@@ -255,7 +262,8 @@ impl Gatehouse {
         let user =
             users::end_sessions(&self.db, me.user.id, now, Some(&hash), keep, &notice).await?;
         self.mail_queued();
-        self.resume_session(user, keep, now).await
+        self.resume_session(user, keep, now, super::sessions::Authn::of(me))
+            .await
     }
 
     /// The "password changed" notice to `user`'s address: none without

@@ -7,7 +7,7 @@ use secrecy::SecretString;
 
 use crate::auth::password::Verdict;
 use crate::auth::refresh;
-use crate::auth::tokens::{self, AccessClaims};
+use crate::auth::tokens::{self, AccessClaims, Amr};
 use crate::db::sessions::{self, NewSession};
 use crate::db::{refresh_tokens, users};
 use crate::error::{Error, Result};
@@ -35,6 +35,24 @@ impl std::fmt::Debug for Issued {
     }
 }
 
+/// When and how the user of a session last proved who they are: access
+/// tokens carry it (`authTime`, `amr`).
+#[derive(Clone, Copy, Debug)]
+pub struct Authn {
+    pub time: i64,
+    pub amr: Amr,
+}
+
+impl Authn {
+    /// As the claims of `me`'s token say.
+    pub fn of(me: &AuthUser) -> Self {
+        Self {
+            time: me.claims.auth_time,
+            amr: me.claims.amr,
+        }
+    }
+}
+
 /// Where a login comes from, as its session records it.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Device<'a> {
@@ -55,13 +73,12 @@ impl Gatehouse {
 
     /// Signs an access token for `user` in the login `session`, never
     /// living past `not_after`.
-    fn access_token(
+    pub(crate) fn access_token(
         &self,
         user: &User,
         session: &str,
-        orig_iat: i64,
-        now: i64,
-        not_after: i64,
+        (orig_iat, now, not_after): (i64, i64, i64),
+        auth: Authn,
     ) -> Result<(String, AccessClaims)> {
         let signing = self.keys.signing();
         let claims = AccessClaims {
@@ -75,21 +92,26 @@ impl Gatehouse {
             version: user.token_version,
             session: Some(session.to_owned()),
             kid: signing.kid.clone(),
+            auth_time: auth.time,
+            amr: auth.amr,
         };
         let token = tokens::sign(&signing, &claims)?;
         Ok((token, claims))
     }
 
-    /// A fresh access token and a refresh token starting a new session.
+    /// A fresh access token and a refresh token starting a new session,
+    /// authenticated now by `amr`.
     pub(crate) async fn issue_new_session(
         &self,
         user: User,
         now: i64,
         device: Device<'_>,
+        amr: Amr,
     ) -> Result<Issued> {
         let refresh_expires_at = now + self.refresh_ttl();
         let family = refresh::family_id()?;
-        let (token, claims) = self.access_token(&user, &family, now, now, i64::MAX)?;
+        let auth = Authn { time: now, amr };
+        let (token, claims) = self.access_token(&user, &family, (now, now, i64::MAX), auth)?;
         let (refresh_token, hash) = refresh::generate()?;
         let stored = sessions::start(
             &self.db,
@@ -104,6 +126,7 @@ impl Gatehouse {
                     .map(super::session_list::network)
                     .unwrap_or_default(),
                 token_hash: &hash,
+                amr: amr.stored(),
                 token_version: user.token_version,
             },
         )
@@ -132,6 +155,7 @@ impl Gatehouse {
         user: User,
         session: Option<&str>,
         now: i64,
+        auth: Authn,
     ) -> Result<Issued> {
         let session = session.ok_or(Error::TokenInvalid("the token belongs to no session"))?;
         let refresh_expires_at = now + self.refresh_ttl();
@@ -149,7 +173,7 @@ impl Gatehouse {
         if !resumed {
             return Err(Error::TokenInvalid("the session has ended"));
         }
-        let (token, claims) = self.access_token(&user, session, now, now, i64::MAX)?;
+        let (token, claims) = self.access_token(&user, session, (now, now, i64::MAX), auth)?;
         Metrics::inc(&self.metrics.tokens_issued);
         Ok(Issued {
             user,
@@ -195,6 +219,16 @@ impl Gatehouse {
             }
         };
         match self.check_password(user, password).await? {
+            Some(user) if user.mfa_enabled => {
+                // The address gets its hit back, but the account's count
+                // stays until a code is given (`login_mfa`): a password
+                // alone never clears the guesses at a code.
+                self.password_step_passed(attempt).await?;
+                if self.config.mail.require_verified_email && !user.email_verified {
+                    return Err(Error::EmailNotVerified);
+                }
+                Err(self.mfa_challenge(&user).await?)
+            }
             Some(user) => {
                 self.login_succeeded(attempt).await?;
                 // Only once the password is right: the answer tells nothing
@@ -205,7 +239,10 @@ impl Gatehouse {
                 Metrics::inc(&self.metrics.logins_succeeded);
                 // A password change that committed after the old password
                 // was checked: that password no longer logs in.
-                match self.issue_new_session(user, self.now(), device).await {
+                match self
+                    .issue_new_session(user, self.now(), device, Amr::Password)
+                    .await
+                {
                     Err(Error::TokenInvalid(_)) => Err(Error::InvalidCredentials),
                     issued => issued,
                 }
@@ -295,8 +332,12 @@ impl Gatehouse {
         if !sessions::touch(&self.db, session, now).await? {
             return Err(Error::TokenInvalid("the session has ended"));
         }
-        let (token, claims) =
-            self.access_token(&me.user, session, me.claims.orig_iat, now, window_end)?;
+        let (token, claims) = self.access_token(
+            &me.user,
+            session,
+            (me.claims.orig_iat, now, window_end),
+            Authn::of(&me),
+        )?;
         Metrics::inc(&self.metrics.tokens_refreshed);
         Ok(Issued {
             user: me.user,
@@ -353,7 +394,12 @@ impl Gatehouse {
         if user.token_version != row.token_version {
             return Err(Error::TokenInvalid("the refresh token has been revoked"));
         }
-        let (token, claims) = self.access_token(&user, &row.family_id, now, now, i64::MAX)?;
+        let auth = Authn {
+            time: row.auth_time,
+            amr: Amr::from_stored(&row.amr),
+        };
+        let (token, claims) =
+            self.access_token(&user, &row.family_id, (now, now, i64::MAX), auth)?;
         Metrics::inc(&self.metrics.tokens_refreshed);
         Ok(Issued {
             user,

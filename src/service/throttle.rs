@@ -81,6 +81,16 @@ impl Gatehouse {
         throttle::settle_success(&self.db, &attempt.account, attempt.address.as_deref()).await
     }
 
+    /// After a right password on an account with a second factor: the
+    /// address gets its hit back, but the account's count stays until a
+    /// code is given (then `login_succeeded` forgets it).
+    pub(crate) async fn password_step_passed(&self, attempt: LoginAttempt) -> Result<()> {
+        match attempt.address {
+            Some(address) => throttle::give_back(&self.db, &address).await,
+            None => Ok(()),
+        }
+    }
+
     /// Counts a sign-up against the client's address, refusing when full.
     pub(crate) async fn sign_up_allowed(&self, client: Option<IpAddr>) -> Result<()> {
         let Some(ip) = client else { return Ok(()) };

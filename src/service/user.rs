@@ -22,6 +22,8 @@ pub struct User {
     pub token_version: i64,
     /// Whether the address was confirmed by a link mailed to it.
     pub email_verified: bool,
+    /// Whether a second factor (TOTP) is on: a password login then needs a code.
+    pub mfa_enabled: bool,
 }
 
 impl std::fmt::Debug for User {
@@ -70,6 +72,7 @@ mod tests {
             last_login: None,
             token_version: 0,
             email_verified: false,
+            mfa_enabled: false,
         }
     }
 

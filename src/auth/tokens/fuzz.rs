@@ -26,6 +26,7 @@ proptest! {
             session: None,
             user_id: 1, username: "alice".into(), issued_at: 1_800_000_000, not_before: 1_800_000_000,
             expires_at: 1_800_000_300, orig_iat: 1_800_000_000, jti: "j".into(), version: 0, kid,
+            auth_time: 1_800_000_000, amr: super::Amr::PasswordOtp,
         };
         let token = sign(&key, &claims).unwrap();
         let i = at.index(token.len());

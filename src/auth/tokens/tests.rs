@@ -35,6 +35,8 @@ fn claims(now: i64) -> AccessClaims {
         jti: "j1".into(),
         version: 0,
         kid: String::new(),
+        auth_time: now,
+        amr: Amr::Password,
     }
 }
 

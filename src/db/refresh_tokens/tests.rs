@@ -38,6 +38,7 @@ async fn start(db: &Db, user_id: i64, id: &str, hash: &[u8]) -> bool {
             user_agent: "",
             ip_address: "",
             token_hash: hash,
+            amr: "pwd",
             token_version: 0,
         },
     )
@@ -65,6 +66,7 @@ async fn a_session_for_an_ended_version_is_not_stored() {
             user_agent: "",
             ip_address: "",
             token_hash: b"now",
+            amr: "pwd",
             token_version: 1,
         },
     )

@@ -35,6 +35,7 @@ async fn login(db: &Db, user_id: i64, id: &str, now: i64) {
             user_agent: "agent",
             ip_address: "203.0.113.7",
             token_hash: &hash,
+            amr: "pwd",
             token_version: 0,
         },
     )

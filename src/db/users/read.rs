@@ -114,7 +114,7 @@ pub async fn by_id_with_key(
     let direct = direct(db, |c| {
         c.prepare_cached(&SQL)?
             .query_row(named_params! { "$1": id, "$2": kid, "$3": session }, |r| {
-                Ok((UserRow::from_direct(r)?, r.get(13)?, r.get(14)?))
+                Ok((UserRow::from_direct(r)?, r.get(14)?, r.get(15)?))
             })
             .optional()
     });

@@ -248,6 +248,7 @@ async fn the_direct_lookup_matches_sqlx_and_sees_every_write() {
             user_agent: "",
             ip_address: "",
             token_hash: b"h1",
+            amr: "pwd",
             token_version: u.token_version,
         },
     )

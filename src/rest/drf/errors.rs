@@ -119,6 +119,21 @@ impl<S> DrfProblem<S> {
                     json!({ "detail": e.message(), "code": "email_not_verified" }),
                 ),
             },
+            Error::MfaRequired { challenge } => Self::new(
+                StatusCode::FORBIDDEN,
+                json!({
+                    "detail": Error::MfaRequired { challenge: String::new() }.message(),
+                    "code": "mfa_required",
+                    "challenge": challenge,
+                }),
+            ),
+            Error::ReauthenticationRequired => Self::new(
+                StatusCode::FORBIDDEN,
+                json!({
+                    "detail": Error::ReauthenticationRequired.message(),
+                    "code": "reauthentication_required",
+                }),
+            ),
             Error::Forbidden => Self::detail(
                 StatusCode::FORBIDDEN,
                 "You do not have permission to perform this action.",

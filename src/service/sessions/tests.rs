@@ -15,6 +15,7 @@ fn debug_output_of_issued_tokens_hides_the_tokens() {
         last_login: None,
         token_version: 0,
         email_verified: false,
+        mfa_enabled: false,
     };
     let issued = Issued {
         claims: AccessClaims {
@@ -28,6 +29,8 @@ fn debug_output_of_issued_tokens_hides_the_tokens() {
             version: 0,
             session: None,
             kid: "k".into(),
+            auth_time: 0,
+            amr: crate::auth::tokens::Amr::Password,
         },
         user,
         token: "v4.public.SECRET-ACCESS".into(),

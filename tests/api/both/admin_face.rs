@@ -33,7 +33,7 @@ pub trait Admin: Face {
 }
 
 const FIELDS: &str = "id username email firstName lastName isActive isStaff isSuperuser \
-                      dateJoined lastLogin emailVerified";
+                      dateJoined lastLogin emailVerified mfaEnabled";
 
 impl Admin for Graphql {
     async fn find(app: &TestApp, auth: Option<&str>, f: Find<'_>) -> Outcome<Vec<User>> {

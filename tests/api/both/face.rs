@@ -33,6 +33,8 @@ pub enum Code {
     TokenReused,
     EmailNotVerified,
     RateLimited,
+    MfaRequired,
+    ReauthenticationRequired,
 }
 
 impl Code {
@@ -50,6 +52,8 @@ impl Code {
             "TOKEN_REUSED" => Self::TokenReused,
             "EMAIL_NOT_VERIFIED" => Self::EmailNotVerified,
             "RATE_LIMITED" => Self::RateLimited,
+            "MFA_REQUIRED" => Self::MfaRequired,
+            "REAUTHENTICATION_REQUIRED" => Self::ReauthenticationRequired,
             _ => return None,
         })
     }
@@ -71,10 +75,12 @@ pub enum Field {
     NewEmail,
     /// The prefix a staff search looks for.
     Search,
+    /// A second-factor code.
+    Code,
 }
 
 impl Field {
-    pub const ALL: [Field; 11] = [
+    pub const ALL: [Field; 12] = [
         Self::Username,
         Self::Email,
         Self::Password,
@@ -86,6 +92,7 @@ impl Field {
         Self::Limit,
         Self::NewEmail,
         Self::Search,
+        Self::Code,
     ];
 
     /// The field a face that spells fields with `spell` calls `name`.
@@ -120,6 +127,7 @@ pub struct User {
     pub is_staff: bool,
     pub is_superuser: bool,
     pub email_verified: bool,
+    pub mfa_enabled: bool,
     /// RFC 3339, as sent.
     pub date_joined: String,
     pub last_login: Option<String>,
@@ -160,6 +168,7 @@ impl User {
             is_staff: flag("is_staff"),
             is_superuser: flag("is_superuser"),
             email_verified: flag("email_verified"),
+            mfa_enabled: flag("mfa_enabled"),
             date_joined: text("date_joined"),
             last_login,
         }
@@ -235,6 +244,8 @@ pub struct Failure {
     pub fields: Vec<(Field, String)>,
     /// The seconds to wait, on RATE_LIMITED.
     pub retry_after: Option<i64>,
+    /// The challenge, on MFA_REQUIRED.
+    pub challenge: Option<String>,
     /// Everything the client was shown, to compare two refusals.
     pub shown: Value,
 }

@@ -81,6 +81,8 @@ macro_rules! across_faces {
 pub mod face;
 #[macro_use]
 pub mod admin_face;
+#[macro_use]
+pub mod mfa_face;
 
 mod admin;
 mod admin_rules;
@@ -88,6 +90,7 @@ mod change_password;
 mod cross_face;
 mod login;
 mod me;
+mod mfa;
 mod profile;
 mod refresh;
 mod revoke;

@@ -131,7 +131,7 @@ impl TestApp {
 
 pub const CREATE_USER: &str = "mutation ($username: String!, $email: String!, $password: String!) {
   createUser(username: $username, email: $email, password: $password) {
-    user { id username email firstName lastName isActive isStaff isSuperuser dateJoined lastLogin emailVerified }
+    user { id username email firstName lastName isActive isStaff isSuperuser dateJoined lastLogin emailVerified mfaEnabled }
   }
 }";
 
@@ -146,7 +146,7 @@ pub const TOKEN_AUTH: &str = "mutation ($username: String!, $password: String!) 
 }";
 
 pub const ME: &str =
-    "{ me { id username email firstName lastName isActive isStaff isSuperuser dateJoined lastLogin emailVerified } }";
+    "{ me { id username email firstName lastName isActive isStaff isSuperuser dateJoined lastLogin emailVerified mfaEnabled } }";
 
 pub const CURRENT_USER: &str =
     "{ currentUser { id username email firstName lastName isActive isStaff isSuperuser dateJoined lastLogin } }";
@@ -169,13 +169,13 @@ pub const REVOKE_ALL: &str = "mutation { revokeAllTokens { revoked } }";
 
 pub const USERS: &str = "query ($offset: Int, $limit: Int) {
   users(offset: $offset, limit: $limit) {
-    id username email firstName lastName isActive isStaff isSuperuser dateJoined lastLogin emailVerified
+    id username email firstName lastName isActive isStaff isSuperuser dateJoined lastLogin emailVerified mfaEnabled
   }
 }";
 
 pub const UPDATE_ME: &str = "mutation ($email: String, $firstName: String, $lastName: String) {
   updateMe(email: $email, firstName: $firstName, lastName: $lastName) {
-    user { id username email firstName lastName isActive isStaff isSuperuser dateJoined lastLogin emailVerified }
+    user { id username email firstName lastName isActive isStaff isSuperuser dateJoined lastLogin emailVerified mfaEnabled }
   }
 }";
 

@@ -41,6 +41,7 @@ fn spell(field: Field) -> &'static str {
         Field::Limit => "limit",
         Field::NewEmail => "newEmail",
         Field::Search => "search",
+        Field::Code => "code",
     }
 }
 
@@ -77,6 +78,7 @@ pub(crate) fn answer(body: Value, field: &str) -> Outcome<Value> {
         code,
         fields,
         retry_after: first["extensions"]["retryAfter"].as_i64(),
+        challenge: first["extensions"]["challenge"].as_str().map(str::to_owned),
         shown: body,
     })
 }
@@ -258,7 +260,7 @@ fn succeeded<T>(payload: &Value, read: impl FnOnce(&Value) -> T) -> T {
 macro_rules! user {
     () => {
         "user { id username email firstName lastName isActive isStaff isSuperuser \
-         dateJoined lastLogin emailVerified }"
+         dateJoined lastLogin emailVerified mfaEnabled }"
     };
 }
 

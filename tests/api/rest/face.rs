@@ -26,6 +26,7 @@ fn spell(field: Field) -> &'static str {
         Field::Limit => "limit",
         Field::NewEmail => "new_email",
         Field::Search => "search",
+        Field::Code => "code",
     }
 }
 
@@ -37,7 +38,10 @@ fn status_of(code: Code) -> u16 {
         | Code::TokenExpired
         | Code::TokenInvalid
         | Code::TokenReused => 401,
-        Code::Forbidden | Code::EmailNotVerified => 403,
+        Code::Forbidden
+        | Code::EmailNotVerified
+        | Code::MfaRequired
+        | Code::ReauthenticationRequired => 403,
         Code::NotFound => 404,
         Code::Conflict => 409,
         Code::BadUserInput => 422,
@@ -57,6 +61,7 @@ fn oauth_code(reply: &Reply) -> Code {
     match (reply.status, error) {
         (429, "temporarily_unavailable") => Code::RateLimited,
         (403, "EMAIL_NOT_VERIFIED") => Code::EmailNotVerified,
+        (403, "MFA_REQUIRED") => Code::MfaRequired,
         (400, "invalid_grant") if description == "Please enter valid credentials." => {
             Code::InvalidCredentials
         }
@@ -126,10 +131,18 @@ fn failure_as(reply: Reply, status_of: fn(Code) -> u16) -> Failure {
             (Field::spelled(name, spell), message.to_owned())
         })
         .collect();
+    let challenge = reply.body["challenge"].as_str().map(str::to_owned);
+    assert_eq!(
+        challenge.is_some(),
+        code == Code::MfaRequired,
+        "a challenge comes with MFA_REQUIRED only: {:#}",
+        reply.body
+    );
     Failure {
         code,
         fields,
         retry_after,
+        challenge,
         shown: reply.body,
     }
 }

@@ -49,6 +49,7 @@ async fn signing_up_answers_201_with_exactly_the_users_fields_and_its_location()
             "is_superuser",
             "last_login",
             "last_name",
+            "mfa_enabled",
             "username"
         ],
         "exactly these fields, never a password"
