@@ -131,14 +131,19 @@ pub fn otpauth_uri(issuer: &str, account: &str, secret: &[u8]) -> String {
     )
 }
 
+/// `uri` as a QR code, an SVG image.
+pub fn qr_svg(uri: &str) -> Result<String> {
+    let code = qrcode::QrCode::new(uri.as_bytes()).map_err(Error::internal)?;
+    Ok(code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(200, 200)
+        .build())
+}
+
 /// `uri` as a QR code: an SVG image in a `data:` URI, which a browser's
 /// address bar or an `<img src>` shows.
 pub fn qr_data_uri(uri: &str) -> Result<String> {
-    let code = qrcode::QrCode::new(uri.as_bytes()).map_err(Error::internal)?;
-    let svg = code
-        .render::<qrcode::render::svg::Color<'_>>()
-        .min_dimensions(200, 200)
-        .build();
+    let svg = qr_svg(uri)?;
     Ok(format!(
         "data:image/svg+xml;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(svg)

@@ -100,6 +100,8 @@ statuses! {
     PasswordErrors: [400, 401, 403, 413, 415, 422, 429, 500, 503];
     /// `/api/users/me/mfa/…`, `/api/users/me/reauthenticate`.
     MfaErrors: [400, 401, 403, 409, 413, 415, 422, 429, 500, 503];
+    /// `GET /api/users/me/mfa/totp/qr`.
+    QrErrors: [401, 403, 409, 500, 503];
     /// `DELETE /api/users/me/sessions/{id}`.
     SessionErrors: [401, 404, 500, 503];
     /// `GET /api/users`.

@@ -12,7 +12,7 @@ use secrecy::SecretString;
 
 use super::admin::acting;
 use super::auth::BearerAuth;
-use super::error::{AdminErrors, MfaErrors, Problem};
+use super::error::{AdminErrors, MfaErrors, Problem, QrErrors};
 use super::text::Text;
 use super::user_types::User;
 use super::ApiTags;
@@ -151,6 +151,26 @@ pub enum Begun {
     ),
 }
 
+/// An SVG image.
+#[derive(poem_openapi::ResponseContent)]
+pub enum SvgImage {
+    #[oai(content_type = "image/svg+xml")]
+    Svg(poem_openapi::payload::Binary<Vec<u8>>),
+}
+
+#[derive(ApiResponse)]
+pub enum QrImage {
+    /// The QR code of the pending secret (`otpauth://` URI), as an SVG
+    /// image. Sent with `Cache-Control: no-store`.
+    #[oai(status = 200)]
+    Ok(
+        SvgImage,
+        /// `no-store`: it holds the secret.
+        #[oai(header = "Cache-Control")]
+        String,
+    ),
+}
+
 #[derive(ApiResponse)]
 pub enum Codes {
     /// The recovery codes, shown this once. Sent with `Cache-Control: no-store`.
@@ -213,6 +233,28 @@ impl MfaApi {
             qr_code: e.qr_code,
         };
         Ok(Begun::Ok(Json(body), no_store()))
+    }
+
+    /// The pending secret's QR code
+    ///
+    /// The secret begun with `POST /api/users/me/mfa/totp`, as a QR code
+    /// image to scan with an authenticator app (Swagger UI shows it). 409
+    /// when no enrolment is pending; 403 REAUTHENTICATION_REQUIRED as for
+    /// beginning.
+    #[oai(
+        path = "/users/me/mfa/totp/qr",
+        method = "get",
+        operation_id = "totpQrCode"
+    )]
+    async fn qr(
+        &self,
+        Data(gh): Data<&State>,
+        auth: BearerAuth,
+    ) -> Result<QrImage, Problem<QrErrors>> {
+        let me = auth.caller().require(gh).await?;
+        let svg = gh.mfa_totp_qr_svg(me).await?;
+        let body = SvgImage::Svg(poem_openapi::payload::Binary(svg.into_bytes()));
+        Ok(QrImage::Ok(body, no_store()))
     }
 
     /// Turn the second factor on

@@ -41,6 +41,10 @@ fn not_on() -> Error {
     Error::StateConflict("No second factor is on.")
 }
 
+fn nothing_pending() -> Error {
+    Error::StateConflict("No enrolment is waiting for a code: start one first (`mfaTotpBegin`).")
+}
+
 fn wrong_code() -> Error {
     Error::bad_input(
         Field::Code,
@@ -73,6 +77,21 @@ impl Gatehouse {
         })
     }
 
+    /// The pending enrolment's QR code as an SVG image (for pages, and
+    /// Swagger UI, that show an image). CONFLICT when none is pending.
+    pub async fn mfa_totp_qr_svg(&self, me: &AuthUser) -> Result<String> {
+        if me.user.mfa_enabled {
+            return Err(already_on());
+        }
+        self.require_recent_auth(me)?;
+        let pending = match mfa::totp(&self.db, me.user.id).await? {
+            Some(row) if row.confirmed_at.is_none() => row,
+            _ => return Err(nothing_pending()),
+        };
+        let uri = totp::otpauth_uri(&self.config.mfa_issuer, &me.user.username, &pending.secret);
+        totp::qr_svg(&uri)
+    }
+
     /// Turns TOTP on with a current code for the pending secret; returns
     /// the recovery codes, shown this once (stored only as hashes).
     pub async fn mfa_totp_confirm(&self, me: &AuthUser, code: &str) -> Result<Vec<String>> {
@@ -84,11 +103,7 @@ impl Gatehouse {
         let pending = match mfa::totp(&self.db, me.user.id).await? {
             Some(row) if row.confirmed_at.is_none() => row,
             Some(_) => return Err(already_on()),
-            None => {
-                return Err(Error::StateConflict(
-                    "No enrolment is waiting for a code: start one first (`mfaTotpBegin`).",
-                ))
-            }
+            None => return Err(nothing_pending()),
         };
         let now = self.now();
         let step = totp::matching_step(&pending.secret, code.trim(), now, pending.last_step)

@@ -11,6 +11,7 @@ mod admin;
 mod auth;
 mod introspect;
 mod me;
+mod mfa;
 mod openapi;
 mod sessions;
 mod sign_up;

@@ -171,6 +171,7 @@ async fn every_operation_response_and_field_is_described() {
         "POST /api/session/logout",
         "POST /api/session/login/mfa",
         "POST /api/users/me/mfa/totp",
+        "GET /api/users/me/mfa/totp/qr",
         "POST /api/users/me/mfa/totp/confirm",
         "POST /api/users/me/mfa/totp/disable",
         "POST /api/users/me/mfa/recovery-codes",
