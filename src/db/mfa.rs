@@ -85,16 +85,17 @@ pub async fn totp(db: &Db, user_id: i64) -> Result<Option<TotpRow>> {
 
 /// Turns TOTP on with the code of time step `step`: the pending secret
 /// `secret` (the one the code was checked against) becomes confirmed, the
-/// user's `mfa_enabled` is set and `codes` (hashes) become the recovery
-/// codes, in one transaction. `false` when the secret is no longer pending
-/// and the same, or the step was used.
+/// user's `mfa_enabled` is set, `codes` (hashes) become the recovery codes,
+/// and every session but `keep` ends (their logins had no second factor),
+/// in one transaction. `false` when the secret is no longer pending and
+/// the same, or the step was used.
 pub async fn confirm(
     db: &Db,
     user_id: i64,
     secret: &[u8],
-    step: i64,
-    now: i64,
+    (step, now): (i64, i64),
     codes: &[[u8; 32]],
+    keep: &str,
 ) -> Result<bool> {
     let done = with_pool!(db, write, |p| async {
         let mut tx = p.begin().await?;
@@ -116,6 +117,21 @@ pub async fn confirm(
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query(super::sessions::END_ALL)
+            .bind(user_id)
+            .bind(now)
+            .bind(keep)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $2 \
+             WHERE user_id = $1 AND family_id <> $3 AND revoked_at IS NULL",
+        )
+        .bind(user_id)
+        .bind(now)
+        .bind(keep)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -193,10 +209,12 @@ pub async fn replace_recovery_codes(db: &Db, user_id: i64, codes: &[[u8; 32]]) -
 }
 
 /// Turns `user_id`'s second factor off: the secret, recovery codes and
-/// open challenges go, and `mfa_enabled` is cleared, in one transaction.
-/// Whether it was on.
-pub async fn disable(db: &Db, user_id: i64) -> Result<bool> {
-    let done = with_pool!(db, write, |p| async {
+/// open challenges go, and `mfa_enabled` is cleared, in one transaction;
+/// with `end_sessions_at` (a superuser's reset), every session of the user
+/// ends then too, with its tokens. Whether it was on.
+pub async fn disable(db: &Db, user_id: i64, end_sessions_at: Option<i64>) -> Result<bool> {
+    let done = with_pool!(db, write, |p| {
+        async {
         let mut tx = p.begin().await?;
         let on =
             sqlx::query("DELETE FROM mfa_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL")
@@ -213,10 +231,30 @@ pub async fn disable(db: &Db, user_id: i64) -> Result<bool> {
         ] {
             sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
         }
+        if let Some(now) = end_sessions_at {
+            sqlx::query("UPDATE users SET token_version = token_version + 1 WHERE id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(super::sessions::END_ALL)
+                .bind(user_id)
+                .bind(now)
+                .bind(None::<&str>)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+            )
+            .bind(user_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok::<_, sqlx::Error>(on)
     }
-    .await)?;
+    .await
+    })?;
     Ok(done)
 }
 

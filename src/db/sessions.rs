@@ -60,13 +60,28 @@ fn owner_at_version(db: &Db) -> &'static str {
 
 /// Records a new session and its first refresh token, unless the user's
 /// sessions were ended since `token_version` was read (`false`).
+///
+/// A session authenticated by the password alone (`amr` `pwd`) is not
+/// started once the user has a second factor: a login that checked the
+/// password just before the factor was turned on loses (the row is read
+/// under the same lock as `mfa::confirm` writes it).
 pub async fn start(db: &Db, s: &NewSession<'_>) -> Result<bool> {
-    let owner = owner_at_version(db);
+    let owner = match db {
+        Db::Sqlite(_) => {
+            "SELECT id FROM users WHERE id = $1 AND token_version = $2 \
+             AND (mfa_enabled = FALSE OR $3 <> 'pwd')"
+        }
+        Db::Postgres(_) => {
+            "SELECT id FROM users WHERE id = $1 AND token_version = $2 \
+             AND (mfa_enabled = FALSE OR $3 <> 'pwd') FOR SHARE"
+        }
+    };
     let stored = with_pool!(db, write, |p| async {
         let mut tx = p.begin().await?;
         let found: Option<i64> = sqlx::query_scalar(owner)
             .bind(s.user_id)
             .bind(s.token_version)
+            .bind(s.amr)
             .fetch_optional(&mut *tx)
             .await?;
         if found.is_none() {

@@ -868,7 +868,7 @@ pub trait MutationResolver: ::std::marker::Send + ::std::marker::Sync {
 
     /// `Mutation.mfaTotpConfirm(code: String!): MfaTotpConfirm`
     ///
-    /// Turn the second factor on with a current code for the secret from `mfaTotpBegin`; returns 10 recovery codes, shown this once. Needs a recent authentication (REAUTHENTICATION_REQUIRED); BAD_USER_INPUT for a wrong code (counted like a password), CONFLICT when nothing is pending.
+    /// Turn the second factor on with a current code for the secret from `mfaTotpBegin`; returns 10 recovery codes, shown this once. Every other session of the caller ends (their logins had no second factor). Needs a recent authentication (REAUTHENTICATION_REQUIRED); BAD_USER_INPUT for a wrong code (counted like a password), CONFLICT when nothing is pending.
     fn mfa_totp_confirm(
         &self,
         ctx: &::async_graphql::Context<'_>,
@@ -895,7 +895,7 @@ pub trait MutationResolver: ::std::marker::Send + ::std::marker::Sync {
 
     /// `Mutation.resetUserMfa(userId: ID!): ResetUserMfa`
     ///
-    /// Turn a user's second factor off (a lost phone and lost recovery codes); logged with who did it. Superusers only (FORBIDDEN); not on oneself (FORBIDDEN: use `mfaTotpDisable`). NOT_FOUND for an unknown id.
+    /// Turn a user's second factor off (a lost phone and lost recovery codes), ending every session of theirs; logged with who did it. Superusers only (FORBIDDEN), with a recent authentication (REAUTHENTICATION_REQUIRED); not on oneself (FORBIDDEN: use `mfaTotpDisable`). NOT_FOUND for an unknown id.
     fn reset_user_mfa(
         &self,
         ctx: &::async_graphql::Context<'_>,
@@ -1169,7 +1169,7 @@ impl Mutation {
         <Mutation as MutationResolver>::mfa_totp_begin(self, ctx).await
     }
 
-    #[doc = "Turn the second factor on with a current code for the secret from `mfaTotpBegin`; returns 10 recovery codes, shown this once. Needs a recent authentication (REAUTHENTICATION_REQUIRED); BAD_USER_INPUT for a wrong code (counted like a password), CONFLICT when nothing is pending."]
+    #[doc = "Turn the second factor on with a current code for the secret from `mfaTotpBegin`; returns 10 recovery codes, shown this once. Every other session of the caller ends (their logins had no second factor). Needs a recent authentication (REAUTHENTICATION_REQUIRED); BAD_USER_INPUT for a wrong code (counted like a password), CONFLICT when nothing is pending."]
     #[graphql(name = "mfaTotpConfirm")]
     async fn __gql_mfa_totp_confirm(
         &self,
@@ -1200,7 +1200,7 @@ impl Mutation {
         <Mutation as MutationResolver>::mfa_totp_disable(self, ctx, MutationMfaTotpDisableArgs { code, password }).await
     }
 
-    #[doc = "Turn a user's second factor off (a lost phone and lost recovery codes); logged with who did it. Superusers only (FORBIDDEN); not on oneself (FORBIDDEN: use `mfaTotpDisable`). NOT_FOUND for an unknown id."]
+    #[doc = "Turn a user's second factor off (a lost phone and lost recovery codes), ending every session of theirs; logged with who did it. Superusers only (FORBIDDEN), with a recent authentication (REAUTHENTICATION_REQUIRED); not on oneself (FORBIDDEN: use `mfaTotpDisable`). NOT_FOUND for an unknown id."]
     #[graphql(name = "resetUserMfa")]
     async fn __gql_reset_user_mfa(
         &self,
@@ -2907,7 +2907,7 @@ type Mutation {
   "Start turning on a second factor (TOTP): a new secret for an authenticator app, as text, as an `otpauth://` URI and as a QR code. Nothing changes until `mfaTotpConfirm` gets a code from it; beginning again replaces the secret. Needs a recent authentication (REAUTHENTICATION_REQUIRED: see `reauthenticate`); CONFLICT when a second factor is on already."
   mfaTotpBegin: MfaTotpBegin
 
-  "Turn the second factor on with a current code for the secret from `mfaTotpBegin`; returns 10 recovery codes, shown this once. Needs a recent authentication (REAUTHENTICATION_REQUIRED); BAD_USER_INPUT for a wrong code (counted like a password), CONFLICT when nothing is pending."
+  "Turn the second factor on with a current code for the secret from `mfaTotpBegin`; returns 10 recovery codes, shown this once. Every other session of the caller ends (their logins had no second factor). Needs a recent authentication (REAUTHENTICATION_REQUIRED); BAD_USER_INPUT for a wrong code (counted like a password), CONFLICT when nothing is pending."
   mfaTotpConfirm(
     "The 6-digit code the authenticator app shows now."
     code: String!
@@ -2927,7 +2927,7 @@ type Mutation {
     password: String!
   ): MfaTotpDisable
 
-  "Turn a user's second factor off (a lost phone and lost recovery codes); logged with who did it. Superusers only (FORBIDDEN); not on oneself (FORBIDDEN: use `mfaTotpDisable`). NOT_FOUND for an unknown id."
+  "Turn a user's second factor off (a lost phone and lost recovery codes), ending every session of theirs; logged with who did it. Superusers only (FORBIDDEN), with a recent authentication (REAUTHENTICATION_REQUIRED); not on oneself (FORBIDDEN: use `mfaTotpDisable`). NOT_FOUND for an unknown id."
   resetUserMfa(
     "The user's id."
     userId: ID!

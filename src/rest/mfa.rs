@@ -260,7 +260,8 @@ impl MfaApi {
     /// Turn the second factor on
     ///
     /// With a current code for the secret just begun; returns 10 recovery
-    /// codes, shown this once. Needs a recent authentication (403
+    /// codes, shown this once. Every other session of the caller ends
+    /// (their logins had no second factor). Needs a recent authentication (403
     /// REAUTHENTICATION_REQUIRED); 422 for a wrong code (counted like a
     /// password), 409 when nothing is pending.
     #[oai(
@@ -368,8 +369,9 @@ impl MfaApi {
     /// Reset a user's second factor (superusers)
     ///
     /// Turns the user's second factor off (a lost phone and lost recovery
-    /// codes); logged with who did it. Superusers only; not on oneself.
-    /// 404 when no user has the id.
+    /// codes) and ends every session of theirs; logged with who did it.
+    /// Superusers only, with a recent authentication (403
+    /// REAUTHENTICATION_REQUIRED); not on oneself. 404 when no user has the id.
     #[oai(
         path = "/users/:id/mfa",
         method = "delete",

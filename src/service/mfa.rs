@@ -106,10 +106,23 @@ impl Gatehouse {
             None => return Err(nothing_pending()),
         };
         let now = self.now();
-        let step = totp::matching_step(&pending.secret, code.trim(), now, pending.last_step)
+        let typed: String = code.chars().filter(|c| *c != ' ').collect();
+        let step = totp::matching_step(&pending.secret, typed.trim(), now, pending.last_step)
             .ok_or_else(wrong_code)?;
         let (codes, hashes) = recovery_codes(me.user.id)?;
-        if !mfa::confirm(&self.db, me.user.id, &pending.secret, step, now, &hashes).await? {
+        // Every other session ends: its login had no second factor (a
+        // thief who had the password keeps nothing).
+        let keep = me.claims.session.as_deref().unwrap_or_default();
+        if !mfa::confirm(
+            &self.db,
+            me.user.id,
+            &pending.secret,
+            (step, now),
+            &hashes,
+            keep,
+        )
+        .await?
+        {
             // Confirmed, replaced or the step used by a parallel request.
             return Err(wrong_code());
         }
@@ -156,7 +169,7 @@ impl Gatehouse {
             .check_own_password(me, password, Field::Password)
             .await?;
         self.recheck_code(me, code).await?;
-        if !mfa::disable(&self.db, me.user.id).await? {
+        if !mfa::disable(&self.db, me.user.id, None).await? {
             return Err(not_on());
         }
         tracing::info!(user_id = me.user.id, "second factor turned off");
@@ -166,11 +179,14 @@ impl Gatehouse {
     }
 
     /// A superuser turns another user's second factor off (a lost phone
-    /// and lost codes). Logged with who did it.
+    /// and lost codes), and ends every session of theirs. Needs the
+    /// superuser's recent authentication (with their own second factor
+    /// when on), as turning one's own off does. Logged with who did it.
     pub async fn reset_user_mfa(&self, actor: &AuthUser, user_id: i64) -> Result<User> {
         if !(actor.user.is_superuser && actor.user.is_staff) {
             return Err(Error::Forbidden);
         }
+        self.require_recent_auth(actor)?;
         if actor.user.id == user_id {
             return Err(Error::ForbiddenBecause(
                 "Not on your own account: turn your second factor off with `mfaTotpDisable`.",
@@ -179,7 +195,7 @@ impl Gatehouse {
         if users::by_id(&self.db, user_id).await?.is_none() {
             return Err(Error::NotFound("user"));
         }
-        let was_on = mfa::disable(&self.db, user_id).await?;
+        let was_on = mfa::disable(&self.db, user_id, Some(self.now())).await?;
         tracing::warn!(
             actor_id = actor.user.id,
             user_id,
@@ -316,7 +332,9 @@ impl Gatehouse {
         if code.len() > MAX_CODE_BYTES {
             return Ok(None);
         }
-        let code = code.trim();
+        // As apps show it (`123 456`) or pasted with spaces around.
+        let compact: String = code.chars().filter(|c| *c != ' ').collect();
+        let code = compact.trim();
         if totp::is_totp_shaped(code) {
             let Some(row) = mfa::totp(&self.db, user_id).await? else {
                 return Ok(None);

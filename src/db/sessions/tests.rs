@@ -178,3 +178,36 @@ async fn ended_and_expired_sessions_are_purged() {
     assert!(is_live(&db, "live", user).await.unwrap());
     assert_eq!(purge(&db, 2_200).await.unwrap(), 0);
 }
+
+/// Once the second factor is on, a login by the password alone starts no
+/// session (one that checked the password just before loses the race);
+/// one with a code does.
+#[tokio::test]
+async fn a_password_only_session_does_not_start_once_the_second_factor_is_on() {
+    let (_dir, db, user) = sqlite().await;
+    with_pool!(&db, write, |p| sqlx::query(
+        "UPDATE users SET mfa_enabled = TRUE WHERE id = $1"
+    )
+    .bind(user)
+    .execute(p)
+    .await
+    .map(drop))
+    .unwrap();
+    let session = |id: &'static str, amr: &'static str| NewSession {
+        id,
+        user_id: user,
+        now: 100,
+        expires_at: 1_100,
+        user_agent: "",
+        ip_address: "",
+        token_hash: id.as_bytes(),
+        amr,
+        token_version: 0,
+    };
+    assert!(!start(&db, &session("pwd-only", "pwd")).await.unwrap());
+    assert!(start(&db, &session("with-otp", "pwd otp")).await.unwrap());
+    assert!(start(&db, &session("with-recovery", "pwd recovery"))
+        .await
+        .unwrap());
+    assert_eq!(ids(&list(&db, user, 200).await.unwrap()).len(), 2);
+}

@@ -54,18 +54,25 @@ on_both_mfa_faces! {
         assert!(e.uri.contains("issuer=Gatehouse") && e.uri.contains("period=30"), "{}", e.uri);
         assert!(e.qr.starts_with("data:image/svg+xml;base64,"), "{}", e.qr);
         // Not on until confirmed: a login still gets tokens.
-        F::logged_in(&app, "alice").await;
+        let other = F::logged_in(&app, "alice").await;
         let wrong = F::mfa_confirm(&app, &s.bearer(), "000000").await.refused(Code::BadUserInput);
         assert_eq!(wrong.field().0, Field::Code);
         let codes = F::mfa_confirm(&app, &s.bearer(), &code_now(&app, &e.secret, 0)).await.expect("on");
         assert_eq!(codes.len(), 10);
         assert!(F::me(&app, Some(&s.bearer())).await.expect("me").mfa_enabled);
+        // Every other session ended with it: their logins had no code.
+        F::me(&app, Some(&other.bearer())).await.refused(Code::TokenInvalid);
+        F::refresh(&app, &other.refresh).await.refused(Code::TokenInvalid);
+        F::refresh(&app, &s.refresh).await.expect("the enrolling session goes on");
         // Confirmed twice: no.
         F::mfa_confirm(&app, &s.bearer(), &code_now(&app, &e.secret, 1)).await.refused(Code::Conflict);
         F::mfa_begin(&app, &s.bearer()).await.refused(Code::Conflict);
         let ch = challenge::<F>(&app, "alice").await;
-        // The confirming code was used: the next step's is good.
-        let tokens = F::log_in_mfa(&app, &ch, &code_now(&app, &e.secret, 1)).await.expect("tokens");
+        // The confirming code was used: the next step's is good, typed as
+        // apps show it.
+        let next = code_now(&app, &e.secret, 1);
+        let shown = format!("{} {}", &next[..3], &next[3..]);
+        let tokens = F::log_in_mfa(&app, &ch, &shown).await.expect("tokens");
         let p = payload(&app, &tokens.access).await;
         assert_eq!(p["amr"], serde_json::json!(["pwd", "otp"]), "{p:#}");
         assert!(p["authTime"].as_i64().is_some_and(|t| t >= app.state.now() - 1), "{p:#}");
@@ -298,7 +305,8 @@ on_both_mfa_faces! {
     async fn a_superuser_resets_a_users_second_factor<F: Mfa>() {
         let app = spawn_app().await;
         let boss_id = app.create_staff("boss", PASSWORD).await;
-        let boss = F::logged_in(&app, "boss").await.bearer();
+        let boss_login = F::logged_in(&app, "boss").await;
+        let boss = boss_login.bearer();
         let (_, _, alice) = enrolled::<F>(&app, "alice").await;
         let alice_id = F::me(&app, Some(&alice.bearer())).await.expect("me").id;
         F::signed_up(&app, "bob").await;
@@ -308,8 +316,15 @@ on_both_mfa_faces! {
         F::reset_mfa(&app, &boss, &boss_id).await.refused(Code::Forbidden);
         F::reset_mfa(&app, &boss, "999999").await.refused(Code::NotFound);
         challenge::<F>(&app, "alice").await;
+        // A superuser's login must be recent too.
+        app.state.clock().advance(301);
+        let boss = F::refresh(&app, &boss_login.refresh).await.expect("a refresh").bearer();
+        F::reset_mfa(&app, &boss, &alice_id).await.refused(Code::ReauthenticationRequired);
+        let boss = bearer(&F::reauthenticate(&app, &boss, PASSWORD, None).await.expect("fresh"));
         let user = F::reset_mfa(&app, &boss, &alice_id).await.expect("reset");
         assert!(!user.mfa_enabled);
+        // Her sessions ended with it.
+        F::refresh(&app, &alice.refresh).await.refused(Code::TokenInvalid);
         F::logged_in(&app, "alice").await;
     }
 }
