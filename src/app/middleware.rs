@@ -32,19 +32,38 @@ fn allowed_methods(path: &str) -> Option<&'static str> {
         | "/docs/" => Some("GET, HEAD"),
         p if p.starts_with("/graphiql/") => Some("GET, HEAD"),
         // The REST routes with a path parameter (poem answers the others'
-        // `Allow` itself).
-        p => {
-            let segments: Vec<&str> = p.trim_start_matches('/').split('/').collect();
-            match segments[..] {
-                ["api", "users", "me", "sessions", _] => Some("DELETE"),
-                ["api", "users", _] => Some("DELETE, GET"),
-                ["api", "users", _, "active" | "staff"] => Some("PUT"),
-                ["api", "users", _, "logout-all"] => Some("POST"),
-                ["api", "users", _, "sessions"] => Some("GET"),
-                _ => None,
-            }
-        }
+        // `Allow` itself), read off the API's own metadata: a new route
+        // needs no entry here.
+        p => templated_allow(p),
     }
+}
+
+/// The methods of the REST route with path parameters that `path` is an
+/// instance of: the template with the most literal segments wins
+/// (`/api/users/me/sessions/{id}` over `/api/users/{id}/…`).
+fn templated_allow(path: &str) -> Option<&'static str> {
+    static TEMPLATES: std::sync::LazyLock<Vec<(Vec<String>, String)>> =
+        std::sync::LazyLock::new(|| {
+            crate::rest::spec::allowed_methods()
+                .into_iter()
+                .filter(|(p, _)| p.contains('{'))
+                .map(|(p, methods)| {
+                    let segments = p.trim_start_matches('/').split('/').map(String::from);
+                    (segments.collect(), methods)
+                })
+                .collect()
+        });
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    TEMPLATES
+        .iter()
+        .filter(|(t, _)| {
+            t.len() == segments.len()
+                && t.iter()
+                    .zip(&segments)
+                    .all(|(t, s)| t.starts_with('{') || t == s)
+        })
+        .max_by_key(|(t, _)| t.iter().filter(|s| !s.starts_with('{')).count())
+        .map(|(_, methods)| methods.as_str())
 }
 
 /// A request whose declared body (`Content-Length`) is over the limit gets

@@ -231,6 +231,7 @@ async fn not_found_is_nosniff_and_method_not_allowed_says_what_is_allowed() {
         (Method::GET, "/api/users/7/staff", "PUT"),
         (Method::GET, "/api/users/7/logout-all", "POST"),
         (Method::POST, "/api/users/7/sessions", "GET"),
+        (Method::TRACE, "/api/users/0/mfa", "DELETE"),
     ] {
         let resp = app
             .client
