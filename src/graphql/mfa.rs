@@ -13,7 +13,7 @@ use super::generated::{
 };
 use super::payloads::ObtainJSONWebToken;
 use super::{services, GenericScalar, User};
-use crate::service::admin::parse_user_id;
+use crate::service::admin::{parse_user_id, Actor};
 use crate::service::{self, Issued, TotpEnrolment};
 
 pub(super) async fn token_auth_mfa(
@@ -91,7 +91,8 @@ pub(super) async fn reset(
         return Err(crate::error::Error::Forbidden.into());
     }
     let id = parse_user_id(user_id.as_str())?;
-    Ok(Some(ResetUserMfa(gh.reset_user_mfa(me, id).await?)))
+    let user = gh.reset_user_mfa(Actor::User(me), id).await?;
+    Ok(Some(ResetUserMfa(user)))
 }
 
 /// Result of `mfaTotpBegin`.

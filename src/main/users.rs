@@ -58,6 +58,13 @@ pub(crate) enum UsersAction {
         #[arg(long)]
         superuser: bool,
     },
+    /// Turn a user's second factor (TOTP) off, and end every session of
+    /// theirs: for a lost phone and lost recovery codes (a superuser's
+    /// own account included). Logged.
+    ResetMfa {
+        /// The user: an id, or a username or email (all digits: an id).
+        user: String,
+    },
     /// Delete a user with their tokens and mailed links. Cannot be undone.
     Delete {
         /// The user: an id, or a username or email (all digits: an id).
@@ -129,6 +136,7 @@ fn show(u: &User) {
     println!("staff:          {}", u.is_staff);
     println!("superuser:      {}", u.is_superuser);
     println!("email verified: {}", u.email_verified);
+    println!("second factor:  {}", u.mfa_enabled);
     println!("joined:         {}", time(u.date_joined));
     let last = u.last_login.map_or_else(|| "never".to_owned(), time);
     println!("last login:     {last}");
@@ -202,6 +210,21 @@ async fn users_on(action: UsersAction, gh: &Gatehouse) -> anyhow::Result<()> {
                 .await
                 .map_err(service_error)?;
             println!("user {} (id {}) is now {}", u.username, u.id, flags(&u));
+        }
+        UsersAction::ResetMfa { user } => {
+            let u = target(gh, &user).await?;
+            let was_on = u.mfa_enabled;
+            let u = gh.reset_user_mfa(op, u.id).await.map_err(service_error)?;
+            match was_on {
+                true => println!(
+                    "user {} (id {}): second factor turned off; every session ended",
+                    u.username, u.id
+                ),
+                false => println!(
+                    "user {} (id {}) had no second factor; every session ended",
+                    u.username, u.id
+                ),
+            }
         }
         UsersAction::Delete { user, .. } => {
             let u = target(gh, &user).await?;

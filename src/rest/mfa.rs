@@ -17,6 +17,7 @@ use super::text::Text;
 use super::user_types::User;
 use super::ApiTags;
 use crate::error::Error;
+use crate::service::admin::Actor;
 use crate::service::State;
 
 /// The second-factor operations.
@@ -389,7 +390,7 @@ impl MfaApi {
             return Err(Error::Forbidden.into());
         }
         let (me, id) = acting(gh, &auth, &id.0).await?;
-        let user = gh.reset_user_mfa(me, id).await?;
+        let user = gh.reset_user_mfa(Actor::User(me), id).await?;
         Ok(OneUser::Ok(Json(user.into())))
     }
 }

@@ -12,6 +12,7 @@ use crate::auth::{refresh, totp};
 use crate::db::{mfa, users};
 use crate::error::{Error, Field, Result};
 use crate::metrics::Metrics;
+use crate::service::admin::Actor;
 use crate::service::throttle::account_bucket;
 use crate::service::{AuthUser, Device, Gatehouse, Issued, User};
 
@@ -182,25 +183,34 @@ impl Gatehouse {
     /// and lost codes), and ends every session of theirs. Needs the
     /// superuser's recent authentication (with their own second factor
     /// when on), as turning one's own off does. Logged with who did it.
-    pub async fn reset_user_mfa(&self, actor: &AuthUser, user_id: i64) -> Result<User> {
-        if !(actor.user.is_superuser && actor.user.is_staff) {
-            return Err(Error::Forbidden);
-        }
-        self.require_recent_auth(actor)?;
-        if actor.user.id == user_id {
-            return Err(Error::ForbiddenBecause(
-                "Not on your own account: turn your second factor off with `mfaTotpDisable`.",
-            ));
+    /// The operator (the CLI's `users reset-mfa`) may reset anyone's,
+    /// their own superuser account's included.
+    pub async fn reset_user_mfa(&self, actor: Actor<'_>, user_id: i64) -> Result<User> {
+        if let Actor::User(actor) = actor {
+            if !(actor.user.is_superuser && actor.user.is_staff) {
+                return Err(Error::Forbidden);
+            }
+            self.require_recent_auth(actor)?;
+            if actor.user.id == user_id {
+                return Err(Error::ForbiddenBecause(
+                    "Not on your own account: turn your second factor off with `mfaTotpDisable`.",
+                ));
+            }
         }
         if users::by_id(&self.db, user_id).await?.is_none() {
             return Err(Error::NotFound("user"));
         }
         let was_on = mfa::disable(&self.db, user_id, Some(self.now())).await?;
+        let actor_id = match actor {
+            Actor::User(a) => Some(a.user.id),
+            Actor::Operator => None,
+        };
         tracing::warn!(
-            actor_id = actor.user.id,
+            actor_id,
+            by = %actor,
             user_id,
             was_on,
-            "second factor reset by a superuser"
+            "second factor reset"
         );
         users::by_id(&self.db, user_id)
             .await?

@@ -94,6 +94,41 @@ fn users_commands_administer_users_and_keep_the_last_superuser() {
     assert_eq!(run(&["users", "show", "99"]).status.code(), Some(1));
 }
 
+/// The operator's door for a superuser who lost both phone and recovery
+/// codes: `users reset-mfa` turns the factor off and ends the sessions.
+#[test]
+fn reset_mfa_turns_a_second_factor_off_for_anyone() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/g.db", dir.path().display());
+    let env = [("DATABASE_URL", url.as_str())];
+    create_superuser(&url, "root");
+    let run = |args: &[&str]| gatehouse(args, &env, None);
+    {
+        // As a confirmed enrolment leaves it (the API's path is tested in
+        // tests/api/both/mfa.rs).
+        let db = rusqlite::Connection::open(dir.path().join("g.db")).unwrap();
+        db.execute_batch(
+            "UPDATE users SET mfa_enabled = TRUE WHERE username = 'root'; \
+             INSERT INTO mfa_totp (user_id, secret, created_at, confirmed_at) \
+             SELECT id, x'00', 0, 0 FROM users WHERE username = 'root';",
+        )
+        .unwrap();
+    }
+    assert!(text(&run(&["users", "show", "root"]).stdout).contains("second factor:  true"));
+    let reset = run(&["users", "reset-mfa", "root"]);
+    assert!(reset.status.success(), "{}", text(&reset.stderr));
+    assert!(
+        text(&reset.stdout).contains("second factor turned off"),
+        "{}",
+        text(&reset.stdout)
+    );
+    assert!(text(&run(&["users", "show", "root"]).stdout).contains("second factor:  false"));
+    let none = run(&["users", "reset-mfa", "root"]);
+    assert!(text(&none.stdout).contains("had no second factor"));
+    let missing = run(&["users", "reset-mfa", "nobody"]);
+    assert_eq!(missing.status.code(), Some(1));
+}
+
 #[test]
 fn users_help_lists_the_commands_and_bad_flags_are_usage_errors() {
     let help = gatehouse(&["users", "--help"], &[], None);
@@ -105,6 +140,7 @@ fn users_help_lists_the_commands_and_bad_flags_are_usage_errors() {
         "deactivate",
         "activate",
         "set-staff",
+        "reset-mfa",
         "delete",
     ] {
         assert!(help.contains(sub), "{sub} missing from:\n{help}");
