@@ -173,16 +173,6 @@ pub async fn use_recovery_code(db: &Db, user_id: i64, hash: &[u8], now: i64) -> 
     Ok(done == 1)
 }
 
-/// How many of `user_id`'s recovery codes are unused.
-pub async fn recovery_codes_left(db: &Db, user_id: i64) -> Result<i64> {
-    Ok(with_pool!(db, read, |p| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM mfa_recovery_codes WHERE user_id = $1 AND used_at IS NULL"
-    )
-    .bind(user_id)
-    .fetch_one(p)
-    .await)?)
-}
-
 /// Replaces `user_id`'s recovery codes with `codes`, if TOTP is on
 /// (`false` when it is not: turned off meanwhile).
 pub async fn replace_recovery_codes(db: &Db, user_id: i64, codes: &[[u8; 32]]) -> Result<bool> {
@@ -337,4 +327,94 @@ pub async fn purge_challenges(db: &Db, before: i64) -> Result<u64> {
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn alice(db: &Db) -> i64 {
+        let new = crate::db::users::NewUser {
+            first_name: "",
+            last_name: "",
+            username: "alice",
+            email: "",
+            password_hash: "x",
+            is_staff: false,
+            is_superuser: false,
+            email_verified: false,
+            now: 0,
+        };
+        crate::db::users::insert(db, &new, &Default::default())
+            .await
+            .unwrap()
+            .id
+    }
+
+    #[tokio::test]
+    async fn each_single_use_is_used_once() {
+        let (_dir, db) = crate::db::scratch_sqlite().await;
+        let id = alice(&db).await;
+        assert!(begin(&db, id, b"s1", 10).await.unwrap());
+        assert!(
+            begin(&db, id, b"s2", 11).await.unwrap(),
+            "a pending secret is replaced"
+        );
+        assert!(!use_step(&db, id, 5).await.unwrap(), "not confirmed yet");
+        assert!(
+            !confirm(&db, id, b"s1", (5, 12), &[[1; 32]], "")
+                .await
+                .unwrap(),
+            "the replaced secret does not confirm"
+        );
+        assert!(confirm(&db, id, b"s2", (5, 12), &[[1; 32], [2; 32]], "")
+            .await
+            .unwrap());
+        assert!(
+            !begin(&db, id, b"s3", 13).await.unwrap(),
+            "on: no new enrolment"
+        );
+        assert!(
+            !use_step(&db, id, 5).await.unwrap(),
+            "the confirming step is used"
+        );
+        assert!(use_step(&db, id, 6).await.unwrap());
+        assert!(!use_step(&db, id, 6).await.unwrap());
+        assert!(use_recovery_code(&db, id, &[1; 32], 20).await.unwrap());
+        assert!(!use_recovery_code(&db, id, &[1; 32], 21).await.unwrap());
+        assert!(replace_recovery_codes(&db, id, &[[3; 32]]).await.unwrap());
+        assert!(
+            !use_recovery_code(&db, id, &[2; 32], 22).await.unwrap(),
+            "replaced"
+        );
+        add_challenge(&db, b"c", id, 0, 30, 330).await.unwrap();
+        for _ in 0..3 {
+            assert!(count_challenge_attempt(&db, b"c", 31, 3)
+                .await
+                .unwrap()
+                .is_some());
+        }
+        assert!(count_challenge_attempt(&db, b"c", 31, 3)
+            .await
+            .unwrap()
+            .is_none());
+        add_challenge(&db, b"d", id, 0, 30, 330).await.unwrap();
+        assert!(
+            count_challenge_attempt(&db, b"d", 330, 3)
+                .await
+                .unwrap()
+                .is_none(),
+            "expired"
+        );
+        assert!(use_challenge(&db, b"d", 31).await.unwrap());
+        assert!(!use_challenge(&db, b"d", 32).await.unwrap());
+        assert!(disable(&db, id, None).await.unwrap());
+        assert!(!disable(&db, id, None).await.unwrap(), "already off");
+        assert!(totp(&db, id).await.unwrap().is_none());
+        assert!(
+            challenge_state(&db, b"c").await.unwrap().is_none(),
+            "challenges go too"
+        );
+        assert!(!use_recovery_code(&db, id, &[3; 32], 40).await.unwrap());
+    }
 }

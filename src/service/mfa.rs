@@ -217,11 +217,6 @@ impl Gatehouse {
             .ok_or(Error::NotFound("user"))
     }
 
-    /// How many unused recovery codes the caller has.
-    pub async fn mfa_recovery_codes_left(&self, me: &AuthUser) -> Result<i64> {
-        mfa::recovery_codes_left(&self.db, me.user.id).await
-    }
-
     /// The answer to a right password on an account with a second factor:
     /// MFA_REQUIRED with a new challenge, bound to the user and their token
     /// version now (a password change or logout-all voids it).
