@@ -333,28 +333,9 @@ pub async fn purge_challenges(db: &Db, before: i64) -> Result<u64> {
 mod tests {
     use super::*;
 
-    async fn alice(db: &Db) -> i64 {
-        let new = crate::db::users::NewUser {
-            first_name: "",
-            last_name: "",
-            username: "alice",
-            email: "",
-            password_hash: "x",
-            is_staff: false,
-            is_superuser: false,
-            email_verified: false,
-            now: 0,
-        };
-        crate::db::users::insert(db, &new, &Default::default())
-            .await
-            .unwrap()
-            .id
-    }
-
     #[tokio::test]
     async fn each_single_use_is_used_once() {
-        let (_dir, db) = crate::db::scratch_sqlite().await;
-        let id = alice(&db).await;
+        let (_dir, db, id) = crate::db::scratch_with_user().await;
         assert!(begin(&db, id, b"s1", 10).await.unwrap());
         assert!(
             begin(&db, id, b"s2", 11).await.unwrap(),

@@ -276,6 +276,29 @@ pub(crate) async fn scratch_sqlite() -> (tempfile::TempDir, Db) {
     (dir, db)
 }
 
+/// A scratch SQLite database with one plain user, `alice` (unit tests of
+/// the tables that belong to a user): the folder, the database, her id.
+#[cfg(test)]
+pub(crate) async fn scratch_with_user() -> (tempfile::TempDir, Db, i64) {
+    let (dir, db) = scratch_sqlite().await;
+    let new = users::NewUser {
+        first_name: "",
+        last_name: "",
+        username: "alice",
+        email: "",
+        password_hash: "x",
+        is_staff: false,
+        is_superuser: false,
+        email_verified: false,
+        now: 0,
+    };
+    let id = users::insert(&db, &new, &Default::default())
+        .await
+        .unwrap()
+        .id;
+    (dir, db, id)
+}
+
 #[cfg(all(test, unix))]
 mod file_modes {
     use super::*;

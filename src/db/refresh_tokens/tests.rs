@@ -5,25 +5,7 @@ use crate::db::sessions::{self, NewSession};
 const STRICT: i64 = i64::MAX;
 
 async fn sqlite() -> (tempfile::TempDir, Db, i64) {
-    let (dir, db) = crate::db::scratch_sqlite().await;
-    let user = crate::db::users::insert(
-        &db,
-        &crate::db::users::NewUser {
-            first_name: "",
-            last_name: "",
-            username: "alice",
-            email: "",
-            password_hash: "x",
-            is_staff: false,
-            is_superuser: false,
-            email_verified: false,
-            now: 0,
-        },
-        &Default::default(),
-    )
-    .await
-    .unwrap();
-    (dir, db, user.id)
+    crate::db::scratch_with_user().await
 }
 
 /// Starts session `id` with a first token `hash`.

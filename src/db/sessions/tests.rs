@@ -2,25 +2,7 @@ use super::*;
 use crate::db::refresh_tokens;
 
 async fn sqlite() -> (tempfile::TempDir, Db, i64) {
-    let (dir, db) = crate::db::scratch_sqlite().await;
-    let user = crate::db::users::insert(
-        &db,
-        &crate::db::users::NewUser {
-            first_name: "",
-            last_name: "",
-            username: "alice",
-            email: "",
-            password_hash: "x",
-            is_staff: false,
-            is_superuser: false,
-            email_verified: false,
-            now: 0,
-        },
-        &Default::default(),
-    )
-    .await
-    .unwrap();
-    (dir, db, user.id)
+    crate::db::scratch_with_user().await
 }
 
 async fn login(db: &Db, user_id: i64, id: &str, now: i64) {
