@@ -16,7 +16,7 @@ fn usernames(users: &[User]) -> Vec<&str> {
     users.iter().map(|u| u.username.as_str()).collect()
 }
 
-on_both_admin_faces! {
+on_both_faces! {
     #[tokio::test]
     async fn a_caller_who_is_not_staff_is_refused_every_admin_operation<F: Admin>() {
         let app = spawn_app().await;

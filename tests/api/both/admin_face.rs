@@ -1,6 +1,6 @@
 //! Staff administration and the account's own deletion, as both faces
-//! offer them: an [`Admin`] face beside [`Face`], and the macro that runs a
-//! test written once against it on each.
+//! offer them: an [`Admin`] face beside [`Face`] (tests written against it
+//! run on each face through `on_both_faces!`).
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -190,36 +190,4 @@ impl Admin for Rest {
             .await;
         rs::answer(reply, 204).map(no_content)
     }
-}
-
-/// [`on_both_faces!`] for tests written against [`Admin`].
-macro_rules! on_both_admin_faces {
-    ($(
-        $(#[doc = $doc:literal])*
-        #[tokio::test $(($($test:tt)*))?]
-        async fn $name:ident<$F:ident: Admin $(,)?>() $body:block
-    )*) => {
-        $(
-            $(#[doc = $doc])*
-            async fn $name<$F: $crate::both::admin_face::Admin>() $body
-        )*
-
-        mod graphql {
-            $(
-                #[tokio::test $(($($test)*))?]
-                async fn $name() {
-                    super::$name::<$crate::graphql::face::Graphql>().await
-                }
-            )*
-        }
-
-        mod rest {
-            $(
-                #[tokio::test $(($($test)*))?]
-                async fn $name() {
-                    super::$name::<$crate::rest::face::Rest>().await
-                }
-            )*
-        }
-    };
 }

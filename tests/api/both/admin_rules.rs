@@ -38,7 +38,7 @@ fn one_won<A: std::fmt::Debug, B: std::fmt::Debug>(x: Outcome<A>, y: Outcome<B>)
     );
 }
 
-on_both_admin_faces! {
+on_both_faces! {
     #[tokio::test]
     async fn only_superusers_make_staff_or_delete_and_staff_leave_staff_alone<F: Admin>() {
         let app = spawn_app().await;

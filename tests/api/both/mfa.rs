@@ -38,7 +38,7 @@ async fn payload(app: &TestApp, token: &str) -> serde_json::Value {
     body["data"]["verifyToken"]["payload"].clone()
 }
 
-on_both_mfa_faces! {
+on_both_faces! {
     /// Enrol with the QR code's secret, confirm with a code, then a login
     /// needs a code: MFA_REQUIRED with a challenge, then tokens whose `amr`
     /// says a code was given.

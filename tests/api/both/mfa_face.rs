@@ -1,6 +1,7 @@
 //! The second factor as both faces offer it: an [`Mfa`] face beside
-//! [`Face`], a TOTP generator of the test's own (RFC 6238, written apart
-//! from the server's), and the macro that runs a test on each face.
+//! [`Face`] (tests written against it run on each face through
+//! `on_both_faces!`), and a TOTP generator of the test's own (RFC 6238,
+//! written apart from the server's).
 
 use hmac::{Hmac, Mac};
 use reqwest::Method;
@@ -257,36 +258,4 @@ impl Mfa for Rest {
             .await;
         rs::answer(reply, 200).map(|v| rs::user(&v))
     }
-}
-
-/// [`on_both_faces!`] for tests written against [`Mfa`].
-macro_rules! on_both_mfa_faces {
-    ($(
-        $(#[doc = $doc:literal])*
-        #[tokio::test $(($($test:tt)*))?]
-        async fn $name:ident<$F:ident: Mfa $(,)?>() $body:block
-    )*) => {
-        $(
-            $(#[doc = $doc])*
-            async fn $name<$F: $crate::both::mfa_face::Mfa>() $body
-        )*
-
-        mod graphql {
-            $(
-                #[tokio::test $(($($test)*))?]
-                async fn $name() {
-                    super::$name::<$crate::graphql::face::Graphql>().await
-                }
-            )*
-        }
-
-        mod rest {
-            $(
-                #[tokio::test $(($($test)*))?]
-                async fn $name() {
-                    super::$name::<$crate::rest::face::Rest>().await
-                }
-            )*
-        }
-    };
 }

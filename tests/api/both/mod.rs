@@ -3,7 +3,8 @@
 //! are one test. What only one face does is in `graphql/` or `rest/`.
 
 /// Writes each test once, generic over the face, and instantiates it per
-/// face in a module named after it:
+/// face in a module named after it. The bound is [`face::Face`], or a face
+/// trait built on it (`Admin`, `Mfa`), as the test's module imports it:
 ///
 /// ```ignore
 /// on_both_faces! {
@@ -16,11 +17,11 @@ macro_rules! on_both_faces {
     ($(
         $(#[doc = $doc:literal])*
         #[tokio::test $(($($test:tt)*))?]
-        async fn $name:ident<$F:ident: Face $(,)?>() $body:block
+        async fn $name:ident<$F:ident: $bound:path $(,)?>() $body:block
     )*) => {
         $(
             $(#[doc = $doc])*
-            async fn $name<$F: $crate::both::face::Face>() $body
+            async fn $name<$F: $bound>() $body
         )*
 
         mod graphql {
@@ -78,10 +79,8 @@ macro_rules! across_faces {
     };
 }
 
-pub mod face;
-#[macro_use]
 pub mod admin_face;
-#[macro_use]
+pub mod face;
 pub mod mfa_face;
 
 mod admin;
