@@ -214,7 +214,10 @@ async fn users_on(action: UsersAction, gh: &Gatehouse) -> anyhow::Result<()> {
         UsersAction::ResetMfa { user } => {
             let u = target(gh, &user).await?;
             let was_on = u.mfa_enabled;
-            let u = gh.reset_user_mfa(op, u.id).await.map_err(service_error)?;
+            let u = gh
+                .reset_user_mfa(op, &u.id.to_string())
+                .await
+                .map_err(service_error)?;
             match was_on {
                 true => println!(
                     "user {} (id {}): second factor turned off; every session ended",

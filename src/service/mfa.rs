@@ -185,12 +185,18 @@ impl Gatehouse {
     /// when on), as turning one's own off does. Logged with who did it.
     /// The operator (the CLI's `users reset-mfa`) may reset anyone's,
     /// their own superuser account's included.
-    pub async fn reset_user_mfa(&self, actor: Actor<'_>, user_id: i64) -> Result<User> {
+    ///
+    /// `user` is the id as the face received it: who may act is settled
+    /// before whether it names anyone (FORBIDDEN, then NOT_FOUND).
+    pub async fn reset_user_mfa(&self, actor: Actor<'_>, user: &str) -> Result<User> {
         if let Actor::User(actor) = actor {
             if !(actor.user.is_superuser && actor.user.is_staff) {
                 return Err(Error::Forbidden);
             }
             self.require_recent_auth(actor)?;
+        }
+        let user_id = super::admin::parse_user_id(user)?;
+        if let Actor::User(actor) = actor {
             if actor.user.id == user_id {
                 return Err(Error::ForbiddenBecause(
                     "Not on your own account: turn your second factor off with `mfaTotpDisable`.",

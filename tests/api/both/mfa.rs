@@ -309,9 +309,20 @@ on_both_faces! {
         let boss = boss_login.bearer();
         let (_, _, alice) = enrolled::<F>(&app, "alice").await;
         let alice_id = F::me(&app, Some(&alice.bearer())).await.expect("me").id;
-        F::signed_up(&app, "bob").await;
+        let bob_id = F::signed_up(&app, "bob").await.id;
         let bob = F::logged_in(&app, "bob").await.bearer();
         F::reset_mfa(&app, &bob, &alice_id).await.refused(Code::Forbidden);
+        // Nor staff who are not superusers; who may act is settled before
+        // whether the id names anyone.
+        let op = gatehouse::service::admin::Actor::Operator;
+        app.state
+            .set_user_staff(op, bob_id.parse().unwrap(), true, false)
+            .await
+            .expect("bob is staff");
+        let staff = F::logged_in(&app, "bob").await.bearer();
+        for id in [alice_id.as_str(), "999999", "abc"] {
+            F::reset_mfa(&app, &staff, id).await.refused(Code::Forbidden);
+        }
         F::reset_mfa(&app, &alice.bearer(), &alice_id).await.refused(Code::Forbidden);
         F::reset_mfa(&app, &boss, &boss_id).await.refused(Code::Forbidden);
         F::reset_mfa(&app, &boss, "999999").await.refused(Code::NotFound);
