@@ -1,6 +1,7 @@
 //! Fresh authentication for sensitive changes: a password or email change,
-//! turning the second factor off, new recovery codes and deleting the
-//! account need the caller's login (or a re-authentication) to be at most
+//! turning the second factor on or off, new recovery codes, a superuser's
+//! reset of someone's factor and deleting the account need the caller's
+//! login (or a re-authentication) to be at most
 //! `GATEHOUSE_REAUTH_MAX_AGE_SECS` old, with the second factor when it is
 //! on. The access token says when and how (`authTime`, `amr`): it is
 //! signed, and refreshes carry the session's values on.
