@@ -167,7 +167,8 @@ on_both_faces! {
         F::log_in_mfa(&app, &ch, &codes[0]).await.refused(Code::TokenExpired);
         let ch = challenge::<F>(&app, "alice").await;
         F::log_in_mfa(&app, &ch, &codes[0]).await.expect("tokens");
-        F::log_in_mfa(&app, &ch, &codes[1]).await.refused(Code::TokenInvalid);
+        let used = F::log_in_mfa(&app, &ch, &codes[1]).await.refused(Code::TokenInvalid);
+        assert!(used.shown.to_string().contains("the challenge was used"), "{used:?}");
         let ch = challenge::<F>(&app, "alice").await;
         for _ in 0..5 {
             F::log_in_mfa(&app, &ch, "000000").await.refused(Code::InvalidCredentials);
