@@ -103,6 +103,21 @@ on_both_faces! {
         F::log_in_mfa(&app, &ch, &code_now(&app, &secret, 0)).await.refused(Code::InvalidCredentials);
     }
 
+    /// A code is read up to 64 bytes however it is spaced; a longer one is
+    /// refused before any work.
+    #[tokio::test]
+    async fn a_code_over_64_bytes_is_refused_unread<F: Mfa>() {
+        let app = spawn_app().await;
+        let (secret, _, _) = enrolled::<F>(&app, "alice").await;
+        let code = code_now(&app, &secret, 1);
+        let ch = challenge::<F>(&app, "alice").await;
+        let long = format!("{code:>65}");
+        assert_eq!(long.len(), 65);
+        F::log_in_mfa(&app, &ch, &long).await.refused(Code::InvalidCredentials);
+        let padded = format!("{code:>64}");
+        F::log_in_mfa(&app, &ch, &padded).await.expect("64 bytes are read");
+    }
+
     /// A recovery code works once in place of a code, however it is typed.
     #[tokio::test]
     async fn a_recovery_code_logs_in_once<F: Mfa>() {
