@@ -86,7 +86,7 @@ pub(super) async fn reset(
 ) -> Result<Option<ResetUserMfa>> {
     let (gh, caller) = services(ctx)?;
     let me = caller.require(gh).await?;
-    // Who may act is settled before whether the id is anyone's.
+    // The service settles who may act before whether the id is anyone's.
     let user = gh.reset_user_mfa(Actor::User(me), user_id.as_str()).await?;
     Ok(Some(ResetUserMfa(user)))
 }
