@@ -255,20 +255,7 @@ pub async fn consume(
             .await?;
         }
         if matches!(what, Use::Reset { .. }) {
-            sqlx::query(crate::db::sessions::END_ALL)
-                .bind(token.user_id)
-                .bind(now)
-                .bind(None::<&str>)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "UPDATE refresh_tokens SET revoked_at = $2 \
-                 WHERE user_id = $1 AND revoked_at IS NULL",
-            )
-            .bind(token.user_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            crate::end_sessions_in!(tx, token.user_id, now, None::<&str>, None::<&str>);
         }
         crate::insert_mails!(tx, mails, now)?;
         tx.commit().await?;

@@ -47,12 +47,12 @@ pub struct Challenge {
     pub token_version: i64,
 }
 
-/// What a challenge that could not be counted is.
+/// What a challenge that could not be counted is (neither used nor
+/// expired: out of tries).
 #[derive(Debug, sqlx::FromRow)]
 pub struct ChallengeState {
     pub expires_at: i64,
     pub used_at: Option<i64>,
-    pub attempts: i64,
 }
 
 /// Stores a new pending secret for `user_id` (replacing a pending one),
@@ -117,21 +117,7 @@ pub async fn confirm(
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(super::sessions::END_ALL)
-            .bind(user_id)
-            .bind(now)
-            .bind(keep)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = $2 \
-             WHERE user_id = $1 AND family_id <> $3 AND revoked_at IS NULL",
-        )
-        .bind(user_id)
-        .bind(now)
-        .bind(keep)
-        .execute(&mut *tx)
-        .await?;
+        crate::end_sessions_in!(tx, user_id, now, keep, keep);
         tx.commit().await?;
         Ok(true)
     }
@@ -205,45 +191,33 @@ pub async fn replace_recovery_codes(db: &Db, user_id: i64, codes: &[[u8; 32]]) -
 pub async fn disable(db: &Db, user_id: i64, end_sessions_at: Option<i64>) -> Result<bool> {
     let done = with_pool!(db, write, |p| {
         async {
-        let mut tx = p.begin().await?;
-        let on =
-            sqlx::query("DELETE FROM mfa_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL")
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                == 1;
-        for sql in [
-            "DELETE FROM mfa_totp WHERE user_id = $1",
-            "DELETE FROM mfa_recovery_codes WHERE user_id = $1",
-            "DELETE FROM mfa_challenges WHERE user_id = $1",
-            "UPDATE users SET mfa_enabled = FALSE WHERE id = $1",
-        ] {
-            sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+            let mut tx = p.begin().await?;
+            let on =
+                sqlx::query("DELETE FROM mfa_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                    == 1;
+            for sql in [
+                "DELETE FROM mfa_totp WHERE user_id = $1",
+                "DELETE FROM mfa_recovery_codes WHERE user_id = $1",
+                "DELETE FROM mfa_challenges WHERE user_id = $1",
+                "UPDATE users SET mfa_enabled = FALSE WHERE id = $1",
+            ] {
+                sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+            }
+            if let Some(now) = end_sessions_at {
+                sqlx::query("UPDATE users SET token_version = token_version + 1 WHERE id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                crate::end_sessions_in!(tx, user_id, now, None::<&str>, None::<&str>);
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(on)
         }
-        if let Some(now) = end_sessions_at {
-            sqlx::query("UPDATE users SET token_version = token_version + 1 WHERE id = $1")
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(super::sessions::END_ALL)
-                .bind(user_id)
-                .bind(now)
-                .bind(None::<&str>)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
-            )
-            .bind(user_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok::<_, sqlx::Error>(on)
-    }
-    .await
+        .await
     })?;
     Ok(done)
 }
@@ -298,7 +272,7 @@ pub async fn challenge_state(db: &Db, hash: &[u8]) -> Result<Option<ChallengeSta
         _,
         ChallengeState,
     >(
-        "SELECT expires_at, used_at, attempts FROM mfa_challenges WHERE id_hash = $1"
+        "SELECT expires_at, used_at FROM mfa_challenges WHERE id_hash = $1"
     )
     .bind(hash)
     .fetch_optional(p)

@@ -20,6 +20,38 @@ use crate::with_pool;
 pub(crate) const END_ALL: &str = "UPDATE sessions SET ended_at = $2 \
      WHERE user_id = $1 AND ended_at IS NULL AND ($3 IS NULL OR id <> $3)";
 
+/// Revokes user `$1`'s refresh tokens at `$2`, except those of session
+/// `$3` (NULL: none kept).
+pub(crate) const REVOKE_ALL: &str = "UPDATE refresh_tokens SET revoked_at = $2 \
+     WHERE user_id = $1 AND revoked_at IS NULL AND ($3 IS NULL OR family_id <> $3)";
+
+/// Ends every live session of `$user_id` at `$now` but `$keep_session`, and
+/// revokes their refresh tokens (those of `$keep_tokens` excepted: a session
+/// resumed with a new token keeps none of its old ones), inside the
+/// transaction `$tx`; evaluates to how many sessions ended. The sessions'
+/// rows are updated first, so a rotation in progress in one of them
+/// finishes before its tokens are revoked (see the module's locking). A
+/// macro: the body is compiled once per database.
+#[macro_export]
+macro_rules! end_sessions_in {
+    ($tx:ident, $user_id:expr, $now:expr, $keep_session:expr, $keep_tokens:expr) => {{
+        let ended = sqlx::query($crate::db::sessions::END_ALL)
+            .bind($user_id)
+            .bind($now)
+            .bind($keep_session)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected();
+        sqlx::query($crate::db::sessions::REVOKE_ALL)
+            .bind($user_id)
+            .bind($now)
+            .bind($keep_tokens)
+            .execute(&mut *$tx)
+            .await?;
+        ended
+    }};
+}
+
 /// A session as read.
 #[derive(Debug, sqlx::FromRow)]
 pub struct SessionRow {
@@ -208,28 +240,11 @@ pub async fn end(db: &Db, id: &str, user_id: Option<i64>, now: i64) -> Result<bo
 }
 
 /// Ends every live session of `user_id` but `keep`, and revokes their
-/// refresh tokens, in one transaction; how many sessions ended. The
-/// sessions' rows are updated first, so a rotation in progress in one of
-/// them finishes before its tokens are revoked (see the module's locking).
+/// refresh tokens, in one transaction; how many sessions ended.
 pub async fn end_others(db: &Db, user_id: i64, keep: &str, now: i64) -> Result<u64> {
     let ended = with_pool!(db, write, |p| async {
         let mut tx = p.begin().await?;
-        let ended = sqlx::query(END_ALL)
-            .bind(user_id)
-            .bind(now)
-            .bind(keep)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = $2 \
-             WHERE user_id = $1 AND family_id <> $3 AND revoked_at IS NULL",
-        )
-        .bind(user_id)
-        .bind(now)
-        .bind(keep)
-        .execute(&mut *tx)
-        .await?;
+        let ended = crate::end_sessions_in!(tx, user_id, now, keep, keep);
         tx.commit().await?;
         Ok::<_, sqlx::Error>(ended)
     }

@@ -292,19 +292,9 @@ pub async fn end_sessions(
                 return Ok(Err(Error::TokenInvalid("the session has ended")));
             }
         }
-        sqlx::query(crate::db::sessions::END_ALL)
-            .bind(id)
-            .bind(now)
-            .bind(keep)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
-        )
-        .bind(id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        // The kept session is resumed with a new refresh token: none of its
+        // old ones stays.
+        crate::end_sessions_in!(tx, id, now, keep, None::<&str>);
         // Links that would change the account (a reset, an email change)
         // die with its sessions: asked for by someone who held one, they
         // must not outlive the owner's password change or logout.
