@@ -60,6 +60,9 @@ impl Field {
     }
 }
 
+/// MFA_REQUIRED's message (each face adds the challenge its own way).
+pub const MFA_REQUIRED_MESSAGE: &str = "A second factor is required: send the challenge with a code from the authenticator app (or a recovery code) to `tokenAuthMfa`, or to `POST /api/token` with `grant_type=urn:gatehouse:grant-type:mfa`.";
+
 /// What went wrong, as a client may be told.
 pub enum Error {
     /// No credentials were given where they are needed.
@@ -151,7 +154,7 @@ impl Error {
                 format!("Too many attempts; try again in {retry_after} seconds.")
             }
             Error::EmailNotVerified => "The email address has not been verified: follow the link mailed to it, or ask for a new one.".into(),
-            Error::MfaRequired { .. } => "A second factor is required: send the challenge with a code from the authenticator app (or a recovery code) to `tokenAuthMfa`, or to `POST /api/token` with `grant_type=urn:gatehouse:grant-type:mfa`.".into(),
+            Error::MfaRequired { .. } => MFA_REQUIRED_MESSAGE.into(),
             Error::ReauthenticationRequired => "This change needs a recent login: authenticate again (`reauthenticate`, or `POST /api/users/me/reauthenticate`) with your password, and a code when a second factor is on.".into(),
             Error::Unavailable => "The service is temporarily unavailable; try again.".into(),
             Error::Internal(_) => "Internal server error.".into(),

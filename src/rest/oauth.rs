@@ -153,7 +153,9 @@ fn describe(status: u16) -> &'static str {
         403 => {
             "`EMAIL_NOT_VERIFIED` (only from `POST /api/token`'s password grant, with \
                 `GATEHOUSE_REQUIRE_VERIFIED_EMAIL` on): the password is right but the \
-                address has not been confirmed by its link."
+                address has not been confirmed by its link. `MFA_REQUIRED` (the password \
+                grant, on an account with a second factor): the password is right, and \
+                `challenge` goes back with a code in `grant_type=urn:gatehouse:grant-type:mfa`."
         }
         413 => {
             "`invalid_request`: the body is larger than the server's limit \

@@ -19,7 +19,7 @@ use poem_openapi::types::Type as _;
 use poem_openapi::ApiResponse;
 use serde_json::{json, Value};
 
-use crate::error::{Error, Field};
+use crate::error::{Error, Field, MFA_REQUIRED_MESSAGE};
 use crate::rest::error::{documented_headers, rest_field, statuses, Statuses};
 
 /// The challenge of a 401, as simplejwt sends it.
@@ -119,14 +119,21 @@ impl<S> DrfProblem<S> {
                     json!({ "detail": e.message(), "code": "email_not_verified" }),
                 ),
             },
-            Error::MfaRequired { challenge } => Self::new(
-                StatusCode::FORBIDDEN,
-                json!({
-                    "detail": Error::MfaRequired { challenge: String::new() }.message(),
-                    "code": "mfa_required",
-                    "challenge": challenge,
-                }),
-            ),
+            // In the view's own error shape, with the challenge beside it.
+            Error::MfaRequired { challenge } => match view {
+                View::SeedLogin => Self::new(
+                    StatusCode::FORBIDDEN,
+                    json!({ "error": MFA_REQUIRED_MESSAGE, "challenge": challenge }),
+                ),
+                _ => Self::new(
+                    StatusCode::FORBIDDEN,
+                    json!({
+                        "detail": MFA_REQUIRED_MESSAGE,
+                        "code": "mfa_required",
+                        "challenge": challenge,
+                    }),
+                ),
+            },
             Error::ReauthenticationRequired => Self::new(
                 StatusCode::FORBIDDEN,
                 json!({

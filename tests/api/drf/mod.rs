@@ -3,6 +3,7 @@
 //! the settings that move or remove the face, and its transport errors.
 
 mod client;
+mod mfa;
 mod seed003;
 mod seed004;
 mod settings;
