@@ -35,6 +35,12 @@ pub enum Field {
     Code,
     /// The challenge a password login handed out (`MFA_REQUIRED`).
     Challenge,
+    /// A page's size (events).
+    First,
+    /// A page's cursor (events).
+    After,
+    /// Event types asked for.
+    Types,
 }
 
 impl Field {
@@ -56,6 +62,9 @@ impl Field {
             Field::Search => "search",
             Field::Code => "code",
             Field::Challenge => "challenge",
+            Field::First => "first",
+            Field::After => "after",
+            Field::Types => "types",
         }
     }
 }

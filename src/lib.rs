@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod django;
 pub mod error;
+pub mod event_kind;
 pub mod graphql;
 /// A JSON body's shape and repeated keys, checked before either face decodes it.
 pub mod json_shape;

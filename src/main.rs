@@ -2,6 +2,8 @@
 
 // The `keys` subcommands, in `src/main/` beside this file (a plain `mod keys;`
 // would look for `src/keys.rs`, among the library's modules).
+#[path = "main/events.rs"]
+mod events;
 #[path = "main/keys.rs"]
 mod keys;
 #[path = "main/users.rs"]
@@ -13,6 +15,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
+use events::EventsAction;
 use gatehouse::app::{shutdown_signal, Application};
 use gatehouse::config::Config;
 use gatehouse::db::Db;
@@ -86,6 +89,12 @@ enum Command {
     Users {
         #[command(subcommand)]
         action: UsersAction,
+    },
+    /// Read the auth events: `events tail [--follow] [--type T] [--user U]`
+    /// prints them as JSON lines.
+    Events {
+        #[command(subcommand)]
+        action: EventsAction,
     },
     /// Print the GraphQL schema (schema.graphql) and exit.
     PrintSchema,
@@ -272,6 +281,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Keys { action } => keys::run(action, &config).await?,
         Command::Users { action } => users::run(action, config).await?,
+        Command::Events { action } => events::run(action, config).await?,
         Command::Config { .. } => print!("{}", config.describe()),
         Command::PrintSchema => print!("{}", gatehouse::graphql::SDL),
         Command::PrintOpenapi => print!("{}", gatehouse::rest::spec_json()),

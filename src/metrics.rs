@@ -73,6 +73,12 @@ pub struct Metrics {
     mails: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     /// Mail in the outbox not yet sent, as the delivery worker last counted.
     pub mail_queue_depth: AtomicU64,
+    /// Webhook delivery attempts by result (`sent`, `retry`, `failed`).
+    webhooks: Mutex<BTreeMap<&'static str, u64>>,
+    /// Webhook deliveries not yet made, as the worker last counted.
+    pub webhook_queue_depth: AtomicU64,
+    /// How long each delivery attempt took (the receiver's answer included).
+    pub webhook_latency: Histogram,
 }
 
 /// The paths metrics are labelled with (besides `/docs`, `/graphiql` and the
@@ -91,6 +97,8 @@ const ROUTES: &[&str] = &[
     "/api/users/me",
     "/api/users/me/password",
     "/api/users/me/logout-all",
+    "/api/users/me/events",
+    "/api/events",
     "/api/session/login",
     "/api/session/refresh",
     "/api/session/logout",
@@ -166,6 +174,13 @@ impl Metrics {
     pub fn mail(&self, kind: &'static str, result: &'static str) {
         if let Ok(mut m) = self.mails.lock() {
             *m.entry((kind, result)).or_default() += 1;
+        }
+    }
+
+    /// Counts one webhook delivery attempt that ended in `result`.
+    pub fn webhook(&self, result: &'static str) {
+        if let Ok(mut m) = self.webhooks.lock() {
+            *m.entry(result).or_default() += 1;
         }
     }
 
@@ -253,6 +268,23 @@ impl Metrics {
         out.push_str("# TYPE gatehouse_mail_queue_depth gauge\n");
         let depth = self.mail_queue_depth.load(Ordering::Relaxed);
         let _ = writeln!(out, "gatehouse_mail_queue_depth {depth}");
+        out.push_str("# HELP gatehouse_webhooks_total Webhook delivery attempts by result (sent, retry: failed and will be tried again, failed: given up).\n");
+        out.push_str("# TYPE gatehouse_webhooks_total counter\n");
+        if let Ok(m) = self.webhooks.lock() {
+            for (result, n) in m.iter() {
+                let _ = writeln!(out, "gatehouse_webhooks_total{{result=\"{result}\"}} {n}");
+            }
+        }
+        out.push_str(
+            "# HELP gatehouse_webhook_queue_depth Webhook deliveries waiting to be made.\n",
+        );
+        out.push_str("# TYPE gatehouse_webhook_queue_depth gauge\n");
+        let depth = self.webhook_queue_depth.load(Ordering::Relaxed);
+        let _ = writeln!(out, "gatehouse_webhook_queue_depth {depth}");
+        out.push_str("# HELP gatehouse_webhook_delivery_seconds How long one webhook delivery attempt took.\n");
+        out.push_str("# TYPE gatehouse_webhook_delivery_seconds histogram\n");
+        self.webhook_latency
+            .render(&mut out, "gatehouse_webhook_delivery_seconds", "");
         out.push_str("# HELP gatehouse_password_hash_wait_seconds Time spent waiting for a password-hashing slot.\n");
         out.push_str("# TYPE gatehouse_password_hash_wait_seconds histogram\n");
         hash_wait.render(&mut out, "gatehouse_password_hash_wait_seconds", "");

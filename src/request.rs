@@ -11,6 +11,7 @@ use poem::http::header;
 use poem::{Endpoint, IntoResponse, Request, Response};
 
 use crate::auth::client;
+use crate::service::events::Origin;
 use crate::service::{Caller, Device, State};
 
 /// The id `app::middleware::log_request` gave the request (and echoes back).
@@ -78,6 +79,15 @@ pub async fn attach<E: Endpoint>(
     state: State,
 ) -> poem::Result<Response> {
     let ctx = RequestContext::build(&req, state.trusted_proxies());
+    // Every event the request records carries where it came from.
+    let origin = Origin {
+        ip: ctx.caller.client,
+        user_agent: ctx.user_agent.clone(),
+        request_id: ctx.request_id.clone(),
+    };
     req.extensions_mut().insert(Arc::new(ctx));
-    next.call(req).await.map(IntoResponse::into_response)
+    origin
+        .scope(next.call(req))
+        .await
+        .map(IntoResponse::into_response)
 }

@@ -85,7 +85,8 @@ impl Application {
         let reload = tokio::spawn(reload_keys(self.state.clone()));
         let throttle = tokio::spawn(purge_throttle(self.state.clone()));
         let (mail_stop, mail_stopped) = tokio::sync::watch::channel(false);
-        let mailer = tokio::spawn(deliver_mail(self.state.clone(), mail_stopped));
+        let mailer = tokio::spawn(deliver_mail(self.state.clone(), mail_stopped.clone()));
+        let hooks = tokio::spawn(deliver_webhooks(self.state.clone(), mail_stopped));
         let state = self.state.clone();
         let grace = state.config().http.shutdown_grace;
         // The metrics listener stops with the main one: when `shutdown`
@@ -125,9 +126,11 @@ impl Application {
         // not claimed stays in the outbox for the next start).
         let _ = tokio::time::timeout(grace, state.finish_mail_work()).await;
         let _ = mail_stop.send(true);
-        let mailer_abort = mailer.abort_handle();
-        if tokio::time::timeout(grace, mailer).await.is_err() {
-            mailer_abort.abort();
+        for worker in [mailer, hooks] {
+            let abort = worker.abort_handle();
+            if tokio::time::timeout(grace, worker).await.is_err() {
+                abort.abort();
+            }
         }
         state.db().close().await;
         result
@@ -143,6 +146,24 @@ async fn deliver_mail(state: State, mut stop: tokio::sync::watch::Receiver<bool>
         }
         tokio::select! {
             () = state.mail_wait(Duration::from_secs(1)) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+/// Delivers the webhooks that are due: whenever an event is written here,
+/// and every second (events written by another instance, retries come
+/// due), until `stop`. Without `GATEHOUSE_WEBHOOK_URL` it has nothing to do.
+async fn deliver_webhooks(state: State, mut stop: tokio::sync::watch::Receiver<bool>) {
+    if state.config().webhooks.urls.is_empty() {
+        return;
+    }
+    while !*stop.borrow() {
+        if let Err(e) = state.deliver_webhooks().await {
+            e.log();
+        }
+        tokio::select! {
+            () = state.webhooks_wait(Duration::from_secs(1)) => {}
             _ = stop.changed() => {}
         }
     }

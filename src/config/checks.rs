@@ -45,6 +45,55 @@ pub fn path_prefix(s: &str) -> Result<(), String> {
     }
 }
 
+/// A webhook URL: absolute `https://` or `http://` (for a receiver on the
+/// same host or network), with a host, no credentials (they would show in
+/// `config check`) and no fragment.
+pub fn webhook_url(s: &str) -> Result<String, String> {
+    let err = |reason: &str| format!("`{}`: {reason}", redact_url(s));
+    let url = reqwest::Url::parse(s).map_err(|e| err(&e.to_string()))?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(err("use an https:// (or http://) URL"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(err("the URL has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(err(
+            "put no credentials in the URL: receivers check the signature",
+        ));
+    }
+    if url.fragment().is_some() || s.len() > 2048 {
+        return Err(err("no fragment, at most 2048 characters"));
+    }
+    Ok(s.to_owned())
+}
+
+/// An event type named in `GATEHOUSE_WEBHOOK_EVENTS`.
+pub fn event_kind(s: &str) -> Result<crate::event_kind::EventKind, String> {
+    crate::event_kind::EventKind::from_name(s).ok_or_else(|| {
+        let all: Vec<&str> = crate::event_kind::EventKind::ALL
+            .iter()
+            .map(|k| k.name())
+            .collect();
+        format!("`{s}` is no event type; the types are {}", all.join(", "))
+    })
+}
+
+/// A Standard Webhooks secret: `whsec_` and 24 to 64 bytes in base64. The
+/// reason never shows the value.
+pub fn webhook_secret(value: &str) -> Result<String, String> {
+    use base64::Engine as _;
+    let v = value.trim();
+    let bytes = v
+        .strip_prefix("whsec_")
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .ok_or("use `whsec_` followed by base64 (e.g. `whsec_$(openssl rand -base64 32)`)")?;
+    if !(24..=64).contains(&bytes.len()) {
+        return Err("the secret must be 24 to 64 bytes (32 from `openssl rand -base64 32`)".into());
+    }
+    Ok(v.to_owned())
+}
+
 /// The bearer token `/metrics` asks for: long enough not to be guessed, and
 /// sendable in a header as it is. The reason never shows the value.
 pub fn metrics_token(value: &str) -> Result<String, String> {

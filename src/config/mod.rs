@@ -95,6 +95,25 @@ pub struct Config {
     pub http: HttpLimits,
     /// The mail settings (`GATEHOUSE_SMTP_URL`, `GATEHOUSE_MAIL_*`, …).
     pub mail: MailSettings,
+    /// `GATEHOUSE_EVENTS_RETENTION_DAYS`.
+    pub events_retention_days: u64,
+    /// The webhook settings (`GATEHOUSE_WEBHOOK_*`).
+    pub webhooks: WebhookSettings,
+}
+
+/// Where auth events are sent, and how.
+#[derive(Clone)]
+pub struct WebhookSettings {
+    /// `GATEHOUSE_WEBHOOK_URL`: every URL gets every selected event.
+    pub urls: Vec<String>,
+    /// `GATEHOUSE_WEBHOOK_SECRET` (`whsec_…`).
+    pub secret: Option<SecretString>,
+    /// `GATEHOUSE_WEBHOOK_EVENTS`: the types sent (empty: all).
+    pub events: Vec<crate::event_kind::EventKind>,
+    /// `GATEHOUSE_WEBHOOK_MAX_ATTEMPTS`.
+    pub max_attempts: i64,
+    /// `GATEHOUSE_WEBHOOK_TIMEOUT_SECS`.
+    pub timeout: Duration,
 }
 
 /// Defences against slow and greedy clients (see `listener`).
@@ -331,6 +350,14 @@ impl Config {
                 per_address: n as i64,
                 window: n as i64,
                 max_attempts: n as i64,
+            },
+            events_retention_days: n,
+            webhooks: WebhookSettings {
+                urls: vec![n.to_string(); usize::from(seed)],
+                secret: (seed != 0).then(|| SecretString::from("placeholder")),
+                events: vec![crate::event_kind::EventKind::SignUp; usize::from(seed)],
+                max_attempts: n as i64,
+                timeout: secs,
             },
         }
     }

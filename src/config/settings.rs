@@ -105,6 +105,14 @@ pub(super) fn check(c: &Config) -> Result<(), ConfigError> {
             reason: "must be 1 to 64 characters, without `:` or control characters".into(),
         });
     }
+    if !c.webhooks.urls.is_empty() && c.webhooks.secret.is_none() {
+        return Err(ConfigError {
+            name: "GATEHOUSE_WEBHOOK_SECRET",
+            reason: "is needed to sign what GATEHOUSE_WEBHOOK_URL is sent (e.g. `whsec_` and \
+                     `openssl rand -base64 32`)"
+                .into(),
+        });
+    }
     Ok(())
 }
 

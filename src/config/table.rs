@@ -295,6 +295,42 @@ pub static SETTINGS: &[Setting] = &[
         doc: "tries at sending one mail (30 s apart, doubling, at most an hour) before it is marked failed",
     },
     Setting {
+        name: "GATEHOUSE_EVENTS_RETENTION_DAYS",
+        unset: Value("90"),
+        kind: &Count::new(field!(events_retention_days), 1, 36500),
+        doc: "auth events older than this many days are deleted (in batches, hourly)",
+    },
+    Setting {
+        name: "GATEHOUSE_WEBHOOK_URL",
+        unset: Nothing("no webhooks"),
+        kind: &List { field: field!(webhooks.urls), item: checks::webhook_url },
+        doc: "comma-separated `https://` (or `http://`) URLs that every selected auth event is POSTed to, signed the Standard Webhooks way (see [Auth events and webhooks](#auth-events-and-webhooks)); redirects are not followed",
+    },
+    Setting {
+        name: "GATEHOUSE_WEBHOOK_SECRET",
+        unset: Nothing("needed when GATEHOUSE_WEBHOOK_URL is set"),
+        kind: &Secret { field: field!(webhooks.secret), check: checks::webhook_secret },
+        doc: "the signing secret receivers verify with: `whsec_` and 24 to 64 random bytes in base64 (`whsec_$(openssl rand -base64 32)`)",
+    },
+    Setting {
+        name: "GATEHOUSE_WEBHOOK_EVENTS",
+        unset: Nothing("every type"),
+        kind: &List { field: field!(webhooks.events), item: checks::event_kind },
+        doc: "comma-separated event types to send (e.g. `sign_up,login_failed`); an unknown type is an error",
+    },
+    Setting {
+        name: "GATEHOUSE_WEBHOOK_MAX_ATTEMPTS",
+        unset: Value("12"),
+        kind: &Count::new(field!(webhooks.max_attempts), 1, 1000),
+        doc: "tries at delivering one event to one URL (about 30 s apart, doubling with jitter, at most an hour) before it is marked failed",
+    },
+    Setting {
+        name: "GATEHOUSE_WEBHOOK_TIMEOUT_SECS",
+        unset: Value("10"),
+        kind: &Secs(field!(webhooks.timeout)),
+        doc: "how long one delivery may take (connecting, sending, the receiver's answer), seconds",
+    },
+    Setting {
         name: "GATEHOUSE_METRICS_ADDR",
         unset: Nothing("/metrics on GATEHOUSE_ADDR"),
         kind: &Optional(field!(metrics_addr)),

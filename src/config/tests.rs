@@ -261,6 +261,13 @@ fn a_value_that_does_not_fit_is_refused_in_the_name_of_its_setting() {
         ("GATEHOUSE_IDLE_TIMEOUT_SECS", "0"),
         ("GATEHOUSE_MFA_ISSUER", "Acme:Corp"),
         ("GATEHOUSE_REAUTH_MAX_AGE_SECS", "5"),
+        ("GATEHOUSE_WEBHOOK_URL", "ftp://example.com/hook"),
+        ("GATEHOUSE_WEBHOOK_URL", "https://user:pw@example.com/hook"),
+        ("GATEHOUSE_WEBHOOK_URL", "not a url"),
+        ("GATEHOUSE_WEBHOOK_SECRET", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+        ("GATEHOUSE_WEBHOOK_SECRET", "whsec_c2hvcnQ="),
+        ("GATEHOUSE_WEBHOOK_EVENTS", "sign_up,nope"),
+        ("GATEHOUSE_EVENTS_RETENTION_DAYS", "0"),
     ] {
         let e = from(&[(name, value)]).unwrap_err();
         assert_eq!(e.name, name, "{e}");
@@ -293,6 +300,7 @@ fn config_check_hides_every_secret_setting() {
     assert_eq!(
         secret,
         [
+            "GATEHOUSE_WEBHOOK_SECRET",
             "GATEHOUSE_METRICS_TOKEN",
             "GATEHOUSE_SIGNING_KEY",
             "GATEHOUSE_KEY_ENCRYPTION_KEY",
@@ -302,6 +310,10 @@ fn config_check_hides_every_secret_setting() {
     let kek = crate::auth::keys::EncryptionKey::generate().unwrap();
     let old = crate::auth::keys::EncryptionKey::generate().unwrap();
     let values = [
+        (
+            "GATEHOUSE_WEBHOOK_SECRET",
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        ),
         ("GATEHOUSE_METRICS_TOKEN", "metrics-token-0123456789"),
         ("GATEHOUSE_SIGNING_KEY", "k4.secret.SIGNING-SECRET"),
         ("GATEHOUSE_KEY_ENCRYPTION_KEY", kek.as_str()),
@@ -365,4 +377,25 @@ fn unknown_gatehouse_variables_are_named() {
             "GATEHOUSE_REQUIRE_VERIFIED_EMIALS"
         ]
     );
+}
+
+#[test]
+fn webhooks_need_a_secret_and_never_show_it() {
+    let e = from(&[("GATEHOUSE_WEBHOOK_URL", "https://hooks.example.com/in")]).unwrap_err();
+    assert_eq!(e.name, "GATEHOUSE_WEBHOOK_SECRET");
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let c = from(&[
+        (
+            "GATEHOUSE_WEBHOOK_URL",
+            "https://hooks.example.com/in, http://127.0.0.1:9000/x?k=v",
+        ),
+        ("GATEHOUSE_WEBHOOK_SECRET", secret),
+        ("GATEHOUSE_WEBHOOK_EVENTS", "sign_up, login_failed"),
+    ])
+    .unwrap();
+    assert_eq!(c.webhooks.urls.len(), 2);
+    assert_eq!(c.webhooks.events.len(), 2);
+    let e = from(&[("GATEHOUSE_WEBHOOK_SECRET", "whsec_!!!")]).unwrap_err();
+    assert!(!e.to_string().contains("!!!"), "{e}");
+    assert!(!c.describe().contains("MfKQ9r8"));
 }

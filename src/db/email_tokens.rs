@@ -7,6 +7,7 @@
 //! with one token exactly one goes on, and the change and its notice mail
 //! commit with it or not at all.
 
+use super::events::NewEvent;
 use super::outbox::NewMail;
 use super::users::{key, UserRow, COLUMNS};
 use crate::db::{unique_violation, Db};
@@ -45,11 +46,13 @@ pub struct NewToken<'a> {
 }
 
 /// What a change writes besides itself, in its transaction: a token (which
-/// supersedes the user's unused ones of its purpose) and mail.
+/// supersedes the user's unused ones of its purpose), mail, and the events
+/// that record it.
 #[derive(Default)]
 pub struct Effects<'a> {
     pub token: Option<NewToken<'a>>,
     pub mails: &'a [NewMail],
+    pub events: &'a [NewEvent],
 }
 
 /// A stored token, looked up by its hash.
@@ -92,7 +95,8 @@ macro_rules! apply_effects {
                 .execute(&mut *$tx)
                 .await?;
             }
-            $crate::insert_mails!($tx, $effects.mails, $now)
+            $crate::insert_mails!($tx, $effects.mails, $now)?;
+            $crate::insert_events!($tx, $effects.events, Some($user_id), $now)
         }
         .await
     }};
@@ -184,7 +188,8 @@ impl From<sqlx::Error> for Refused {
     }
 }
 
-/// Uses `token` for what `what` says, and queues `mails`, in one
+/// Uses `token` for what `what` says, and writes `effects` (mail, events;
+/// no token), in one
 /// transaction, provided the token is still unused, not superseded and not
 /// expired at `now`, and (except for an email change) the account's email
 /// is still the address it was sent to: `bound_email` for an email change
@@ -195,7 +200,7 @@ pub async fn consume(
     token: &TokenRow,
     what: Use<'_>,
     bound_email: &str,
-    mails: &[NewMail],
+    effects: &Effects<'_>,
     now: i64,
 ) -> Result<User> {
     let mark = "UPDATE email_tokens SET used_at = $2 WHERE id = $1 AND used_at IS NULL \
@@ -257,7 +262,7 @@ pub async fn consume(
         if matches!(what, Use::Reset { .. }) {
             crate::end_sessions_in!(tx, token.user_id, now, None::<&str>, None::<&str>);
         }
-        crate::insert_mails!(tx, mails, now)?;
+        crate::apply_effects!(tx, token.user_id, effects, now)?;
         tx.commit().await?;
         Ok(user)
     }

@@ -9,6 +9,7 @@
 //! code sets `used_at`, a challenge counts an attempt and then sets
 //! `used_at`.
 
+use crate::db::events::NewEvent;
 use crate::db::Db;
 use crate::error::Result;
 use crate::with_pool;
@@ -96,6 +97,7 @@ pub async fn confirm(
     (step, now): (i64, i64),
     codes: &[[u8; 32]],
     keep: &str,
+    events: &[NewEvent],
 ) -> Result<bool> {
     let done = with_pool!(db, write, |p| async {
         let mut tx = p.begin().await?;
@@ -118,6 +120,7 @@ pub async fn confirm(
             .execute(&mut *tx)
             .await?;
         crate::end_sessions_in!(tx, user_id, now, keep, keep);
+        crate::insert_events!(tx, events, Some(user_id), now)?;
         tx.commit().await?;
         Ok(true)
     }
@@ -142,26 +145,47 @@ pub async fn use_step(db: &Db, user_id: i64, step: i64) -> Result<bool> {
 
 /// Marks recovery code `hash` of `user_id` used, if it is one of theirs and
 /// unused: whether this use is the first.
-pub async fn use_recovery_code(db: &Db, user_id: i64, hash: &[u8], now: i64) -> Result<bool> {
-    let done = with_pool!(db, write, |p| {
-        sqlx::query(
-        "UPDATE mfa_recovery_codes SET used_at = $3 \
-         WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL \
-           AND EXISTS (SELECT 1 FROM mfa_totp t WHERE t.user_id = $1 AND t.confirmed_at IS NOT NULL)"
-    )
-    .bind(user_id)
-    .bind(hash)
-    .bind(now)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
-    Ok(done == 1)
+pub async fn use_recovery_code(
+    db: &Db,
+    user_id: i64,
+    hash: &[u8],
+    now: i64,
+    events: &[NewEvent],
+) -> Result<bool> {
+    let done = with_pool!(db, write, |p| async {
+        let mut tx = p.begin().await?;
+        let used = sqlx::query(
+            "UPDATE mfa_recovery_codes SET used_at = $3 \
+             WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL \
+               AND EXISTS (SELECT 1 FROM mfa_totp t \
+                 WHERE t.user_id = $1 AND t.confirmed_at IS NOT NULL)",
+        )
+        .bind(user_id)
+        .bind(hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if used {
+            crate::insert_events!(tx, events, Some(user_id), now)?;
+        }
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(used)
+    }
+    .await)?;
+    Ok(done)
 }
 
 /// Replaces `user_id`'s recovery codes with `codes`, if TOTP is on
 /// (`false` when it is not: turned off meanwhile).
-pub async fn replace_recovery_codes(db: &Db, user_id: i64, codes: &[[u8; 32]]) -> Result<bool> {
+pub async fn replace_recovery_codes(
+    db: &Db,
+    user_id: i64,
+    codes: &[[u8; 32]],
+    now: i64,
+    events: &[NewEvent],
+) -> Result<bool> {
     let done = with_pool!(db, write, |p| async {
         let mut tx = p.begin().await?;
         // Writing the row (PostgreSQL: locking it) orders this after, or
@@ -177,6 +201,7 @@ pub async fn replace_recovery_codes(db: &Db, user_id: i64, codes: &[[u8; 32]]) -
             return Ok::<_, sqlx::Error>(false);
         }
         store_codes!(tx, user_id, codes);
+        crate::insert_events!(tx, events, Some(user_id), now)?;
         tx.commit().await?;
         Ok(true)
     }
@@ -186,9 +211,16 @@ pub async fn replace_recovery_codes(db: &Db, user_id: i64, codes: &[[u8; 32]]) -
 
 /// Turns `user_id`'s second factor off: the secret, recovery codes and
 /// open challenges go, and `mfa_enabled` is cleared, in one transaction;
-/// with `end_sessions_at` (a superuser's reset), every session of the user
-/// ends then too, with its tokens. Whether it was on.
-pub async fn disable(db: &Db, user_id: i64, end_sessions_at: Option<i64>) -> Result<bool> {
+/// with `end_sessions` (a superuser's reset), every session of the user
+/// ends too, with its tokens; `events` are written if it was on. Whether
+/// it was on.
+pub async fn disable(
+    db: &Db,
+    user_id: i64,
+    now: i64,
+    end_sessions: bool,
+    events: &[NewEvent],
+) -> Result<bool> {
     let done = with_pool!(db, write, |p| {
         async {
             let mut tx = p.begin().await?;
@@ -207,12 +239,15 @@ pub async fn disable(db: &Db, user_id: i64, end_sessions_at: Option<i64>) -> Res
             ] {
                 sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
             }
-            if let Some(now) = end_sessions_at {
+            if end_sessions {
                 sqlx::query("UPDATE users SET token_version = token_version + 1 WHERE id = $1")
                     .bind(user_id)
                     .execute(&mut *tx)
                     .await?;
                 crate::end_sessions_in!(tx, user_id, now, None::<&str>, None::<&str>);
+            }
+            if on {
+                crate::insert_events!(tx, events, Some(user_id), now)?;
             }
             tx.commit().await?;
             Ok::<_, sqlx::Error>(on)
@@ -317,14 +352,16 @@ mod tests {
         );
         assert!(!use_step(&db, id, 5).await.unwrap(), "not confirmed yet");
         assert!(
-            !confirm(&db, id, b"s1", (5, 12), &[[1; 32]], "")
+            !confirm(&db, id, b"s1", (5, 12), &[[1; 32]], "", &[])
                 .await
                 .unwrap(),
             "the replaced secret does not confirm"
         );
-        assert!(confirm(&db, id, b"s2", (5, 12), &[[1; 32], [2; 32]], "")
-            .await
-            .unwrap());
+        assert!(
+            confirm(&db, id, b"s2", (5, 12), &[[1; 32], [2; 32]], "", &[])
+                .await
+                .unwrap()
+        );
         assert!(
             !begin(&db, id, b"s3", 13).await.unwrap(),
             "on: no new enrolment"
@@ -335,11 +372,13 @@ mod tests {
         );
         assert!(use_step(&db, id, 6).await.unwrap());
         assert!(!use_step(&db, id, 6).await.unwrap());
-        assert!(use_recovery_code(&db, id, &[1; 32], 20).await.unwrap());
-        assert!(!use_recovery_code(&db, id, &[1; 32], 21).await.unwrap());
-        assert!(replace_recovery_codes(&db, id, &[[3; 32]]).await.unwrap());
+        assert!(use_recovery_code(&db, id, &[1; 32], 20, &[]).await.unwrap());
+        assert!(!use_recovery_code(&db, id, &[1; 32], 21, &[]).await.unwrap());
+        assert!(replace_recovery_codes(&db, id, &[[3; 32]], 30, &[])
+            .await
+            .unwrap());
         assert!(
-            !use_recovery_code(&db, id, &[2; 32], 22).await.unwrap(),
+            !use_recovery_code(&db, id, &[2; 32], 22, &[]).await.unwrap(),
             "replaced"
         );
         add_challenge(&db, b"c", id, 0, 30, 330).await.unwrap();
@@ -363,13 +402,16 @@ mod tests {
         );
         assert!(use_challenge(&db, b"d", 31).await.unwrap());
         assert!(!use_challenge(&db, b"d", 32).await.unwrap());
-        assert!(disable(&db, id, None).await.unwrap());
-        assert!(!disable(&db, id, None).await.unwrap(), "already off");
+        assert!(disable(&db, id, 40, false, &[]).await.unwrap());
+        assert!(
+            !disable(&db, id, 40, false, &[]).await.unwrap(),
+            "already off"
+        );
         assert!(totp(&db, id).await.unwrap().is_none());
         assert!(
             challenge_state(&db, b"c").await.unwrap().is_none(),
             "challenges go too"
         );
-        assert!(!use_recovery_code(&db, id, &[3; 32], 40).await.unwrap());
+        assert!(!use_recovery_code(&db, id, &[3; 32], 40, &[]).await.unwrap());
     }
 }

@@ -7,6 +7,7 @@
 pub mod direct;
 pub mod email_tokens;
 mod error;
+pub mod events;
 pub mod keys;
 pub mod mfa;
 pub mod outbox;

@@ -11,6 +11,7 @@
 //! progress and then revokes its successor too, or the rotation waits for
 //! the end and then finds the session ended.
 
+use crate::db::events::NewEvent;
 use crate::db::Db;
 use crate::error::Result;
 use crate::with_pool;
@@ -78,6 +79,8 @@ pub struct NewSession<'a> {
     /// stored if the user's sessions were ended since (see
     /// `refresh_tokens::insert`).
     pub token_version: i64,
+    /// Written with it (`login_succeeded`).
+    pub events: &'a [NewEvent],
 }
 
 /// The user `$1` if their token version is still `$2`; on PostgreSQL the
@@ -143,6 +146,7 @@ pub async fn start(db: &Db, s: &NewSession<'_>) -> Result<bool> {
         .bind(s.expires_at)
         .execute(&mut *tx)
         .await?;
+        crate::insert_events!(tx, s.events, Some(s.user_id), s.now)?;
         tx.commit().await?;
         Ok(true)
     }
@@ -208,8 +212,15 @@ pub async fn resume(
 /// Ends session `id` (only if it is `user_id`'s, when given) and revokes
 /// its refresh tokens. Returns whether a live session was ended. The tokens
 /// are revoked even when the session had ended already (or has no row: a
-/// family from before sessions were recorded).
-pub async fn end(db: &Db, id: &str, user_id: Option<i64>, now: i64) -> Result<bool> {
+/// family from before sessions were recorded). `events` (about the
+/// session's owner unless they name a user) are written if it ended.
+pub async fn end(
+    db: &Db,
+    id: &str,
+    user_id: Option<i64>,
+    now: i64,
+    events: &[NewEvent],
+) -> Result<bool> {
     let ended = with_pool!(db, write, |p| async {
         let mut tx = p.begin().await?;
         let ended: Option<i64> = sqlx::query_scalar(
@@ -232,6 +243,9 @@ pub async fn end(db: &Db, id: &str, user_id: Option<i64>, now: i64) -> Result<bo
             .execute(&mut *tx)
             .await?;
         }
+        if ended.is_some() {
+            crate::insert_events!(tx, events, ended, now)?;
+        }
         tx.commit().await?;
         Ok::<_, sqlx::Error>(ended.is_some())
     }
@@ -240,11 +254,21 @@ pub async fn end(db: &Db, id: &str, user_id: Option<i64>, now: i64) -> Result<bo
 }
 
 /// Ends every live session of `user_id` but `keep`, and revokes their
-/// refresh tokens, in one transaction; how many sessions ended.
-pub async fn end_others(db: &Db, user_id: i64, keep: &str, now: i64) -> Result<u64> {
+/// refresh tokens, in one transaction, with `events` if any ended; how
+/// many sessions ended.
+pub async fn end_others(
+    db: &Db,
+    user_id: i64,
+    keep: &str,
+    now: i64,
+    events: &[NewEvent],
+) -> Result<u64> {
     let ended = with_pool!(db, write, |p| async {
         let mut tx = p.begin().await?;
         let ended = crate::end_sessions_in!(tx, user_id, now, keep, keep);
+        if ended > 0 {
+            crate::insert_events!(tx, events, Some(user_id), now)?;
+        }
         tx.commit().await?;
         Ok::<_, sqlx::Error>(ended)
     }

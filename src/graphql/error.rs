@@ -47,6 +47,9 @@ pub fn graphql_field(field: Field) -> &'static str {
         Field::Search => "search",
         Field::Code => "code",
         Field::Challenge => "challenge",
+        Field::First => "first",
+        Field::After => "after",
+        Field::Types => "types",
     }
 }
 

@@ -5,6 +5,7 @@ mod account;
 mod admin;
 mod documents;
 pub mod error;
+mod events;
 pub mod generated;
 pub mod graphiql;
 pub mod http;
@@ -22,6 +23,7 @@ pub use account::{
     SendPasswordResetEmail, VerifyAccount,
 };
 pub use admin::{DeleteMe, DeleteUser, RevokeUserSessions, SetUserActive, SetUserStaff};
+pub use events::{AuthEvent, AuthEventConnection, PageInfo};
 pub use generated::{Schema, SDL};
 pub use mfa::{
     MfaRecoveryCodesRegenerate, MfaTotpBegin, MfaTotpConfirm, MfaTotpDisable, Reauthenticate,

@@ -2,8 +2,11 @@
 
 use async_graphql::{Context, Result};
 
-use super::generated::{QueryResolver, QueryUserArgs, QueryUserSessionsArgs, QueryUsersArgs};
-use super::{services, Session, User};
+use super::generated::{
+    QueryAuthEventsArgs, QueryMySecurityEventsArgs, QueryResolver, QueryUserArgs,
+    QueryUserSessionsArgs, QueryUsersArgs,
+};
+use super::{services, AuthEventConnection, Session, User};
 
 /// The root query type.
 pub struct Query;
@@ -40,5 +43,21 @@ impl QueryResolver for Query {
         args: QueryUserSessionsArgs,
     ) -> Result<Option<Vec<Session>>> {
         super::admin::user_sessions(ctx, args).await
+    }
+
+    async fn auth_events(
+        &self,
+        ctx: &Context<'_>,
+        args: QueryAuthEventsArgs,
+    ) -> Result<Option<AuthEventConnection>> {
+        super::events::auth_events(ctx, args).await
+    }
+
+    async fn my_security_events(
+        &self,
+        ctx: &Context<'_>,
+        args: QueryMySecurityEventsArgs,
+    ) -> Result<AuthEventConnection> {
+        super::events::my_security_events(ctx, args).await
     }
 }

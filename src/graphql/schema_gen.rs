@@ -105,6 +105,44 @@ pub struct QueryUserSessionsArgs {
     pub user_id: ::async_graphql::ID,
 }
 
+/// The arguments of `Query.authEvents`, by name. The resolver destructures them
+/// without `..`, so that an argument renamed, added or removed in
+/// schema.graphql is a compile error (and a reordered one still reaches
+/// the parameter of its name):
+/// `QueryAuthEventsArgs { filter, first, after }`.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub struct QueryAuthEventsArgs {
+    /// `filter: AuthEventFilter`
+    ///
+    /// Which events (every part optional).
+    pub filter: ::std::option::Option<AuthEventFilter>,
+    /// `first: Int`
+    ///
+    /// How many events at most (default 100, at most 1000; BAD_USER_INPUT otherwise).
+    pub first: ::std::option::Option<::std::primitive::i32>,
+    /// `after: String`
+    ///
+    /// The `pageInfo.endCursor` of the page before (BAD_USER_INPUT for anything else).
+    pub after: ::std::option::Option<::std::string::String>,
+}
+
+/// The arguments of `Query.mySecurityEvents`, by name. The resolver destructures them
+/// without `..`, so that an argument renamed, added or removed in
+/// schema.graphql is a compile error (and a reordered one still reaches
+/// the parameter of its name):
+/// `QueryMySecurityEventsArgs { first, after }`.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub struct QueryMySecurityEventsArgs {
+    /// `first: Int`
+    ///
+    /// How many events at most (default 100, at most 100; BAD_USER_INPUT otherwise).
+    pub first: ::std::option::Option<::std::primitive::i32>,
+    /// `after: String`
+    ///
+    /// The `pageInfo.endCursor` of the page before (BAD_USER_INPUT for anything else).
+    pub after: ::std::option::Option<::std::string::String>,
+}
+
 /// The resolvers of the GraphQL object type `Query`, one method per field.
 /// Implement it for the hand-written type `Query`; the generated `#[Object] impl Query`
 /// forwards every field to it.
@@ -162,6 +200,24 @@ pub trait QueryResolver: ::std::marker::Send + ::std::marker::Sync {
         ctx: &::async_graphql::Context<'_>,
         args: QueryUserSessionsArgs,
     ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<::std::vec::Vec<Session>>>> + ::std::marker::Send;
+
+    /// `Query.authEvents(filter: AuthEventFilter, first: Int, after: String): AuthEventConnection`
+    ///
+    /// Auth events (sign-ups, logins and failed logins, session, password, address, factor and staff changes, key rotations), newest first, one page at a time. Staff callers only: others get FORBIDDEN. Kept for `GATEHOUSE_EVENTS_RETENTION_DAYS` (90).
+    fn auth_events(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        args: QueryAuthEventsArgs,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<AuthEventConnection>>> + ::std::marker::Send;
+
+    /// `Query.mySecurityEvents(first: Int, after: String): AuthEventConnection!`
+    ///
+    /// The caller's own security events (logins, failed logins, sessions ended, password, address and second-factor changes), newest first, one page at a time. Fails with UNAUTHENTICATED without a valid token.
+    fn my_security_events(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        args: QueryMySecurityEventsArgs,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<AuthEventConnection>> + ::std::marker::Send;
 }
 
 #[doc = "Read-only operations."]
@@ -227,6 +283,29 @@ impl Query {
         #[graphql(name = "userId", desc = "The user's id.")] user_id: ::async_graphql::ID,
     ) -> ::async_graphql::Result<::std::option::Option<::std::vec::Vec<Session>>> {
         <Query as QueryResolver>::user_sessions(self, ctx, QueryUserSessionsArgs { user_id }).await
+    }
+
+    #[doc = "Auth events (sign-ups, logins and failed logins, session, password, address, factor and staff changes, key rotations), newest first, one page at a time. Staff callers only: others get FORBIDDEN. Kept for `GATEHOUSE_EVENTS_RETENTION_DAYS` (90)."]
+    #[graphql(name = "authEvents")]
+    async fn __gql_auth_events(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        #[graphql(name = "filter", desc = "Which events (every part optional).")] filter: ::std::option::Option<AuthEventFilter>,
+        #[graphql(name = "first", desc = "How many events at most (default 100, at most 1000; BAD_USER_INPUT otherwise).")] first: ::std::option::Option<::std::primitive::i32>,
+        #[graphql(name = "after", desc = "The `pageInfo.endCursor` of the page before (BAD_USER_INPUT for anything else).")] after: ::std::option::Option<::std::string::String>,
+    ) -> ::async_graphql::Result<::std::option::Option<AuthEventConnection>> {
+        <Query as QueryResolver>::auth_events(self, ctx, QueryAuthEventsArgs { filter, first, after }).await
+    }
+
+    #[doc = "The caller's own security events (logins, failed logins, sessions ended, password, address and second-factor changes), newest first, one page at a time. Fails with UNAUTHENTICATED without a valid token."]
+    #[graphql(name = "mySecurityEvents")]
+    async fn __gql_my_security_events(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+        #[graphql(name = "first", desc = "How many events at most (default 100, at most 100; BAD_USER_INPUT otherwise).")] first: ::std::option::Option<::std::primitive::i32>,
+        #[graphql(name = "after", desc = "The `pageInfo.endCursor` of the page before (BAD_USER_INPUT for anything else).")] after: ::std::option::Option<::std::string::String>,
+    ) -> ::async_graphql::Result<AuthEventConnection> {
+        <Query as QueryResolver>::my_security_events(self, ctx, QueryMySecurityEventsArgs { first, after }).await
     }
 }
 
@@ -2197,6 +2276,296 @@ impl Session {
     }
 }
 
+#[doc = "Which auth events to list; every part optional, all given must hold."]
+#[derive(::async_graphql::InputObject)]
+#[graphql(name = "AuthEventFilter")]
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub struct AuthEventFilter {
+    #[doc = "Only events about this user (an id no user has matches none)."]
+    #[graphql(name = "userId")]
+    pub user_id: ::std::option::Option<::async_graphql::ID>,
+    #[doc = "Only events of these types (`sign_up`, `login_failed`, …: the README lists them); an unknown type is BAD_USER_INPUT."]
+    #[graphql(name = "types")]
+    pub types: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    #[doc = "Only events at or after this time."]
+    #[graphql(name = "since")]
+    pub since: ::std::option::Option<DateTime>,
+    #[doc = "Only events before this time."]
+    #[graphql(name = "until")]
+    pub until: ::std::option::Option<DateTime>,
+}
+
+/// The resolvers of the GraphQL object type `AuthEvent`, one method per field.
+/// Implement it for the hand-written type `AuthEvent`; the generated `#[Object] impl AuthEvent`
+/// forwards every field to it.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub trait AuthEventResolver: ::std::marker::Send + ::std::marker::Sync {
+    /// `AuthEvent.id: ID!`
+    ///
+    /// The event's id (ids grow with time).
+    fn id(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::async_graphql::ID>> + ::std::marker::Send;
+
+    /// `AuthEvent.type: String!`
+    ///
+    /// What happened: `sign_up`, `login_succeeded`, `login_failed`, `session_revoked`, … (the README lists every type; new ones may be added).
+    fn r#type(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::string::String>> + ::std::marker::Send;
+
+    /// `AuthEvent.userId: ID`
+    ///
+    /// Whom it is about, or null (a failed login for no account, a key event).
+    fn user_id(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<::async_graphql::ID>>> + ::std::marker::Send;
+
+    /// `AuthEvent.actorId: ID`
+    ///
+    /// Who did it, when not the user themselves (staff or a superuser acting on them); null otherwise.
+    fn actor_id(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<::async_graphql::ID>>> + ::std::marker::Send;
+
+    /// `AuthEvent.sessionId: String`
+    ///
+    /// The session it happened in or to, or null.
+    fn session_id(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<::std::string::String>>> + ::std::marker::Send;
+
+    /// `AuthEvent.ipAddress: String`
+    ///
+    /// The client's address, or null when unknown (the command line).
+    fn ip_address(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<::std::string::String>>> + ::std::marker::Send;
+
+    /// `AuthEvent.userAgent: String`
+    ///
+    /// The client's `User-Agent` (at most 256 characters), or null.
+    fn user_agent(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<::std::string::String>>> + ::std::marker::Send;
+
+    /// `AuthEvent.requestId: String`
+    ///
+    /// The id of the request that did it (as logged and sent back in `X-Request-Id`), or null.
+    fn request_id(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<::std::string::String>>> + ::std::marker::Send;
+
+    /// `AuthEvent.createdAt: DateTime!`
+    ///
+    /// When it happened.
+    fn created_at(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<DateTime>> + ::std::marker::Send;
+
+    /// `AuthEvent.details: GenericScalar!`
+    ///
+    /// More about it, as a JSON object (e.g. `{"reason": "wrong_password"}` for a failed login; the README lists each type's).
+    fn details(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<GenericScalar>> + ::std::marker::Send;
+}
+
+#[doc = "Something that happened to an account, who did it and from where. Never holds a password, token, code or key."]
+#[::async_graphql::Object(name = "AuthEvent")]
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+impl AuthEvent {
+    #[doc = "The event's id (ids grow with time)."]
+    #[graphql(name = "id")]
+    async fn __gql_id(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::async_graphql::ID> {
+        <AuthEvent as AuthEventResolver>::id(self, ctx).await
+    }
+
+    #[doc = "What happened: `sign_up`, `login_succeeded`, `login_failed`, `session_revoked`, … (the README lists every type; new ones may be added)."]
+    #[graphql(name = "type")]
+    async fn __gql_type(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::string::String> {
+        <AuthEvent as AuthEventResolver>::r#type(self, ctx).await
+    }
+
+    #[doc = "Whom it is about, or null (a failed login for no account, a key event)."]
+    #[graphql(name = "userId")]
+    async fn __gql_user_id(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::option::Option<::async_graphql::ID>> {
+        <AuthEvent as AuthEventResolver>::user_id(self, ctx).await
+    }
+
+    #[doc = "Who did it, when not the user themselves (staff or a superuser acting on them); null otherwise."]
+    #[graphql(name = "actorId")]
+    async fn __gql_actor_id(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::option::Option<::async_graphql::ID>> {
+        <AuthEvent as AuthEventResolver>::actor_id(self, ctx).await
+    }
+
+    #[doc = "The session it happened in or to, or null."]
+    #[graphql(name = "sessionId")]
+    async fn __gql_session_id(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::option::Option<::std::string::String>> {
+        <AuthEvent as AuthEventResolver>::session_id(self, ctx).await
+    }
+
+    #[doc = "The client's address, or null when unknown (the command line)."]
+    #[graphql(name = "ipAddress")]
+    async fn __gql_ip_address(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::option::Option<::std::string::String>> {
+        <AuthEvent as AuthEventResolver>::ip_address(self, ctx).await
+    }
+
+    #[doc = "The client's `User-Agent` (at most 256 characters), or null."]
+    #[graphql(name = "userAgent")]
+    async fn __gql_user_agent(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::option::Option<::std::string::String>> {
+        <AuthEvent as AuthEventResolver>::user_agent(self, ctx).await
+    }
+
+    #[doc = "The id of the request that did it (as logged and sent back in `X-Request-Id`), or null."]
+    #[graphql(name = "requestId")]
+    async fn __gql_request_id(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::option::Option<::std::string::String>> {
+        <AuthEvent as AuthEventResolver>::request_id(self, ctx).await
+    }
+
+    #[doc = "When it happened."]
+    #[graphql(name = "createdAt")]
+    async fn __gql_created_at(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<DateTime> {
+        <AuthEvent as AuthEventResolver>::created_at(self, ctx).await
+    }
+
+    #[doc = "More about it, as a JSON object (e.g. `{\"reason\": \"wrong_password\"}` for a failed login; the README lists each type's)."]
+    #[graphql(name = "details")]
+    async fn __gql_details(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<GenericScalar> {
+        <AuthEvent as AuthEventResolver>::details(self, ctx).await
+    }
+}
+
+/// The resolvers of the GraphQL object type `AuthEventConnection`, one method per field.
+/// Implement it for the hand-written type `AuthEventConnection`; the generated `#[Object] impl AuthEventConnection`
+/// forwards every field to it.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub trait AuthEventConnectionResolver: ::std::marker::Send + ::std::marker::Sync {
+    /// `AuthEventConnection.nodes: [AuthEvent!]!`
+    ///
+    /// The events, newest first.
+    fn nodes(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::vec::Vec<AuthEvent>>> + ::std::marker::Send;
+
+    /// `AuthEventConnection.pageInfo: PageInfo!`
+    ///
+    /// Where the page ends.
+    fn page_info(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<PageInfo>> + ::std::marker::Send;
+}
+
+#[doc = "A page of auth events."]
+#[::async_graphql::Object(name = "AuthEventConnection")]
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+impl AuthEventConnection {
+    #[doc = "The events, newest first."]
+    #[graphql(name = "nodes")]
+    async fn __gql_nodes(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::vec::Vec<AuthEvent>> {
+        <AuthEventConnection as AuthEventConnectionResolver>::nodes(self, ctx).await
+    }
+
+    #[doc = "Where the page ends."]
+    #[graphql(name = "pageInfo")]
+    async fn __gql_page_info(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<PageInfo> {
+        <AuthEventConnection as AuthEventConnectionResolver>::page_info(self, ctx).await
+    }
+}
+
+/// The resolvers of the GraphQL object type `PageInfo`, one method per field.
+/// Implement it for the hand-written type `PageInfo`; the generated `#[Object] impl PageInfo`
+/// forwards every field to it.
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+pub trait PageInfoResolver: ::std::marker::Send + ::std::marker::Sync {
+    /// `PageInfo.hasNextPage: Boolean!`
+    ///
+    /// Whether more items follow this page.
+    fn has_next_page(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::primitive::bool>> + ::std::marker::Send;
+
+    /// `PageInfo.endCursor: String`
+    ///
+    /// The cursor of the page's last item, to pass as `after` for the next page; null for an empty page.
+    fn end_cursor(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> impl ::std::future::Future<Output = ::async_graphql::Result<::std::option::Option<::std::string::String>>> + ::std::marker::Send;
+}
+
+#[doc = "Where a page of a list ends, and whether more follow."]
+#[::async_graphql::Object(name = "PageInfo")]
+#[allow(missing_docs, non_camel_case_types, clippy::all, clippy::pedantic, clippy::nursery, rustdoc::all)]
+impl PageInfo {
+    #[doc = "Whether more items follow this page."]
+    #[graphql(name = "hasNextPage")]
+    async fn __gql_has_next_page(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::primitive::bool> {
+        <PageInfo as PageInfoResolver>::has_next_page(self, ctx).await
+    }
+
+    #[doc = "The cursor of the page's last item, to pass as `after` for the next page; null for an empty page."]
+    #[graphql(name = "endCursor")]
+    async fn __gql_end_cursor(
+        &self,
+        ctx: &::async_graphql::Context<'_>,
+    ) -> ::async_graphql::Result<::std::option::Option<::std::string::String>> {
+        <PageInfo as PageInfoResolver>::end_cursor(self, ctx).await
+    }
+}
+
 /// The resolvers of the GraphQL object type `RevokeSession`, one method per field.
 /// Implement it for the hand-written type `RevokeSession`; the generated `#[Object] impl RevokeSession`
 /// forwards every field to it.
@@ -2725,6 +3094,24 @@ type Query {
     "The user's id."
     userId: ID!
   ): [Session!]
+
+  "Auth events (sign-ups, logins and failed logins, session, password, address, factor and staff changes, key rotations), newest first, one page at a time. Staff callers only: others get FORBIDDEN. Kept for `GATEHOUSE_EVENTS_RETENTION_DAYS` (90)."
+  authEvents(
+    "Which events (every part optional)."
+    filter: AuthEventFilter
+    "How many events at most (default 100, at most 1000; BAD_USER_INPUT otherwise)."
+    first: Int
+    "The `pageInfo.endCursor` of the page before (BAD_USER_INPUT for anything else)."
+    after: String
+  ): AuthEventConnection
+
+  "The caller's own security events (logins, failed logins, sessions ended, password, address and second-factor changes), newest first, one page at a time. Fails with UNAUTHENTICATED without a valid token."
+  mySecurityEvents(
+    "How many events at most (default 100, at most 100; BAD_USER_INPUT otherwise)."
+    first: Int
+    "The `pageInfo.endCursor` of the page before (BAD_USER_INPUT for anything else)."
+    after: String
+  ): AuthEventConnection!
 }
 
 "Operations that change state: accounts, logins and tokens."
@@ -3094,6 +3481,58 @@ type Session {
   ipAddress: String
   "Whether this is the session of the access token asking."
   current: Boolean!
+}
+
+"Which auth events to list; every part optional, all given must hold."
+input AuthEventFilter {
+  "Only events about this user (an id no user has matches none)."
+  userId: ID
+  "Only events of these types (`sign_up`, `login_failed`, …: the README lists them); an unknown type is BAD_USER_INPUT."
+  types: [String!]
+  "Only events at or after this time."
+  since: DateTime
+  "Only events before this time."
+  until: DateTime
+}
+
+"Something that happened to an account, who did it and from where. Never holds a password, token, code or key."
+type AuthEvent {
+  "The event's id (ids grow with time)."
+  id: ID!
+  "What happened: `sign_up`, `login_succeeded`, `login_failed`, `session_revoked`, … (the README lists every type; new ones may be added)."
+  type: String!
+  "Whom it is about, or null (a failed login for no account, a key event)."
+  userId: ID
+  "Who did it, when not the user themselves (staff or a superuser acting on them); null otherwise."
+  actorId: ID
+  "The session it happened in or to, or null."
+  sessionId: String
+  "The client's address, or null when unknown (the command line)."
+  ipAddress: String
+  "The client's `User-Agent` (at most 256 characters), or null."
+  userAgent: String
+  "The id of the request that did it (as logged and sent back in `X-Request-Id`), or null."
+  requestId: String
+  "When it happened."
+  createdAt: DateTime!
+  "More about it, as a JSON object (e.g. `{\"reason\": \"wrong_password\"}` for a failed login; the README lists each type's)."
+  details: GenericScalar!
+}
+
+"A page of auth events."
+type AuthEventConnection {
+  "The events, newest first."
+  nodes: [AuthEvent!]!
+  "Where the page ends."
+  pageInfo: PageInfo!
+}
+
+"Where a page of a list ends, and whether more follow."
+type PageInfo {
+  "Whether more items follow this page."
+  hasNextPage: Boolean!
+  "The cursor of the page's last item, to pass as `after` for the next page; null for an empty page."
+  endCursor: String
 }
 
 "The result of `revokeSession`."

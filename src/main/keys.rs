@@ -59,6 +59,8 @@ pub(crate) enum KeysAction {
 /// Runs a `keys` command against the configured database.
 pub(crate) async fn run(action: KeysAction, config: &Config) -> anyhow::Result<()> {
     let sealing = gatehouse::auth::keys::Sealing::from_config(config)?;
+    // Key events go to the log of auth events (and webhooks) as any other.
+    let recorder = gatehouse::service::events::Recorder::new(&config.webhooks);
     let supplied = config
         .signing_key
         .as_ref()
@@ -66,7 +68,7 @@ pub(crate) async fn run(action: KeysAction, config: &Config) -> anyhow::Result<(
         .transpose()?;
     let db = Db::connect(config).await?;
     db.migrate().await?;
-    let result = keys_on(action, &db, &sealing, supplied.as_deref()).await;
+    let result = keys_on(action, &db, &sealing, supplied.as_deref(), &recorder).await;
     db.close().await;
     result
 }
@@ -76,6 +78,7 @@ async fn keys_on(
     db: &Db,
     sealing: &gatehouse::auth::keys::Sealing,
     supplied: Option<&str>,
+    recorder: &gatehouse::service::events::Recorder,
 ) -> anyhow::Result<()> {
     use gatehouse::auth::keys::{self, Stored};
     match action {
@@ -129,7 +132,7 @@ async fn keys_on(
                      with stored keys again"
                 );
             }
-            let kid = keys::rotate(db, sealing).await?;
+            let kid = keys::rotate(db, sealing, recorder).await?;
             println!("new signing key {kid}");
         }
         KeysAction::Retire { kid } => {
@@ -139,11 +142,11 @@ async fn keys_on(
                      one: to stop using it, remove the setting"
                 );
             }
-            keys::retire(db, &kid, supplied.is_some()).await?;
+            keys::retire(db, &kid, supplied.is_some(), recorder).await?;
             println!("retired {kid}");
         }
         KeysAction::RetireStored => {
-            let retired = keys::retire_stored(db, supplied.is_some()).await?;
+            let retired = keys::retire_stored(db, supplied.is_some(), recorder).await?;
             for kid in &retired {
                 println!("retired {kid}");
             }

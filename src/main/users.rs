@@ -87,13 +87,13 @@ impl UsersAction {
     }
 }
 
-fn service_error(e: Error) -> anyhow::Error {
+pub(crate) fn service_error(e: Error) -> anyhow::Error {
     anyhow::anyhow!("{}", e.message())
 }
 
 /// Finds the user a command names: digits are an id, anything else a
 /// username or email.
-async fn target(gh: &Gatehouse, user: &str) -> anyhow::Result<User> {
+pub(crate) async fn target(gh: &Gatehouse, user: &str) -> anyhow::Result<User> {
     let found = match gatehouse::service::admin::parse_user_id(user) {
         Ok(id) => gh.user_by_id(Actor::Operator, id).await,
         Err(_) => gh.user_by_login(Actor::Operator, user).await,

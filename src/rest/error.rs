@@ -104,8 +104,10 @@ statuses! {
     QrErrors: [401, 403, 409, 500, 503];
     /// `DELETE /api/users/me/sessions/{id}`.
     SessionErrors: [401, 404, 500, 503];
-    /// `GET /api/users`.
+    /// `GET /api/users`, `GET /api/events`.
     StaffErrors: [400, 401, 403, 422, 500, 503];
+    /// `GET /api/users/me/events`.
+    OwnEventErrors: [400, 401, 422, 500, 503];
     /// `POST /api/account/verify`, `…/password-reset/confirm`, `…/email/confirm`.
     LinkErrors: [400, 409, 413, 415, 422, 500, 503];
     /// `POST /api/account/verify/resend`, `…/password-reset`.
@@ -200,6 +202,9 @@ pub fn rest_field(field: Field) -> &'static str {
         Field::Search => "search",
         Field::Code => "code",
         Field::Challenge => "challenge",
+        Field::First => "first",
+        Field::After => "after",
+        Field::Types => "types",
     }
 }
 

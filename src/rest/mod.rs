@@ -9,6 +9,7 @@ pub mod auth;
 pub mod docs;
 pub mod drf;
 pub mod error;
+pub mod events;
 mod guard;
 pub mod mfa;
 pub mod oauth;
@@ -30,6 +31,7 @@ use poem_openapi::{OpenApiService, ServerObject, Tags};
 
 use account::AccountApi;
 use admin::AdminApi;
+use events::EventsApi;
 use mfa::MfaApi;
 use session::SessionApi;
 use sessions::SessionsApi;
@@ -94,6 +96,7 @@ pub type Apis = (
     AccountApi,
     SessionApi,
     MfaApi,
+    EventsApi,
 );
 
 /// The API with its metadata. Builds without a running service, so the CLI
@@ -108,6 +111,7 @@ pub fn api() -> OpenApiService<Apis, ()> {
             AccountApi,
             SessionApi,
             MfaApi,
+            EventsApi,
         ),
         "Gatehouse REST API",
         env!("CARGO_PKG_VERSION"),

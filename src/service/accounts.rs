@@ -1,5 +1,6 @@
 //! Accounts: sign-up and listing (changing one's account: `profile.rs`).
 
+use crate::service::events::EventKind;
 use std::net::IpAddr;
 
 use secrecy::{ExposeSecret as _, SecretString};
@@ -93,11 +94,20 @@ impl Gatehouse {
             true => None,
             false => Some(self.link_mail(Purpose::Verify, email, who, None)?),
         };
+        // An operator's account (the CLI) says so; a sign-up's is the new user's own.
+        let via = if staff { "operator" } else { "sign_up" };
+        let events = [self
+            .event(EventKind::SignUp, None)
+            .with(serde_json::json!({ "via": via }))];
         let effects = match &verification {
-            None => Effects::default(),
+            None => Effects {
+                events: &events,
+                ..Default::default()
+            },
             Some(link) => Effects {
                 token: Some(link.token()),
                 mails: std::slice::from_ref(&link.mail),
+                events: &events,
             },
         };
         let user = users::insert(
@@ -117,6 +127,7 @@ impl Gatehouse {
         )
         .await?;
         crate::metrics::Metrics::inc(&self.metrics.sign_ups);
+        self.webhooks_queued();
         if verification.is_some() {
             self.mail_queued();
         }

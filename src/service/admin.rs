@@ -20,8 +20,11 @@
 
 use secrecy::SecretString;
 
+use crate::db::email_tokens::Effects;
+use crate::db::events::NewEvent;
 use crate::db::users::{self, admin};
 use crate::error::{Error, Field, Result};
+use crate::service::events::EventKind;
 use crate::service::{AuthUser, Gatehouse, User};
 
 pub use admin::Change;
@@ -76,7 +79,44 @@ impl std::fmt::Display for Actor<'_> {
     }
 }
 
+/// The event `change` to `seen` records, if it changes anything.
+fn change_event(seen: &User, change: Change) -> Option<(EventKind, serde_json::Value)> {
+    let none = serde_json::json!({});
+    match change {
+        Change::Active(a) if a == seen.is_active => None,
+        Change::Active(true) => Some((EventKind::UserActivated, none)),
+        Change::Active(false) => Some((EventKind::UserDeactivated, none)),
+        Change::Staff {
+            staff: true,
+            superuser,
+        } => {
+            let superuser = superuser || seen.is_superuser;
+            (!seen.is_staff || superuser != seen.is_superuser).then(|| {
+                (
+                    EventKind::StaffGranted,
+                    serde_json::json!({ "superuser": superuser }),
+                )
+            })
+        }
+        Change::Staff { staff: false, .. } => {
+            (seen.is_staff || seen.is_superuser).then_some((EventKind::StaffRevoked, none))
+        }
+        Change::Delete => Some((
+            EventKind::UserDeleted,
+            serde_json::json!({ "username": seen.username }),
+        )),
+    }
+}
+
 impl Actor<'_> {
+    /// Marks `event` as done by this actor: a user's id, or the operator.
+    fn stamp(&self, event: NewEvent) -> NewEvent {
+        match self {
+            Actor::User(me) => event.by(me.user.id),
+            Actor::Operator => event.with_operator(),
+        }
+    }
+
     /// Staff (or the operator), and a superuser when `superuser` is asked.
     fn require(&self, superuser: bool) -> Result<()> {
         match self {
@@ -174,7 +214,7 @@ impl Gatehouse {
         if active {
             return Ok(user);
         }
-        users::end_sessions(&self.db, id, self.now(), None, None, &[]).await
+        users::end_sessions(&self.db, id, self.now(), None, None, &Effects::default()).await
     }
 
     /// Makes a user staff or not (unmaking staff unmakes superuser);
@@ -200,12 +240,19 @@ impl Gatehouse {
             .await?
             .ok_or(Error::NotFound("user"))?;
         actor.may_act_on(&target, false)?;
-        users::end_sessions(&self.db, id, self.now(), None, None, &[])
+        let events = [actor.stamp(self.event(EventKind::LogoutAll, Some(id)))];
+        let effects = Effects {
+            events: &events,
+            ..Default::default()
+        };
+        let user = users::end_sessions(&self.db, id, self.now(), None, None, &effects)
             .await
             .map_err(|e| match e {
                 Error::TokenInvalid(_) => Error::NotFound("user"),
                 e => e,
-            })
+            })?;
+        self.webhooks_queued();
+        Ok(user)
     }
 
     /// Deletes a user, with their tokens, links and counters. Returns the
@@ -268,8 +315,13 @@ impl Gatehouse {
                 .await?
                 .ok_or(Error::NotFound("user"))?;
             allowed(&seen)?;
-            if let Some(done) = admin::apply(&self.db, &seen, change).await? {
+            let events: Vec<_> = change_event(&seen, change)
+                .map(|(kind, details)| by.stamp(self.event(kind, Some(id)).with(details)))
+                .into_iter()
+                .collect();
+            if let Some(done) = admin::apply(&self.db, &seen, change, self.now(), &events).await? {
                 tracing::info!(user_id = id, by = %by, ?change, "user changed by an admin operation");
+                self.webhooks_queued();
                 return Ok(done);
             }
             let now = users::by_id(&self.db, id)

@@ -3,6 +3,7 @@
 //! Every token is a link token (`auth::link_token`): single use, for one
 //! purpose, bound to the address it went to (`db::email_tokens`).
 
+use crate::service::events::{EventKind, Origin};
 use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -110,6 +111,8 @@ impl Gatehouse {
     /// same time whatever the work finds (shutdown waits for it).
     fn spawn_mail_work(self: &Arc<Self>, work: impl Future<Output = Result<()>> + Send + 'static) {
         let gh = Arc::clone(self);
+        // The events it records come from the request that handed it off.
+        let work = Origin::current().scope(work);
         self.mail_work.spawn(async move {
             match work.await {
                 Ok(()) => gh.mail_queued(),
@@ -121,7 +124,22 @@ impl Gatehouse {
     /// Confirms the address a verification link was sent to.
     pub async fn verify_account(&self, token: &str) -> Result<User> {
         let row = self.live_token(token, Purpose::Verify).await?;
-        email_tokens::consume(&self.db, &row, Use::Verify, &row.email, &[], self.now()).await
+        let events = [self.event(EventKind::EmailVerified, Some(row.user_id))];
+        let effects = Effects {
+            events: &events,
+            ..Default::default()
+        };
+        let user = email_tokens::consume(
+            &self.db,
+            &row,
+            Use::Verify,
+            &row.email,
+            &effects,
+            self.now(),
+        )
+        .await?;
+        self.webhooks_queued();
+        Ok(user)
     }
 
     /// Mails a new verification link to `email` if it is the address of an
@@ -172,11 +190,18 @@ impl Gatehouse {
     /// and queues the mail carrying it to `u`'s address, in one transaction.
     async fn issue_link(&self, u: &User, purpose: Purpose) -> Result<()> {
         let link = self.link_mail(purpose, &u.email, person(u), None)?;
+        let events: Vec<_> = match purpose {
+            Purpose::Reset => vec![self.event(EventKind::PasswordResetRequested, Some(u.id))],
+            _ => Vec::new(),
+        };
         let effects = Effects {
             token: Some(link.token()),
             mails: std::slice::from_ref(&link.mail),
+            events: &events,
         };
-        email_tokens::issue(&self.db, u.id, None, &effects, self.now()).await
+        email_tokens::issue(&self.db, u.id, None, &effects, self.now()).await?;
+        self.webhooks_queued();
+        Ok(())
     }
 
     /// Sets a new password with a reset link's token: the password rules
@@ -207,9 +232,16 @@ impl Gatehouse {
         let use_ = Use::Reset {
             password_hash: &hash,
         };
+        let events = [self.event(EventKind::PasswordResetCompleted, Some(row.user_id))];
+        let effects = Effects {
+            mails: std::slice::from_ref(&notice),
+            events: &events,
+            ..Default::default()
+        };
         let user =
-            email_tokens::consume(&self.db, &row, use_, &row.email, &[notice], self.now()).await?;
+            email_tokens::consume(&self.db, &row, use_, &row.email, &effects, self.now()).await?;
         self.mail_queued();
+        self.webhooks_queued();
         Ok(user)
     }
 
@@ -246,13 +278,18 @@ impl Gatehouse {
             .await?;
         let purpose = Purpose::EmailChange;
         let link = self.link_mail(purpose, new_email, person(&me.user), Some(new_email))?;
+        let events = [self
+            .event(EventKind::EmailChangeRequested, Some(me.user.id))
+            .in_session(me.claims.session.as_deref())];
         let effects = Effects {
             token: Some(link.token()),
             mails: std::slice::from_ref(&link.mail),
+            events: &events,
         };
         let version = Some(me.claims.version);
         email_tokens::issue(&self.db, me.user.id, version, &effects, self.now()).await?;
         self.mail_queued();
+        self.webhooks_queued();
         Ok(())
     }
 
@@ -299,16 +336,25 @@ impl Gatehouse {
                 },
             )?]
         };
+        let events = [self
+            .event(EventKind::EmailChanged, Some(row.user_id))
+            .with(serde_json::json!({ "verified": true }))];
+        let effects = Effects {
+            mails: &notices,
+            events: &events,
+            ..Default::default()
+        };
         let changed = email_tokens::consume(
             &self.db,
             &row,
             Use::EmailChange,
             &user.email,
-            &notices,
+            &effects,
             self.now(),
         )
         .await?;
         self.mail_queued();
+        self.webhooks_queued();
         Ok(changed)
     }
 }

@@ -1,9 +1,10 @@
 //! Rows that outlive their use: expired refresh and link tokens, sessions
 //! expired or ended, second-factor login challenges expired, records of
-//! mail long sent (run hourly by
+//! mail long sent and webhooks long delivered, auth events past their
+//! retention (run hourly by
 //! `app::server`).
 
-use crate::db::{email_tokens, mfa, outbox, refresh_tokens, sessions};
+use crate::db::{email_tokens, events, mfa, outbox, refresh_tokens, sessions};
 use crate::error::Result;
 use crate::service::Gatehouse;
 
@@ -17,10 +18,15 @@ impl Gatehouse {
         let mails = outbox::purge(&self.db, before - 30 * 86_400).await?;
         let sessions = sessions::purge(&self.db, before).await?;
         let challenges = mfa::purge_challenges(&self.db, before).await?;
+        // Webhook deliveries made or given up are kept as long as mail's.
+        let deliveries = events::purge_deliveries(&self.db, before - 30 * 86_400).await?;
+        let events = self.purge_events().await?;
         Ok(refresh_tokens::purge_expired(&self.db, before).await?
             + links
             + mails
             + sessions
-            + challenges)
+            + challenges
+            + deliveries
+            + events)
     }
 }

@@ -29,8 +29,13 @@ const MAX_BACKOFF_SECS: i64 = 3600;
 
 /// The delay before the next try after `attempts` failed ones.
 pub(crate) fn backoff(attempts: i64) -> i64 {
+    backoff_from(FIRST_BACKOFF_SECS, MAX_BACKOFF_SECS, attempts)
+}
+
+/// `first` seconds doubled for each failed try after the first, at most `max`.
+pub(crate) fn backoff_from(first: i64, max: i64, attempts: i64) -> i64 {
     let doublings = u32::try_from((attempts - 1).clamp(0, 20)).unwrap_or(20);
-    (FIRST_BACKOFF_SECS << doublings).min(MAX_BACKOFF_SECS)
+    (first << doublings).min(max)
 }
 
 /// Who a mail is about, as its templates see them.

@@ -13,6 +13,7 @@ use crate::db::{mfa, users};
 use crate::error::{Error, Field, Result};
 use crate::metrics::Metrics;
 use crate::service::admin::Actor;
+use crate::service::events::EventKind;
 use crate::service::throttle::account_bucket;
 use crate::service::{AuthUser, Device, Gatehouse, Issued, User};
 
@@ -114,6 +115,9 @@ impl Gatehouse {
         // Every other session ends: its login had no second factor (a
         // thief who had the password keeps nothing).
         let keep = me.claims.session.as_deref().unwrap_or_default();
+        let enabled = [self
+            .event(EventKind::MfaEnabled, Some(me.user.id))
+            .in_session(Some(keep))];
         if !mfa::confirm(
             &self.db,
             me.user.id,
@@ -121,6 +125,7 @@ impl Gatehouse {
             (step, now),
             &hashes,
             keep,
+            &enabled,
         )
         .await?
         {
@@ -128,6 +133,7 @@ impl Gatehouse {
             return Err(wrong_code());
         }
         self.login_succeeded(attempt).await?;
+        self.webhooks_queued();
         tracing::info!(user_id = me.user.id, "second factor turned on");
         Ok(codes)
     }
@@ -145,9 +151,15 @@ impl Gatehouse {
         }
         self.recheck_code(me, code).await?;
         let (codes, hashes) = recovery_codes(me.user.id)?;
-        if !mfa::replace_recovery_codes(&self.db, me.user.id, &hashes).await? {
+        let replaced = [self
+            .event(EventKind::RecoveryCodesRegenerated, Some(me.user.id))
+            .in_session(me.claims.session.as_deref())];
+        if !mfa::replace_recovery_codes(&self.db, me.user.id, &hashes, self.now(), &replaced)
+            .await?
+        {
             return Err(not_on());
         }
+        self.webhooks_queued();
         tracing::info!(user_id = me.user.id, "recovery codes replaced");
         Ok(codes)
     }
@@ -170,9 +182,13 @@ impl Gatehouse {
             .check_own_password(me, password, Field::Password)
             .await?;
         self.recheck_code(me, code).await?;
-        if !mfa::disable(&self.db, me.user.id, None).await? {
+        let disabled = [self
+            .event(EventKind::MfaDisabled, Some(me.user.id))
+            .in_session(me.claims.session.as_deref())];
+        if !mfa::disable(&self.db, me.user.id, self.now(), false, &disabled).await? {
             return Err(not_on());
         }
+        self.webhooks_queued();
         tracing::info!(user_id = me.user.id, "second factor turned off");
         users::by_id(&self.db, me.user.id)
             .await?
@@ -206,11 +222,18 @@ impl Gatehouse {
         if users::by_id(&self.db, user_id).await?.is_none() {
             return Err(Error::NotFound("user"));
         }
-        let was_on = mfa::disable(&self.db, user_id, Some(self.now())).await?;
         let actor_id = match actor {
             Actor::User(a) => Some(a.user.id),
             Actor::Operator => None,
         };
+        let mut reset = self
+            .event(EventKind::MfaDisabled, Some(user_id))
+            .with(serde_json::json!({ "reset": true, "by": actor.to_string() }));
+        if let Some(a) = actor_id {
+            reset = reset.by(a);
+        }
+        let was_on = mfa::disable(&self.db, user_id, self.now(), true, &[reset]).await?;
+        self.webhooks_queued();
         tracing::warn!(
             actor_id,
             by = %actor,
@@ -269,6 +292,7 @@ impl Gatehouse {
             Err(e) => {
                 if matches!(e, Error::RateLimited { .. }) {
                     Metrics::inc(&self.metrics.logins_throttled);
+                    self.login_failed(Some(ch.user_id), "throttled").await;
                 }
                 return Err(e);
             }
@@ -283,6 +307,7 @@ impl Gatehouse {
         };
         let Some(amr) = self.verify_second_factor(user.id, code, now).await? else {
             Metrics::inc(&self.metrics.logins_failed);
+            self.login_failed(Some(user.id), "wrong_code").await;
             return Err(Error::InvalidCredentials);
         };
         if !mfa::use_challenge(&self.db, &hash, now).await? {
@@ -365,9 +390,11 @@ impl Gatehouse {
             return Ok(None);
         };
         let hash = totp::recovery_hash(user_id, &canonical);
-        if !mfa::use_recovery_code(&self.db, user_id, &hash, now).await? {
+        let used = [self.event(EventKind::RecoveryCodeUsed, Some(user_id))];
+        if !mfa::use_recovery_code(&self.db, user_id, &hash, now, &used).await? {
             return Ok(None);
         }
+        self.webhooks_queued();
         tracing::info!(user_id, "recovery code used");
         Ok(Some(Amr::PasswordRecovery))
     }

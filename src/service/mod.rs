@@ -6,6 +6,7 @@ pub mod admin;
 pub mod caller;
 pub mod clock;
 mod email;
+pub mod events;
 mod housekeeping;
 mod mail;
 mod mfa;
@@ -17,6 +18,7 @@ pub mod sessions;
 pub mod throttle;
 mod user;
 pub mod validate;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -34,6 +36,20 @@ pub use mfa::TotpEnrolment;
 pub use session_list::Session;
 pub use sessions::{Device, Issued};
 pub use user::{StoredUser, User};
+pub use webhooks::{message_id, payload, Signer};
+
+/// The webhook signer, when webhooks are on (the settings checked the secret).
+fn webhook_signer(config: &Config) -> Option<webhooks::Signer> {
+    use secrecy::ExposeSecret as _;
+    if config.webhooks.urls.is_empty() {
+        return None;
+    }
+    config
+        .webhooks
+        .secret
+        .as_ref()
+        .and_then(|s| webhooks::Signer::new(s.expose_secret()))
+}
 
 /// The running service: database, password hasher, signing keys, settings,
 /// and its caches (nothing is kept per process, so services started side by
@@ -57,6 +73,13 @@ pub struct Gatehouse {
     mail_due: tokio::sync::Notify,
     /// Mail work requests handed off (`email::spawn_mail_work`).
     mail_work: tokio_util::task::TaskTracker,
+    /// Builds auth events (origin, webhook URLs).
+    recorder: events::Recorder,
+    /// Signs webhook deliveries (none without `GATEHOUSE_WEBHOOK_URL`).
+    webhook_signer: Option<webhooks::Signer>,
+    webhook_client: reqwest::Client,
+    /// Wakes this instance's webhook worker when deliveries are queued.
+    webhooks_due: tokio::sync::Notify,
 }
 
 /// Shared handle on the service.
@@ -84,11 +107,15 @@ impl Gatehouse {
             hasher,
             keys,
             verified_tokens: VerifiedCache::default(),
-            config,
             clock: clock::Clock::default(),
             mailer,
             mail_due: tokio::sync::Notify::new(),
             mail_work: tokio_util::task::TaskTracker::new(),
+            recorder: events::Recorder::new(&config.webhooks),
+            webhook_signer: webhook_signer(&config),
+            webhook_client: webhooks::client(config.webhooks.timeout),
+            webhooks_due: tokio::sync::Notify::new(),
+            config,
         }))
     }
 

@@ -1,6 +1,7 @@
 //! Changing one's own account: names, email (the Django REST face's
 //! direct change), password.
 
+use crate::service::events::EventKind;
 use std::net::IpAddr;
 
 use secrecy::{ExposeSecret as _, SecretString};
@@ -181,9 +182,34 @@ impl Gatehouse {
                 mails.push(notice);
             }
         }
+        let mut events = Vec::new();
+        let fields: Vec<&str> = [
+            ("email", email.is_some()),
+            ("firstName", first_name.is_some()),
+            ("lastName", last_name.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, given)| given.then_some(name))
+        .collect();
+        let session = me.claims.session.as_deref();
+        if !fields.is_empty() {
+            events.push(
+                self.event(EventKind::UserUpdated, Some(me.user.id))
+                    .in_session(session)
+                    .with(serde_json::json!({ "fields": fields })),
+            );
+        }
+        if new_email.is_some() {
+            events.push(
+                self.event(EventKind::EmailChanged, Some(me.user.id))
+                    .in_session(session)
+                    .with(serde_json::json!({ "verified": false })),
+            );
+        }
         let effects = Effects {
             token: link.as_ref().map(|l| l.token()),
             mails: &mails,
+            events: &events,
         };
         let now = self.now();
         let change = ProfileChange {
@@ -206,14 +232,13 @@ impl Gatehouse {
         if !mails.is_empty() {
             self.mail_queued();
         }
+        self.webhooks_queued();
         let Some(hash) = hash else {
             return Ok((user, None));
         };
         let notice = self.password_notice(&user).await?;
         let keep = me.claims.session.as_deref();
-        let user =
-            users::end_sessions(&self.db, me.user.id, now, Some(&hash), keep, &notice).await?;
-        self.mail_queued();
+        let user = self.set_password(me, now, &hash, &notice).await?;
         let issued = self
             .resume_session(user, keep, now, super::sessions::Authn::of(me))
             .await?;
@@ -259,11 +284,34 @@ impl Gatehouse {
         // This session goes on (with new tokens: the old ones die with the
         // account's token version); every other one ends.
         let keep = me.claims.session.as_deref();
-        let user =
-            users::end_sessions(&self.db, me.user.id, now, Some(&hash), keep, &notice).await?;
-        self.mail_queued();
+        let user = self.set_password(me, now, &hash, &notice).await?;
         self.resume_session(user, keep, now, super::sessions::Authn::of(me))
             .await
+    }
+
+    /// Sets the caller's password to `hash`, ending every other session,
+    /// with its notice and its event.
+    async fn set_password(
+        &self,
+        me: &AuthUser,
+        now: i64,
+        hash: &str,
+        notice: &[NewMail],
+    ) -> Result<User> {
+        let keep = me.claims.session.as_deref();
+        let events = [self
+            .event(EventKind::PasswordChanged, Some(me.user.id))
+            .in_session(keep)];
+        let effects = Effects {
+            mails: notice,
+            events: &events,
+            ..Default::default()
+        };
+        let user =
+            users::end_sessions(&self.db, me.user.id, now, Some(hash), keep, &effects).await?;
+        self.mail_queued();
+        self.webhooks_queued();
+        Ok(user)
     }
 
     /// The "password changed" notice to `user`'s address: none without

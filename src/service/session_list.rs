@@ -1,6 +1,7 @@
 //! Sessions a person can see and end: the list of their logins (device,
 //! address, when), ending one, ending all the others.
 
+use crate::service::events::EventKind;
 use std::net::IpAddr;
 
 use crate::db::sessions::{self, SessionRow};
@@ -123,9 +124,14 @@ impl Gatehouse {
         if id.is_empty() || id.len() > MAX_SESSION_ID_BYTES || !well_formed {
             return Err(Error::NotFound("session"));
         }
-        if !sessions::end(&self.db, id, Some(me.user.id), self.now()).await? {
+        let revoked = self
+            .event(EventKind::SessionRevoked, Some(me.user.id))
+            .in_session(Some(id))
+            .with(serde_json::json!({ "reason": "revoked" }));
+        if !sessions::end(&self.db, id, Some(me.user.id), self.now(), &[revoked]).await? {
             return Err(Error::NotFound("session"));
         }
+        self.webhooks_queued();
         Metrics::inc(&self.metrics.tokens_revoked);
         Ok(())
     }
@@ -137,7 +143,13 @@ impl Gatehouse {
             .session
             .as_deref()
             .ok_or(Error::TokenInvalid("the token belongs to no session"))?;
-        let ended = sessions::end_others(&self.db, me.user.id, current, self.now()).await?;
+        let others = self
+            .event(EventKind::LogoutAll, Some(me.user.id))
+            .in_session(Some(current))
+            .with(serde_json::json!({ "kept_current": true }));
+        let ended =
+            sessions::end_others(&self.db, me.user.id, current, self.now(), &[others]).await?;
+        self.webhooks_queued();
         Ok(ended)
     }
 }

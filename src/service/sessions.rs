@@ -8,10 +8,12 @@ use secrecy::SecretString;
 use crate::auth::password::Verdict;
 use crate::auth::refresh;
 use crate::auth::tokens::{self, AccessClaims, Amr};
+use crate::db::email_tokens::Effects;
 use crate::db::sessions::{self, NewSession};
 use crate::db::{refresh_tokens, users};
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
+use crate::service::events::EventKind;
 use crate::service::validate::MAX_PASSWORD_BYTES;
 use crate::service::{AuthUser, Gatehouse, StoredUser, User};
 
@@ -113,6 +115,10 @@ impl Gatehouse {
         let auth = Authn { time: now, amr };
         let (token, claims) = self.access_token(&user, &family, (now, now, i64::MAX), auth)?;
         let (refresh_token, hash) = refresh::generate()?;
+        let started = [self
+            .event(EventKind::LoginSucceeded, Some(user.id))
+            .in_session(Some(&family))
+            .with(serde_json::json!({ "amr": amr.stored() }))];
         let stored = sessions::start(
             &self.db,
             &NewSession {
@@ -128,9 +134,11 @@ impl Gatehouse {
                 token_hash: &hash,
                 amr: amr.stored(),
                 token_version: user.token_version,
+                events: &started,
             },
         )
         .await?;
+        self.webhooks_queued();
         if !stored {
             return Err(Error::TokenInvalid(
                 "the account's sessions were ended while this one was created",
@@ -209,31 +217,38 @@ impl Gatehouse {
         }
         let user = users::by_login(&self.db, login).await?;
         let bucket = super::throttle::account_bucket(user.as_ref().map(|u| u.user.id), login);
+        let user_id = user.as_ref().map(|u| u.user.id);
         let attempt = match self.login_attempt(bucket, client).await {
             Ok(attempt) => attempt,
             Err(e) => {
                 if matches!(e, Error::RateLimited { .. }) {
                     Metrics::inc(&self.metrics.logins_throttled);
+                    self.login_failed(user_id, "throttled").await;
                 }
                 return Err(e);
             }
         };
         match self.check_password(user, password).await? {
-            Some(user) if user.mfa_enabled => {
+            Ok(user) if user.mfa_enabled => {
                 // The address gets its hit back, but the account's count
                 // stays until a code is given (`login_mfa`): a password
                 // alone never clears the guesses at a code.
                 self.password_step_passed(attempt).await?;
                 if self.config.mail.require_verified_email && !user.email_verified {
+                    self.login_failed(Some(user.id), "email_not_verified").await;
                     return Err(Error::EmailNotVerified);
                 }
-                Err(self.mfa_challenge(&user).await?)
+                let required = self.mfa_challenge(&user).await?;
+                self.record(self.event(EventKind::MfaRequired, Some(user.id)))
+                    .await;
+                Err(required)
             }
-            Some(user) => {
+            Ok(user) => {
                 self.login_succeeded(attempt).await?;
                 // Only once the password is right: the answer tells nothing
                 // about the address to someone who does not know it.
                 if self.config.mail.require_verified_email && !user.email_verified {
+                    self.login_failed(Some(user.id), "email_not_verified").await;
                     return Err(Error::EmailNotVerified);
                 }
                 Metrics::inc(&self.metrics.logins_succeeded);
@@ -247,20 +262,37 @@ impl Gatehouse {
                     issued => issued,
                 }
             }
-            None => {
+            Err(reason) => {
                 Metrics::inc(&self.metrics.logins_failed);
+                self.login_failed(user_id, reason).await;
                 Err(Error::InvalidCredentials)
             }
         }
     }
 
+    /// Records a refused login (`reason`: `unknown_user`, `wrong_password`,
+    /// `inactive`, `throttled`, …) of `user_id`, if the login named an
+    /// account. The name tried is not kept: people type passwords into it.
+    pub(crate) async fn login_failed(&self, user_id: Option<i64>, reason: &'static str) {
+        let reason = match (user_id, reason) {
+            (None, "wrong_password") => "unknown_user",
+            (_, reason) => reason,
+        };
+        self.record(
+            self.event(EventKind::LoginFailed, user_id)
+                .with(serde_json::json!({ "reason": reason })),
+        )
+        .await;
+    }
+
     /// `user` if it is active and `password` is its password, recording the
-    /// login (and a rehash); `None` after the same work as for a real user.
+    /// login (and a rehash); else why not (`wrong_password`, `inactive`),
+    /// after the same work as for a real user.
     async fn check_password(
         &self,
         user: Option<StoredUser>,
         password: &SecretString,
-    ) -> Result<Option<User>> {
+    ) -> Result<std::result::Result<User, &'static str>> {
         let stored = user.as_ref().map(|u| u.password_hash.as_str());
         let verdict = match stored {
             // Imported from Django: a match brings an argon2id hash to store.
@@ -272,16 +304,16 @@ impl Gatehouse {
         let user = user.map(|u| u.user);
         let (mut user, rehashed) = match (user, verdict) {
             (Some(u), Verdict::Match | Verdict::MatchRehashed(_)) if !u.is_active => {
-                return Ok(None)
+                return Ok(Err("inactive"))
             }
             (Some(u), Verdict::Match) => (u, None),
             (Some(u), Verdict::MatchRehashed(h)) => (u, Some(h)),
-            _ => return Ok(None),
+            _ => return Ok(Err("wrong_password")),
         };
         let now = self.now();
         users::record_login(&self.db, user.id, now, rehashed.as_deref()).await?;
         user.last_login = Some(now);
-        Ok(Some(user))
+        Ok(Ok(user))
     }
 
     /// Checks an access token and the user behind it: active, the token
@@ -384,7 +416,11 @@ impl Gatehouse {
         let user = match users::by_id(&self.db, row.user_id).await? {
             Some(u) if u.is_active => u,
             _ => {
-                sessions::end(&self.db, &row.family_id, None, now).await?;
+                let ended = self
+                    .event(EventKind::SessionRevoked, None)
+                    .in_session(Some(&row.family_id))
+                    .with(serde_json::json!({ "reason": "inactive" }));
+                sessions::end(&self.db, &row.family_id, None, now, &[ended]).await?;
                 return Err(Error::TokenInvalid("the user is inactive"));
             }
         };
@@ -423,9 +459,13 @@ impl Gatehouse {
                 "refresh token reuse detected; ending its session"
             );
             Metrics::inc(&self.metrics.refresh_reuse_detected);
-            if let Err(e) = sessions::end(&self.db, &row.family_id, None, now).await {
+            let reuse = self
+                .event(EventKind::RefreshReuseDetected, Some(row.user_id))
+                .in_session(Some(&row.family_id));
+            if let Err(e) = sessions::end(&self.db, &row.family_id, None, now, &[reuse]).await {
                 return e;
             }
+            self.webhooks_queued();
             return Error::TokenReused;
         }
         if row.revoked_at.is_some() {
@@ -446,7 +486,13 @@ impl Gatehouse {
         let row = refresh_tokens::by_hash(&self.db, &refresh::hash(presented))
             .await?
             .ok_or(Error::TokenInvalid("unknown refresh token"))?;
-        sessions::end(&self.db, &row.family_id, None, now).await?;
+        let revoked = self
+            .event(EventKind::SessionRevoked, Some(row.user_id))
+            .in_session(Some(&row.family_id))
+            .with(serde_json::json!({ "reason": "logout" }));
+        if sessions::end(&self.db, &row.family_id, None, now, &[revoked]).await? {
+            self.webhooks_queued();
+        }
         Metrics::inc(&self.metrics.tokens_revoked);
         Ok(now)
     }
@@ -485,7 +531,15 @@ impl Gatehouse {
     /// Logs the caller out everywhere: every access and refresh token ends.
     pub async fn revoke_all(&self, me: &AuthUser) -> Result<i64> {
         let now = self.now();
-        users::end_sessions(&self.db, me.user.id, now, None, None, &[]).await?;
+        let events = [self
+            .event(EventKind::LogoutAll, Some(me.user.id))
+            .in_session(me.claims.session.as_deref())];
+        let effects = Effects {
+            events: &events,
+            ..Default::default()
+        };
+        users::end_sessions(&self.db, me.user.id, now, None, None, &effects).await?;
+        self.webhooks_queued();
         Ok(now)
     }
 }

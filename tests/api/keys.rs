@@ -66,9 +66,10 @@ async fn after_rotation_new_tokens_use_the_new_key_and_old_ones_verify_until_ret
     let (old_token, _, _) = app.login("alice", PASSWORD).await;
     let old_kid = kid(&old_token);
 
-    let new_kid = gatehouse::auth::keys::rotate(app.state.db(), &Sealing::clear())
-        .await
-        .unwrap();
+    let new_kid =
+        gatehouse::auth::keys::rotate(app.state.db(), &Sealing::clear(), &Default::default())
+            .await
+            .unwrap();
     // What the periodic reload does (GATEHOUSE_KEY_RELOAD_SECS).
     app.state.keys().reload().await.unwrap();
     let (new_token, _, _) = app.login("alice", PASSWORD).await;
@@ -78,7 +79,7 @@ async fn after_rotation_new_tokens_use_the_new_key_and_old_ones_verify_until_ret
     assert_eq!(published(&app).await["keys"].as_array().unwrap().len(), 2);
 
     // Retired: refused at once, without waiting for a reload.
-    gatehouse::auth::keys::retire(app.state.db(), &old_kid, false)
+    gatehouse::auth::keys::retire(app.state.db(), &old_kid, false, &Default::default())
         .await
         .unwrap();
     assert_error(
@@ -105,13 +106,15 @@ async fn the_only_active_key_cannot_be_retired_and_unknown_keys_are_reported() {
     let app = spawn_app().await;
     app.sign_up_default("alice").await;
     let (token, _, _) = app.login("alice", PASSWORD).await;
-    let err = gatehouse::auth::keys::retire(app.state.db(), &kid(&token), false)
-        .await
-        .unwrap_err();
+    let err =
+        gatehouse::auth::keys::retire(app.state.db(), &kid(&token), false, &Default::default())
+            .await
+            .unwrap_err();
     assert!(err.to_string().contains("only active key"), "{err}");
-    let err = gatehouse::auth::keys::retire(app.state.db(), "k4.pid.nope", false)
-        .await
-        .unwrap_err();
+    let err =
+        gatehouse::auth::keys::retire(app.state.db(), "k4.pid.nope", false, &Default::default())
+            .await
+            .unwrap_err();
     assert!(err.to_string().contains("no key"), "{err}");
     assert_no_errors(&app.me(Some(&bearer(&token))).await);
 }
@@ -348,7 +351,7 @@ async fn a_supplied_key_signs_and_the_stored_key_can_then_be_retired() {
     let forged = forge(&old_token, &key, &stored, now, now + ACCESS_TTL);
     assert_no_errors(&app.me(Some(&bearer(&forged))).await);
 
-    gatehouse::auth::keys::retire(app.state.db(), &stored, true)
+    gatehouse::auth::keys::retire(app.state.db(), &stored, true, &Default::default())
         .await
         .unwrap();
     assert_refused(&app, &old_token).await;

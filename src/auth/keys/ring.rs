@@ -87,7 +87,8 @@ impl KeyRing {
             // the next number, and a process that read the table before
             // another's insert would add a second key.)
             let next = rows.last().map_or(1, |r| r.seq + 1);
-            add_generation(db, &rows, &sealing, next).await?;
+            // The first key: provisioning, no rotation to record.
+            add_generation(db, &rows, &sealing, next, &|_| None).await?;
             rows = db::keys::all(db).await.map_err(to_anyhow)?;
         }
         if external.is_none() {

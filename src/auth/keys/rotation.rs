@@ -8,17 +8,26 @@ use secrecy::zeroize::Zeroizing;
 
 use super::seal::{Sealing, Stored};
 use super::{config_error, kid_of, to_anyhow};
+use crate::db::events::NewEvent;
 use crate::db::{self, Db};
+use crate::service::events::{EventKind, Recorder};
 
 /// Adds a new key generation; it signs from the next (re)load on. Returns
 /// its id. The private key is sealed under the current encryption key, if
 /// any; with none, on a database that holds sealed keys, nothing is added.
-pub async fn rotate(db: &Db, sealing: &Sealing) -> anyhow::Result<String> {
+pub async fn rotate(db: &Db, sealing: &Sealing, recorder: &Recorder) -> anyhow::Result<String> {
     // Another process may take the same generation number: try the next.
     for _ in 0..5 {
         let rows = db::keys::all(db).await.map_err(to_anyhow)?;
         let next = rows.last().map_or(1, |r| r.seq + 1);
-        if let Some(kid) = add_generation(db, &rows, sealing, next).await? {
+        let rotated = |kid: &str| {
+            Some(
+                recorder
+                    .event(EventKind::KeyRotated, None)
+                    .with(serde_json::json!({ "kid": kid, "seq": next })),
+            )
+        };
+        if let Some(kid) = add_generation(db, &rows, sealing, next, &rotated).await? {
             return Ok(kid);
         }
     }
@@ -26,12 +35,14 @@ pub async fn rotate(db: &Db, sealing: &Sealing) -> anyhow::Result<String> {
 }
 
 /// Stores a new key as generation `seq`: its id, or `None` when that
-/// generation exists already (another process took the number).
+/// generation exists already (another process took the number). `event`
+/// (given the key's id) is written with it.
 pub(super) async fn add_generation(
     db: &Db,
     rows: &[db::keys::KeyRow],
     sealing: &Sealing,
     seq: i64,
+    event: &(dyn Fn(&str) -> Option<NewEvent> + Sync),
 ) -> anyhow::Result<Option<String>> {
     if sealing.current().is_none()
         && rows
@@ -47,8 +58,10 @@ pub(super) async fn add_generation(
     let kid = kid_of(&kp.public);
     let stored = sealing.seal(&kid, kp.secret.as_bytes())?;
     let stored = Zeroizing::new(stored);
+    let events: Vec<NewEvent> = event(&kid).into_iter().collect();
+    let public = kp.public.as_bytes();
     let inserted =
-        db::keys::insert_generation(db, seq, &kid, &stored, kp.public.as_bytes(), crate::now())
+        db::keys::insert_generation(db, seq, &kid, &stored, public, crate::now(), &events)
             .await
             .map_err(to_anyhow)?;
     Ok(inserted.then_some(kid))
@@ -57,7 +70,12 @@ pub(super) async fn add_generation(
 /// Retires a key: tokens it signed stop verifying at once, everywhere.
 /// Refuses to retire the last active key (rotate first), unless a supplied
 /// key signs (`external_signs`): then every stored key may go.
-pub async fn retire(db: &Db, kid: &str, external_signs: bool) -> anyhow::Result<()> {
+pub async fn retire(
+    db: &Db,
+    kid: &str,
+    external_signs: bool,
+    recorder: &Recorder,
+) -> anyhow::Result<()> {
     let rows = db::keys::all(db).await.map_err(to_anyhow)?;
     let active: Vec<_> = rows.iter().filter(|r| r.retired_at.is_none()).collect();
     if !rows.iter().any(|r| r.kid == kid) {
@@ -69,7 +87,10 @@ pub async fn retire(db: &Db, kid: &str, external_signs: bool) -> anyhow::Result<
     if active.len() == 1 && !external_signs {
         anyhow::bail!("key {kid} is the only active key: run `gatehouse keys rotate` first");
     }
-    db::keys::retire(db, kid, crate::now())
+    let retired = recorder
+        .event(EventKind::KeyRetired, None)
+        .with(serde_json::json!({ "kid": kid }));
+    db::keys::retire(db, kid, crate::now(), &[retired])
         .await
         .map_err(to_anyhow)?;
     Ok(())
@@ -78,14 +99,23 @@ pub async fn retire(db: &Db, kid: &str, external_signs: bool) -> anyhow::Result<
 /// Retires every key in the database, for a deployment that has moved to a
 /// supplied key (`external_signs` must be true: otherwise nothing would be
 /// left to sign with). Returns the ids retired.
-pub async fn retire_stored(db: &Db, external_signs: bool) -> anyhow::Result<Vec<String>> {
+pub async fn retire_stored(
+    db: &Db,
+    external_signs: bool,
+    recorder: &Recorder,
+) -> anyhow::Result<Vec<String>> {
     if !external_signs {
         return Err(config_error(
             "no signing key is supplied (GATEHOUSE_SIGNING_KEY or GATEHOUSE_SIGNING_KEY_FILE): \
              retiring every stored key would leave none to sign with",
         ));
     }
-    db::keys::retire_all(db, crate::now())
+    let retired = |kid: &str| {
+        recorder
+            .event(EventKind::KeyRetired, None)
+            .with(serde_json::json!({ "kid": kid }))
+    };
+    db::keys::retire_all(db, crate::now(), &retired)
         .await
         .map_err(to_anyhow)
 }

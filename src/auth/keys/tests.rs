@@ -6,6 +6,7 @@ use std::time::Instant;
 use super::ring::MIN_RELOAD_GAP;
 use super::*;
 use crate::db;
+use crate::service::events::Recorder;
 
 fn kek() -> EncryptionKey {
     EncryptionKey::parse(&EncryptionKey::generate().unwrap()).unwrap()
@@ -62,7 +63,9 @@ async fn a_start_with_every_key_retired_adds_one_generation() {
         .signing()
         .kid
         .clone();
-    db::keys::retire(&db, &first, crate::now()).await.unwrap();
+    db::keys::retire(&db, &first, crate::now(), &[])
+        .await
+        .unwrap();
     let ring = KeyRing::load(&db, None).await.unwrap();
     let rows = db::keys::all(&db).await.unwrap();
     assert_eq!(rows.len(), 2);
@@ -157,14 +160,16 @@ fn a_sealed_key_carries_its_format_and_opens_only_for_its_own_key_id() {
 async fn sealed_keys_without_the_encryption_key_stop_the_start_with_a_clear_error() {
     let (_dir, db) = crate::db::scratch_sqlite().await;
     let sealing = Sealing::new(Some(kek()), None);
-    let kid = rotate(&db, &sealing).await.unwrap();
+    let kid = rotate(&db, &sealing, &Recorder::default()).await.unwrap();
     let stored = &db::keys::all(&db).await.unwrap()[0].secret_key;
     assert!(matches!(Stored::of(stored), Stored::Sealed(_)));
 
     let e = KeyRing::load(&db, None).await.err().unwrap();
     assert!(is_config_error(&e), "{e:#}");
     assert!(format!("{e:#}").contains(&kid), "{e:#}");
-    let e = rotate(&db, &Sealing::clear()).await.unwrap_err();
+    let e = rotate(&db, &Sealing::clear(), &Recorder::default())
+        .await
+        .unwrap_err();
     assert!(is_config_error(&e), "{e:#}");
     assert_eq!(db::keys::all(&db).await.unwrap().len(), 1);
     let e = KeyRing::load_with(&db, None, Sealing::new(Some(kek()), None), 300)
@@ -184,9 +189,15 @@ async fn sealed_keys_without_the_encryption_key_stop_the_start_with_a_clear_erro
 #[tokio::test]
 async fn reseal_seals_clear_keys_and_moves_keys_to_a_new_encryption_key() {
     let (_dir, db) = crate::db::scratch_sqlite().await;
-    let first = rotate(&db, &Sealing::clear()).await.unwrap();
-    let second = rotate(&db, &Sealing::clear()).await.unwrap();
-    db::keys::retire(&db, &first, crate::now()).await.unwrap();
+    let first = rotate(&db, &Sealing::clear(), &Recorder::default())
+        .await
+        .unwrap();
+    let second = rotate(&db, &Sealing::clear(), &Recorder::default())
+        .await
+        .unwrap();
+    db::keys::retire(&db, &first, crate::now(), &[])
+        .await
+        .unwrap();
     let (a_text, a) = kek_text();
     let a_id = a.id;
     let done = reseal(&db, &Sealing::new(Some(a), None)).await.unwrap();
@@ -233,10 +244,14 @@ async fn reseal_seals_clear_keys_and_moves_keys_to_a_new_encryption_key() {
 #[tokio::test]
 async fn reseal_skips_retired_keys_it_cannot_open() {
     let (_dir, db) = crate::db::scratch_sqlite().await;
-    let lost = rotate(&db, &Sealing::new(Some(kek()), None)).await.unwrap();
-    db::keys::retire(&db, &lost, crate::now()).await.unwrap();
+    let lost = rotate(&db, &Sealing::new(Some(kek()), None), &Recorder::default())
+        .await
+        .unwrap();
+    db::keys::retire(&db, &lost, crate::now(), &[])
+        .await
+        .unwrap();
     let b = Sealing::new(Some(kek()), None);
-    rotate(&db, &b).await.unwrap();
+    rotate(&db, &b, &Recorder::default()).await.unwrap();
     let done = reseal(&db, &b).await.unwrap();
     assert_eq!((done.sealed.len(), done.unchanged), (0, 1));
     assert_eq!(done.skipped, vec![lost]);
@@ -247,30 +262,50 @@ async fn reseal_skips_retired_keys_it_cannot_open() {
 #[tokio::test]
 async fn with_a_supplied_key_every_stored_key_can_be_retired() {
     let (_dir, db) = crate::db::scratch_sqlite().await;
-    let stored = rotate(&db, &Sealing::clear()).await.unwrap();
+    let stored = rotate(&db, &Sealing::clear(), &Recorder::default())
+        .await
+        .unwrap();
     let supplied = generate_paserk_secret().unwrap();
     let ring = KeyRing::load(&db, Some(&supplied)).await.unwrap();
     assert_eq!(ring.signing().kid, external_kid(&supplied).unwrap());
     assert!(ring.lookup(&stored).is_some());
 
-    let e = retire(&db, &stored, false).await.unwrap_err();
+    let e = retire(&db, &stored, false, &Recorder::default())
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("only active key"), "{e}");
-    retire(&db, &stored, true).await.unwrap();
+    retire(&db, &stored, true, &Recorder::default())
+        .await
+        .unwrap();
     ring.reload().await.unwrap();
     assert!(ring.lookup(&stored).is_none());
 
     let more = [
-        rotate(&db, &Sealing::clear()).await.unwrap(),
-        rotate(&db, &Sealing::clear()).await.unwrap(),
+        rotate(&db, &Sealing::clear(), &Recorder::default())
+            .await
+            .unwrap(),
+        rotate(&db, &Sealing::clear(), &Recorder::default())
+            .await
+            .unwrap(),
     ];
     assert!(is_config_error(
-        &retire_stored(&db, false).await.unwrap_err()
+        &retire_stored(&db, false, &Recorder::default())
+            .await
+            .unwrap_err()
     ));
-    assert_eq!(retire_stored(&db, true).await.unwrap(), more);
+    assert_eq!(
+        retire_stored(&db, true, &Recorder::default())
+            .await
+            .unwrap(),
+        more
+    );
     assert!(db::keys::all(&db)
         .await
         .unwrap()
         .iter()
         .all(|r| r.retired_at.is_some()));
-    assert!(retire_stored(&db, true).await.unwrap().is_empty());
+    assert!(retire_stored(&db, true, &Recorder::default())
+        .await
+        .unwrap()
+        .is_empty());
 }

@@ -261,8 +261,12 @@ async fn a_cached_token_still_expires_and_still_dies_with_its_key() {
     let early = verify(&ring, &cache, &t, now - 10).await;
     assert_eq!(code(early), "TOKEN_INVALID");
     // Retire the key (after adding a successor): the cached token fails.
-    keys::rotate(&db, &keys::Sealing::clear()).await.unwrap();
-    keys::retire(&db, &key.kid, false).await.unwrap();
+    keys::rotate(&db, &keys::Sealing::clear(), &Default::default())
+        .await
+        .unwrap();
+    keys::retire(&db, &key.kid, false, &Default::default())
+        .await
+        .unwrap();
     ring.reload().await.unwrap();
     let retired = verify(&ring, &cache, &t, now + 3).await;
     assert_eq!(code(retired), "TOKEN_INVALID");

@@ -35,6 +35,7 @@ fn mail(to: &str) -> NewMail {
 async fn issue_one(db: &Db, user: i64, hash: &[u8], purpose: Purpose, email: &str, now: i64) {
     let mails = [mail(email)];
     let effects = Effects {
+        events: &[],
         token: Some(NewToken {
             hash,
             purpose,
@@ -54,13 +55,34 @@ async fn a_token_is_used_once_and_its_change_and_mail_commit_with_it() {
     let row = find(&db, b"h1").await.unwrap().unwrap();
     assert_eq!((row.purpose.as_str(), row.user_id), ("verify", u.id));
     let notice = [mail("alice@example.com")];
-    let user = consume(&db, &row, Use::Verify, &row.email, &notice, 110)
-        .await
-        .unwrap();
+    let user = consume(
+        &db,
+        &row,
+        Use::Verify,
+        &row.email,
+        &Effects {
+            mails: &notice,
+            ..Default::default()
+        },
+        110,
+    )
+    .await
+    .unwrap();
     assert!(user.email_verified);
     // The issue's mail and the notice are in the outbox.
     assert_eq!(outbox::records(&db).await.unwrap().len(), 2);
-    let again = consume(&db, &row, Use::Verify, &row.email, &notice, 111).await;
+    let again = consume(
+        &db,
+        &row,
+        Use::Verify,
+        &row.email,
+        &Effects {
+            mails: &notice,
+            ..Default::default()
+        },
+        111,
+    )
+    .await;
     assert!(matches!(again, Err(Error::TokenInvalid(_))), "{again:?}");
     assert_eq!(
         outbox::records(&db).await.unwrap().len(),
@@ -82,7 +104,9 @@ async fn of_many_racing_uses_of_one_token_exactly_one_wins() {
             let what = Use::Reset {
                 password_hash: "new",
             };
-            consume(&db, &row, what, &row.email, &[], 110).await.is_ok()
+            consume(&db, &row, what, &row.email, &Effects::default(), 110)
+                .await
+                .is_ok()
         }));
     }
     let mut won = 0;
@@ -110,12 +134,14 @@ async fn an_expired_superseded_or_moved_token_changes_nothing() {
         old.superseded_at.is_some(),
         "a newer link replaces the older"
     );
-    assert!(consume(&db, &old, Use::Verify, &old.email, &[], 102)
-        .await
-        .is_err());
+    assert!(
+        consume(&db, &old, Use::Verify, &old.email, &Effects::default(), 102)
+            .await
+            .is_err()
+    );
     let new = find(&db, b"new").await.unwrap().unwrap();
     assert!(
-        consume(&db, &new, Use::Verify, &new.email, &[], 161)
+        consume(&db, &new, Use::Verify, &new.email, &Effects::default(), 161)
             .await
             .is_err(),
         "expired at 161"
@@ -138,7 +164,15 @@ async fn an_expired_superseded_or_moved_token_changes_nothing() {
         .await
         .unwrap();
     let third = find(&db, b"third").await.unwrap().unwrap();
-    let moved = consume(&db, &third, Use::Verify, &third.email, &[], 104).await;
+    let moved = consume(
+        &db,
+        &third,
+        Use::Verify,
+        &third.email,
+        &Effects::default(),
+        104,
+    )
+    .await;
     assert!(matches!(moved, Err(Error::TokenInvalid(_))), "{moved:?}");
     let user = users::by_id(&db, u.id).await.unwrap().unwrap();
     assert!(!user.email_verified);
@@ -182,7 +216,15 @@ async fn an_email_change_to_an_address_taken_since_is_a_conflict() {
     )
     .await
     .unwrap();
-    let taken = consume(&db, &row, Use::EmailChange, "alice@example.com", &[], 101).await;
+    let taken = consume(
+        &db,
+        &row,
+        Use::EmailChange,
+        "alice@example.com",
+        &Effects::default(),
+        101,
+    )
+    .await;
     assert!(matches!(taken, Err(Error::Conflict { .. })), "{taken:?}");
     let user = users::by_id(&db, u.id).await.unwrap().unwrap();
     assert_eq!(user.email, "alice@example.com");
@@ -196,11 +238,12 @@ async fn an_email_change_to_an_address_taken_since_is_a_conflict() {
 async fn nothing_is_written_for_a_session_that_has_ended() {
     let (_dir, db) = crate::db::scratch_sqlite().await;
     let u = alice(&db).await;
-    users::end_sessions(&db, u.id, 100, None, None, &[])
+    users::end_sessions(&db, u.id, 100, None, None, &Effects::default())
         .await
         .unwrap();
     let mails = [mail("new@example.com")];
     let effects = Effects {
+        events: &[],
         token: Some(NewToken {
             hash: b"stale",
             purpose: Purpose::EmailChange,

@@ -13,6 +13,7 @@ async fn start(db: &Db, user_id: i64, id: &str, hash: &[u8]) -> bool {
     sessions::start(
         db,
         &NewSession {
+            events: &[],
             id,
             user_id,
             now: 100,
@@ -32,7 +33,7 @@ async fn start(db: &Db, user_id: i64, id: &str, hash: &[u8]) -> bool {
 #[tokio::test]
 async fn a_session_for_an_ended_version_is_not_stored() {
     let (_dir, db, user) = sqlite().await;
-    crate::db::users::end_sessions(&db, user, 50, None, None, &[])
+    crate::db::users::end_sessions(&db, user, 50, None, None, &Default::default())
         .await
         .unwrap();
     assert!(!start(&db, user, "fam", b"late").await);
@@ -41,6 +42,7 @@ async fn a_session_for_an_ended_version_is_not_stored() {
     let stored = sessions::start(
         &db,
         &NewSession {
+            events: &[],
             id: "fam",
             user_id: user,
             now: 100,
@@ -93,7 +95,7 @@ async fn rotation_claims_once_and_stores_the_successor_in_the_family() {
             .unwrap()
             .is_none());
     }
-    assert!(sessions::end(&db, "fam", None, 300).await.unwrap());
+    assert!(sessions::end(&db, "fam", None, 300, &[]).await.unwrap());
     assert!(rotate(&db, b"new", 301, b"again", 3_000, STRICT)
         .await
         .unwrap()

@@ -10,6 +10,7 @@ async fn login(db: &Db, user_id: i64, id: &str, now: i64) {
     assert!(start(
         db,
         &NewSession {
+            events: &[],
             id,
             user_id,
             now,
@@ -47,7 +48,7 @@ async fn sessions_are_listed_live_and_most_recent_first() {
     );
     // "a" expires at 1 100 (touching does not extend it): gone after.
     assert_eq!(ids(&list(&db, user, 1_150).await.unwrap()), ["c", "b"]);
-    assert!(end(&db, "c", Some(user), 600).await.unwrap());
+    assert!(end(&db, "c", Some(user), 600, &[]).await.unwrap());
     assert_eq!(ids(&list(&db, user, 700).await.unwrap()), ["a", "b"]);
     assert!(
         !touch(&db, "c", 700).await.unwrap(),
@@ -61,7 +62,7 @@ async fn sessions_are_listed_live_and_most_recent_first() {
 async fn ending_a_session_revokes_its_tokens_and_needs_its_owner() {
     let (_dir, db, user) = sqlite().await;
     login(&db, user, "a", 100).await;
-    assert!(!end(&db, "a", Some(user + 1), 200).await.unwrap());
+    assert!(!end(&db, "a", Some(user + 1), 200, &[]).await.unwrap());
     assert!(is_live(&db, "a", user).await.unwrap());
     assert!(!is_live(&db, "a", user + 1).await.unwrap());
     let token = refresh_tokens::by_hash(&db, &refresh::hash("a"))
@@ -70,8 +71,8 @@ async fn ending_a_session_revokes_its_tokens_and_needs_its_owner() {
         .unwrap();
     assert_eq!(token.revoked_at, None, "another user's end revokes nothing");
 
-    assert!(end(&db, "a", Some(user), 300).await.unwrap());
-    assert!(!end(&db, "a", Some(user), 301).await.unwrap());
+    assert!(end(&db, "a", Some(user), 300, &[]).await.unwrap());
+    assert!(!end(&db, "a", Some(user), 301, &[]).await.unwrap());
     assert!(!is_live(&db, "a", user).await.unwrap());
     let token = refresh_tokens::by_hash(&db, &refresh::hash("a"))
         .await
@@ -87,7 +88,7 @@ async fn ending_the_others_keeps_the_current_one() {
     for id in ["a", "b", "c"] {
         login(&db, user, id, 100).await;
     }
-    assert_eq!(end_others(&db, user, "b", 200).await.unwrap(), 2);
+    assert_eq!(end_others(&db, user, "b", 200, &[]).await.unwrap(), 2);
     assert_eq!(ids(&list(&db, user, 300).await.unwrap()), ["b"]);
     for (id, revoked) in [("a", Some(200)), ("b", None), ("c", Some(200))] {
         let token = refresh_tokens::by_hash(&db, &refresh::hash(id))
@@ -96,7 +97,7 @@ async fn ending_the_others_keeps_the_current_one() {
             .unwrap();
         assert_eq!(token.revoked_at, revoked, "{id}");
     }
-    assert_eq!(end_others(&db, user, "b", 300).await.unwrap(), 0);
+    assert_eq!(end_others(&db, user, "b", 300, &[]).await.unwrap(), 0);
 }
 
 /// Ending every session but one (a password change) keeps that one going,
@@ -107,9 +108,10 @@ async fn a_password_change_keeps_the_callers_session() {
     let (_dir, db, user) = sqlite().await;
     login(&db, user, "a", 100).await;
     login(&db, user, "b", 100).await;
-    let u = crate::db::users::end_sessions(&db, user, 200, Some("new"), Some("a"), &[])
-        .await
-        .unwrap();
+    let u =
+        crate::db::users::end_sessions(&db, user, 200, Some("new"), Some("a"), &Default::default())
+            .await
+            .unwrap();
     assert_eq!(ids(&list(&db, user, 300).await.unwrap()), ["a"]);
     assert!(
         !resume(&db, "a", user, u.token_version - 1, b"stale", 210, 2_000)
@@ -142,7 +144,7 @@ async fn a_password_change_keeps_the_callers_session() {
     let listed = list(&db, user, 1_500).await.unwrap();
     assert_eq!((listed[0].last_used_at, ids(&listed)), (210, vec!["a"]));
 
-    crate::db::users::end_sessions(&db, user, 300, None, None, &[])
+    crate::db::users::end_sessions(&db, user, 300, None, None, &Default::default())
         .await
         .unwrap();
     assert!(list(&db, user, 400).await.unwrap().is_empty());
@@ -155,7 +157,7 @@ async fn ended_and_expired_sessions_are_purged() {
     login(&db, user, "old", 100).await; // expires 1 100
     login(&db, user, "ended", 2_000).await;
     login(&db, user, "live", 2_000).await;
-    end(&db, "ended", None, 2_100).await.unwrap();
+    end(&db, "ended", None, 2_100, &[]).await.unwrap();
     assert_eq!(purge(&db, 2_200).await.unwrap(), 2);
     assert!(is_live(&db, "live", user).await.unwrap());
     assert_eq!(purge(&db, 2_200).await.unwrap(), 0);
@@ -176,6 +178,7 @@ async fn a_password_only_session_does_not_start_once_the_second_factor_is_on() {
     .map(drop))
     .unwrap();
     let session = |id: &'static str, amr: &'static str| NewSession {
+        events: &[],
         id,
         user_id: user,
         now: 100,

@@ -11,6 +11,7 @@
 //! the other and the second sees the first; SQLite has one writer.
 
 use super::{UserRow, COLUMNS};
+use crate::db::events::NewEvent;
 use crate::db::Db;
 use crate::error::Result;
 use crate::service::User;
@@ -142,7 +143,13 @@ pub fn removes_superuser(seen: &User, change: Change) -> bool {
 /// the user as changed (for a deletion, as it was), or `None` when the
 /// conditions did not hold (or the user is gone): the caller reads again
 /// to tell which.
-pub async fn apply(db: &Db, seen: &User, change: Change) -> Result<Option<User>> {
+pub async fn apply(
+    db: &Db,
+    seen: &User,
+    change: Change,
+    now: i64,
+    events: &[NewEvent],
+) -> Result<Option<User>> {
     let guard = match removes_superuser(seen, change) {
         true => format!(" AND EXISTS (SELECT 1 FROM users o WHERE o.id <> $1 AND {PILLAR_O})"),
         false => String::new(),
@@ -193,6 +200,9 @@ pub async fn apply(db: &Db, seen: &User, change: Change) -> Result<Option<User>>
                 .bind(format!("email-change:user:{}", seen.id))
                 .execute(&mut *tx)
                 .await?;
+        }
+        if row.is_some() {
+            crate::insert_events!(tx, events, Some(seen.id), now)?;
         }
         tx.commit().await?;
         Ok::<_, sqlx::Error>(row)

@@ -216,7 +216,7 @@ fn same(a: &User, b: &User) -> bool {
 async fn the_direct_lookup_matches_sqlx_and_sees_every_write() {
     let (_dir, db) = crate::db::scratch_sqlite().await;
     let kid = "k4.pid.test";
-    crate::db::keys::insert_generation(&db, 1, kid, b"secret", b"public", 1)
+    crate::db::keys::insert_generation(&db, 1, kid, b"secret", b"public", 1, &[])
         .await
         .unwrap();
     let u = insert(
@@ -241,6 +241,7 @@ async fn the_direct_lookup_matches_sqlx_and_sees_every_write() {
     crate::db::sessions::start(
         &db,
         &crate::db::sessions::NewSession {
+            events: &[],
             id: "s1",
             user_id: u.id,
             now: 1_800_000_100,
@@ -275,7 +276,7 @@ async fn the_direct_lookup_matches_sqlx_and_sees_every_write() {
         assert!(!got.session_live, "{other:?}");
     }
 
-    end_sessions(&db, u.id, 1_800_000_150, None, None, &[])
+    end_sessions(&db, u.id, 1_800_000_150, None, None, &Default::default())
         .await
         .unwrap();
     set_active(&db, u.id, false).await.unwrap();
@@ -287,7 +288,7 @@ async fn the_direct_lookup_matches_sqlx_and_sees_every_write() {
     assert_eq!(after.user.token_version, direct.token_version + 1);
     assert!(!after.session_live, "an ended session must be seen at once");
 
-    crate::db::keys::retire(&db, kid, 1_800_000_200)
+    crate::db::keys::retire(&db, kid, 1_800_000_200, &[])
         .await
         .unwrap();
     let got = by_id_with_key(&db, u.id, kid, None).await.unwrap().unwrap();

@@ -3,7 +3,6 @@
 
 use super::{key, UserRow, COLUMNS};
 use crate::db::email_tokens::Effects;
-use crate::db::outbox::NewMail;
 use crate::db::{unique_violation, Db};
 use crate::error::{Error, Field, Result};
 use crate::service::User;
@@ -243,8 +242,8 @@ pub async fn record_login(db: &Db, id: i64, now: i64, new_hash: Option<&str>) ->
 /// token is revoked, every session but `keep` (the caller's own, at a
 /// password change, which then gets new tokens: `sessions::resume`) ends,
 /// and, if `keep` has ended meanwhile, nothing changes (TOKEN_INVALID),
-/// and, when `new_password_hash` is given, the password changes; `mails` (a
-/// notice) are queued with it. Returns the user as it now is.
+/// and, when `new_password_hash` is given, the password changes; `effects`
+/// (a notice, the events) are written with it. Returns the user as it now is.
 ///
 /// One transaction, version first: a refresh rotation (which reads the
 /// version under a lock, see `refresh_tokens::rotate`) either finishes
@@ -256,7 +255,7 @@ pub async fn end_sessions(
     now: i64,
     new_password_hash: Option<&str>,
     keep: Option<&str>,
-    mails: &[NewMail],
+    effects: &Effects<'_>,
 ) -> Result<User> {
     let sql = format!(
         "UPDATE users SET token_version = token_version + 1, \
@@ -307,7 +306,7 @@ pub async fn end_sessions(
         .execute(&mut *tx)
         .await?;
         if user.is_some() {
-            crate::insert_mails!(tx, mails, now)?;
+            crate::apply_effects!(tx, id, effects, now)?;
         }
         tx.commit().await?;
         Ok::<_, sqlx::Error>(Ok(user))
