@@ -90,6 +90,7 @@ impl Example for AuthEvent {
 
 /// A page of events, newest first.
 #[derive(Object)]
+#[oai(example)]
 pub struct EventPage {
     /// The events, newest first.
     pub items: Vec<AuthEvent>,
@@ -98,6 +99,16 @@ pub struct EventPage {
     /// Pass as `after` for the next page; null for an empty page.
     #[oai(nullable)]
     pub end_cursor: Option<String>,
+}
+
+impl Example for EventPage {
+    fn example() -> Self {
+        Self {
+            items: vec![AuthEvent::example()],
+            has_next_page: true,
+            end_cursor: Some(events::cursor(1042)),
+        }
+    }
 }
 
 impl From<events::EventPage> for EventPage {

@@ -345,6 +345,7 @@ fn mode(path: &std::path::Path) -> u32 {
 
 /// Issue 19, item 1: the database, its -wal and -shm files, and the key
 /// files Gatehouse writes are the owner's alone, even under `umask 000`.
+mod events;
 mod files;
 mod keys;
 mod mail;

@@ -77,10 +77,14 @@ pub enum Field {
     Search,
     /// A second-factor code.
     Code,
+    /// A page's size, cursor and event types (auth events).
+    First,
+    After,
+    Types,
 }
 
 impl Field {
-    pub const ALL: [Field; 12] = [
+    pub const ALL: [Field; 15] = [
         Self::Username,
         Self::Email,
         Self::Password,
@@ -93,6 +97,9 @@ impl Field {
         Self::NewEmail,
         Self::Search,
         Self::Code,
+        Self::First,
+        Self::After,
+        Self::Types,
     ];
 
     /// The field a face that spells fields with `spell` calls `name`.

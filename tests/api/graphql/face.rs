@@ -42,6 +42,9 @@ fn spell(field: Field) -> &'static str {
         Field::NewEmail => "newEmail",
         Field::Search => "search",
         Field::Code => "code",
+        Field::First => "first",
+        Field::After => "after",
+        Field::Types => "types",
     }
 }
 

@@ -27,6 +27,9 @@ fn spell(field: Field) -> &'static str {
         Field::NewEmail => "new_email",
         Field::Search => "search",
         Field::Code => "code",
+        Field::First => "first",
+        Field::After => "after",
+        Field::Types => "types",
     }
 }
 

@@ -177,6 +177,8 @@ async fn every_operation_response_and_field_is_described() {
         "POST /api/users/me/mfa/recovery-codes",
         "POST /api/users/me/reauthenticate",
         "DELETE /api/users/{id}/mfa",
+        "GET /api/events",
+        "GET /api/users/me/events",
         "GET /user/update/",
         "PATCH /user/update/",
         "POST /login/",
