@@ -264,7 +264,10 @@ fn a_value_that_does_not_fit_is_refused_in_the_name_of_its_setting() {
         ("GATEHOUSE_WEBHOOK_URL", "ftp://example.com/hook"),
         ("GATEHOUSE_WEBHOOK_URL", "https://user:pw@example.com/hook"),
         ("GATEHOUSE_WEBHOOK_URL", "not a url"),
-        ("GATEHOUSE_WEBHOOK_SECRET", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+        (
+            "GATEHOUSE_WEBHOOK_SECRET",
+            "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        ),
         ("GATEHOUSE_WEBHOOK_SECRET", "whsec_c2hvcnQ="),
         ("GATEHOUSE_WEBHOOK_EVENTS", "sign_up,nope"),
         ("GATEHOUSE_EVENTS_RETENTION_DAYS", "0"),

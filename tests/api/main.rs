@@ -17,6 +17,7 @@ mod raw;
 #[macro_use]
 mod both;
 mod drf;
+mod events;
 mod graphql;
 mod mail;
 mod rest;
