@@ -1,6 +1,7 @@
 //! Each event type appears, with its fields, after the action it records,
 //! and none after an action that failed.
 
+use futures_util::future::join_all;
 use serde_json::json;
 
 use super::face::*;
@@ -94,6 +95,41 @@ on_both_faces! {
             .refused(Code::BadUserInput);
         let after = all::<F>(&app, &staff).await;
         assert_eq!(after.kinds(), before.kinds());
+    }
+
+    /// Of parallel sign-ups of one name and parallel ends of one session,
+    /// one goes through, and one event is written: an event commits with
+    /// its change or not at all.
+    #[tokio::test]
+    async fn racing_changes_leave_one_event_each<F: Events>() {
+        let app = spawn_app_with(unthrottled).await;
+        let staff = staff::<F>(&app).await;
+        let tries = (0..12).map(|i| {
+            let email = format!("race{i}@example.com");
+            let app = &app;
+            async move { F::sign_up(app, "racer", &email, PASSWORD).await }
+        });
+        let won = join_all(tries).await.into_iter().filter(Result::is_ok).count();
+        assert_eq!(won, 1);
+        let s = F::logged_in(&app, "racer").await;
+        let other = F::logged_in(&app, "racer").await;
+        let id = F::my_sessions(&app, Some(&other.bearer()))
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|l| l.current)
+            .unwrap()
+            .id;
+        let auth = s.bearer();
+        let ends = (0..12).map(|_| F::revoke_session(&app, Some(&auth), &id));
+        let ended = join_all(ends).await.into_iter().filter(Result::is_ok).count();
+        assert_eq!(ended, 1);
+        let page = all::<F>(&app, &staff).await;
+        let racer = page.newest("login_succeeded").user_id.clone();
+        let of_racer = |kind: &str| {
+            page.events.iter().filter(|e| e.kind == kind && e.user_id == racer).count()
+        };
+        assert_eq!((of_racer("sign_up"), of_racer("session_revoked")), (1, 1));
     }
 
     /// Password and profile changes, sessions ended one by one, by all but
