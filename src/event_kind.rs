@@ -96,4 +96,15 @@ mod tests {
         }
         assert_eq!(EventKind::from_name("nope"), None);
     }
+
+    #[test]
+    fn the_readme_lists_every_type() {
+        let readme = include_str!("../README.md");
+        for k in EventKind::ALL {
+            assert!(
+                readme.contains(&format!("| `{k}` |")),
+                "README.md lists no {k}"
+            );
+        }
+    }
 }

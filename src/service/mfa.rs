@@ -226,12 +226,13 @@ impl Gatehouse {
             Actor::User(a) => Some(a.user.id),
             Actor::Operator => None,
         };
-        let mut reset = self
+        let reset = self
             .event(EventKind::MfaDisabled, Some(user_id))
-            .with(serde_json::json!({ "reset": true, "by": actor.to_string() }));
-        if let Some(a) = actor_id {
-            reset = reset.by(a);
-        }
+            .with(serde_json::json!({ "reset": true }));
+        let reset = match actor_id {
+            Some(a) => reset.by(a),
+            None => reset.with_operator(),
+        };
         let was_on = mfa::disable(&self.db, user_id, self.now(), true, &[reset]).await?;
         self.webhooks_queued();
         tracing::warn!(
