@@ -21,6 +21,7 @@ CREATE TABLE auth_events (
 );
 CREATE INDEX auth_events_user ON auth_events (user_id, id);
 CREATE INDEX auth_events_created ON auth_events (created_at);
+CREATE INDEX auth_events_type ON auth_events (type, id);
 
 -- Webhook deliveries: one row per event and configured URL, written in the
 -- event's transaction, taken by every instance's worker like mail_outbox.

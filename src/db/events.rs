@@ -140,25 +140,45 @@ pub async fn page(
         Order::NewestFirst => ("<", "DESC"),
         Order::OldestFirst => (">", "ASC"),
     };
-    let mut sql = format!(
-        "SELECT {COLUMNS} FROM auth_events WHERE ($1 IS NULL OR user_id = $1) \
-         AND ($2 IS NULL OR created_at >= $2) AND ($3 IS NULL OR created_at < $3) \
-         AND ($4 IS NULL OR id {cmp} $4)"
-    );
-    if !filter.types.is_empty() {
-        let marks: Vec<String> = (0..filter.types.len())
-            .map(|i| format!("${}", i + 6))
-            .collect();
-        sql.push_str(&format!(" AND type IN ({})", marks.join(", ")));
+    // Only the conditions given, so the planner sees each one (an `x IS
+    // NULL OR` form can keep PostgreSQL's generic plan off the indexes).
+    let mut conditions = Vec::new();
+    let mut n = 1;
+    let mut mark = || {
+        n += 1;
+        format!("${}", n - 1)
+    };
+    let limit_mark = mark();
+    for (given, test) in [
+        (filter.user_id.is_some(), "user_id = "),
+        (filter.since.is_some(), "created_at >= "),
+        (filter.until.is_some(), "created_at < "),
+    ] {
+        if given {
+            conditions.push(format!("{test}{}", mark()));
+        }
     }
-    sql.push_str(&format!(" ORDER BY id {dir} LIMIT $5"));
+    if from.is_some() {
+        conditions.push(format!("id {cmp} {}", mark()));
+    }
+    if !filter.types.is_empty() {
+        let marks: Vec<String> = filter.types.iter().map(|_| mark()).collect();
+        conditions.push(format!("type IN ({})", marks.join(", ")));
+    }
+    let mut sql = format!("SELECT {COLUMNS} FROM auth_events");
+    if !conditions.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conditions.join(" AND "));
+    }
+    sql.push_str(&format!(" ORDER BY id {dir} LIMIT {limit_mark}"));
     let rows = with_pool!(db, read, |p| {
-        let mut q = sqlx::query_as::<_, EventRow>(&sql)
-            .bind(filter.user_id)
-            .bind(filter.since)
-            .bind(filter.until)
-            .bind(from)
-            .bind(limit);
+        let mut q = sqlx::query_as::<_, EventRow>(&sql).bind(limit);
+        for value in [filter.user_id, filter.since, filter.until, from]
+            .into_iter()
+            .flatten()
+        {
+            q = q.bind(value);
+        }
         for t in &filter.types {
             q = q.bind(t.as_str());
         }

@@ -288,16 +288,9 @@ impl Gatehouse {
             return Err(self.challenge_failure(&hash, now).await);
         };
         let bucket = account_bucket(Some(ch.user_id), "");
-        let attempt = match self.login_attempt(bucket, device.ip).await {
-            Ok(a) => a,
-            Err(e) => {
-                if matches!(e, Error::RateLimited { .. }) {
-                    Metrics::inc(&self.metrics.logins_throttled);
-                    self.login_failed(Some(ch.user_id), "throttled").await;
-                }
-                return Err(e);
-            }
-        };
+        let attempt = self
+            .login_attempt_of(bucket, device.ip, Some(ch.user_id))
+            .await?;
         let user = match users::by_id(&self.db, ch.user_id).await? {
             Some(u) if u.is_active && u.mfa_enabled && u.token_version == ch.token_version => u,
             _ => {

@@ -218,16 +218,7 @@ impl Gatehouse {
         let user = users::by_login(&self.db, login).await?;
         let bucket = super::throttle::account_bucket(user.as_ref().map(|u| u.user.id), login);
         let user_id = user.as_ref().map(|u| u.user.id);
-        let attempt = match self.login_attempt(bucket, client).await {
-            Ok(attempt) => attempt,
-            Err(e) => {
-                if matches!(e, Error::RateLimited { .. }) {
-                    Metrics::inc(&self.metrics.logins_throttled);
-                    self.login_failed(user_id, "throttled").await;
-                }
-                return Err(e);
-            }
-        };
+        let attempt = self.login_attempt_of(bucket, client, user_id).await?;
         match self.check_password(user, password).await? {
             Ok(user) if user.mfa_enabled => {
                 // The address gets its hit back, but the account's count

@@ -63,15 +63,58 @@ impl Gatehouse {
         account: String,
         client: Option<IpAddr>,
     ) -> Result<LoginAttempt> {
+        self.counted_login(account, client)
+            .await
+            .map_err(|(e, _)| e)
+    }
+
+    /// A login's attempt (`login_attempt`) by `user_id` (None: a name no
+    /// account has): a refusal is recorded as a `login_failed` event
+    /// (`throttled`) once per bucket and window, by the attempt that first
+    /// went over the limit (the counter is atomic, so exactly one does),
+    /// not by every attempt refused after it: a flood of refused logins
+    /// writes one event, not one per request.
+    pub(crate) async fn login_attempt_of(
+        &self,
+        account: String,
+        client: Option<IpAddr>,
+        user_id: Option<i64>,
+    ) -> Result<LoginAttempt> {
+        match self.counted_login(account, client).await {
+            Ok(attempt) => Ok(attempt),
+            Err((e, first)) => {
+                if matches!(e, Error::RateLimited { .. }) {
+                    crate::metrics::Metrics::inc(&self.metrics.logins_throttled);
+                    if first {
+                        self.login_failed(user_id, "throttled").await;
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Counts a login attempt; on a refusal, whether this attempt was the
+    /// first over a limit in its window.
+    async fn counted_login(
+        &self,
+        account: String,
+        client: Option<IpAddr>,
+    ) -> std::result::Result<LoginAttempt, (Error, bool)> {
         let t = &self.config.throttle;
         let now = self.now();
         let address = client.map(|ip| address_bucket("login", ip));
         let mut buckets = vec![account.as_str()];
         buckets.extend(address.as_deref());
-        let taken = throttle::take(&self.db, &buckets, now, now - t.login_window).await?;
+        let taken = throttle::take(&self.db, &buckets, now, now - t.login_window)
+            .await
+            .map_err(|e| (e, false))?;
         let limits = [t.login_failures_per_account, t.login_failures_per_address];
         let taken: Vec<(Taken, i64)> = taken.into_iter().zip(limits).collect();
-        over_limit(&taken, t.login_window, now)?;
+        over_limit(&taken, t.login_window, now).map_err(|e| {
+            let first = taken.iter().any(|(t, limit)| t.hits == limit + 1);
+            (e, first)
+        })?;
         Ok(LoginAttempt { account, address })
     }
 

@@ -61,6 +61,11 @@ on_both_faces! {
             let _ = F::log_in(&app, "bob", "wrong again").await;
         }
         F::log_in(&app, "bob", PASSWORD).await.refused(Code::RateLimited);
+        // A flood of refused logins is one event, not one a request.
+        let flood = (0..20).map(|_| F::log_in(&app, "bob", "wrong again"));
+        for refused in join_all(flood).await {
+            refused.refused(Code::RateLimited);
+        }
         let page = all::<F>(&app, &staff).await;
         let failed: Vec<(Option<&str>, &str)> = page
             .events
@@ -72,6 +77,8 @@ on_both_faces! {
         let (b, c) = (Some(bob.id.as_str()), Some(carol.id.as_str()));
         assert_eq!(failed[..3], [(b, "wrong_password"), (None, "unknown_user"), (c, "inactive")]);
         assert_eq!(failed.last(), Some(&(b, "throttled")), "{failed:?}");
+        let throttled = failed.iter().filter(|(_, r)| *r == "throttled").count();
+        assert_eq!(throttled, 1, "{failed:?}");
         let shown = format!("{page:?}");
         assert!(!shown.contains("nobody-here") && !shown.contains("wrong password"), "{shown}");
         assert_eq!(page.count("login_succeeded"), 1, "only the auditor's");
