@@ -22,6 +22,7 @@ mod graphql;
 mod mail;
 mod rest;
 mod session;
+mod webhooks;
 
 mod abuse;
 mod attacks;

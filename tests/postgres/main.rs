@@ -1,5 +1,6 @@
 //! PostgreSQL-only suites: several server processes on one database (one
-//! outbox too: each mail sent once), and a database outage under load. They start the real `gatehouse` binary.
+//! outbox too: each mail sent once; one webhook outbox: each event
+//! delivered once), and a database outage under load. They start the real `gatehouse` binary.
 //!
 //! Skipped (with a note on stderr) unless `GATEHOUSE_TEST_DATABASE_URL`
 //! names a PostgreSQL server where the user may create databases, e.g.
@@ -15,3 +16,4 @@ mod outage;
 #[allow(dead_code)]
 mod smtp;
 mod support;
+mod webhooks;
