@@ -36,7 +36,7 @@ pub use mfa::TotpEnrolment;
 pub use session_list::Session;
 pub use sessions::{Device, Issued};
 pub use user::{StoredUser, User};
-pub use webhooks::{message_id, payload, Signer};
+pub use webhooks::{lease_secs as webhooks_lease_secs, message_id, payload, Signer};
 
 /// The webhook signer, when webhooks are on (the settings checked the secret).
 fn webhook_signer(config: &Config) -> Option<webhooks::Signer> {

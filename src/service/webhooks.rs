@@ -31,6 +31,14 @@ pub(crate) fn backoff(attempts: i64, jitter: f64) -> i64 {
     (base * (0.8 + 0.4 * jitter.clamp(0.0, 1.0))).round() as i64
 }
 
+/// How long a claimed batch stays its worker's: three times an attempt's
+/// timeout (the batch's deliveries go at once), so no other worker takes a
+/// delivery this one is still making; one whose worker died (a shutdown
+/// mid-send) is due again after it.
+pub fn lease_secs(timeout: std::time::Duration) -> i64 {
+    (i64::try_from(timeout.as_secs()).unwrap_or(i64::MAX / 4) + 1) * 3
+}
+
 fn jitter() -> f64 {
     let mut b = [0u8; 2];
     getrandom::getrandom(&mut b).map_or(0.5, |()| f64::from(u16::from_le_bytes(b)) / 65536.0)
@@ -128,9 +136,7 @@ impl Gatehouse {
         let Some(signer) = &self.webhook_signer else {
             return Ok(0);
         };
-        // Long enough for a whole batch at the timeout: no other worker
-        // takes a delivery this one is still making.
-        let lease = (self.config.webhooks.timeout.as_secs() as i64 + 1) * BATCH * 3 / 2;
+        let lease = lease_secs(self.config.webhooks.timeout);
         let mut sent = 0;
         loop {
             let now = self.now();
@@ -138,8 +144,13 @@ impl Gatehouse {
             if batch.is_empty() {
                 break;
             }
-            for d in &batch {
-                sent += usize::from(self.deliver_one(signer, d).await?);
+            // A batch's deliveries go at once: a receiver that hangs holds
+            // up the others by one timeout at most, not one per delivery.
+            let done =
+                futures_util::future::join_all(batch.iter().map(|d| self.deliver_one(signer, d)))
+                    .await;
+            for one in done {
+                sent += usize::from(one?);
             }
         }
         let depth = events::depth(&self.db).await?;

@@ -217,7 +217,7 @@ async fn nothing_is_lost_when_gatehouse_restarts_mid_queue() {
     // Long enough that the hanging attempt below is still hanging when the
     // server stops; the lease a claim takes follows from it.
     const TIMEOUT: u64 = 30;
-    let lease = (TIMEOUT as i64 + 1) * 20 * 3 / 2;
+    let lease = gatehouse::service::webhooks_lease_secs(Duration::from_secs(TIMEOUT));
     let mut receiver = Receiver::start().await;
     receiver.stop().await;
     let secret = new_secret();
