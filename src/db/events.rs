@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use crate::db::outbox::Queue;
 use crate::db::Db;
 use crate::error::Result;
 use crate::with_pool;
@@ -235,27 +236,20 @@ pub struct Delivery {
     pub event: EventRow,
 }
 
+/// The webhook deliveries' queue (nothing in a row is secret: the body is
+/// built from the event at each try).
+const WEBHOOKS: Queue = Queue {
+    table: "webhook_outbox",
+    clear_when_done: "",
+};
+
 /// Claims up to `limit` deliveries due at `now`, oldest first, moving each
 /// past `lease_until` (another worker skips it meanwhile; if this one dies
 /// it is due again then).
 pub async fn claim(db: &Db, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Delivery>> {
-    let lock = match db {
-        Db::Sqlite(_) => "",
-        Db::Postgres(_) => " FOR UPDATE SKIP LOCKED",
-    };
-    let claim = format!(
-        "UPDATE webhook_outbox SET attempts = attempts + 1, next_attempt_at = $2 \
-         WHERE id IN (SELECT id FROM webhook_outbox \
-           WHERE status = 'pending' AND next_attempt_at <= $1 \
-           ORDER BY next_attempt_at, id LIMIT $3{lock}) \
-         RETURNING id, event_id, url, attempts"
-    );
-    let claimed: Vec<(i64, i64, String, i64)> = with_pool!(db, write, |p| sqlx::query_as(&claim)
-        .bind(now)
-        .bind(lease_until)
-        .bind(limit)
-        .fetch_all(p)
-        .await)?;
+    let claimed: Vec<(i64, i64, String, i64)> = WEBHOOKS
+        .claim(db, "id, event_id, url, attempts", (now, lease_until, limit))
+        .await?;
     let mut out = Vec::with_capacity(claimed.len());
     for (id, event_id, url, attempts) in claimed {
         let sql = format!("SELECT {COLUMNS} FROM auth_events WHERE id = $1");
@@ -280,63 +274,28 @@ pub async fn claim(db: &Db, now: i64, lease_until: i64, limit: i64) -> Result<Ve
 
 /// The receiver answered 2xx.
 pub async fn mark_sent(db: &Db, id: i64, now: i64) -> Result<()> {
-    with_pool!(db, write, |p| sqlx::query(
-        "UPDATE webhook_outbox SET status = 'sent', sent_at = $2, last_error = NULL WHERE id = $1"
-    )
-    .bind(id)
-    .bind(now)
-    .execute(p)
-    .await
-    .map(drop))?;
-    Ok(())
+    WEBHOOKS.mark_sent(db, id, now).await
 }
 
 /// The attempt failed: due again at `next_attempt_at`.
 pub async fn mark_retry(db: &Db, id: i64, next_attempt_at: i64, error: &str) -> Result<()> {
-    with_pool!(db, write, |p| sqlx::query(
-        "UPDATE webhook_outbox SET next_attempt_at = $2, last_error = $3 WHERE id = $1"
-    )
-    .bind(id)
-    .bind(next_attempt_at)
-    .bind(error)
-    .execute(p)
-    .await
-    .map(drop))?;
-    Ok(())
+    WEBHOOKS.mark_retry(db, id, next_attempt_at, error).await
 }
 
 /// Given up: the error kept.
 pub async fn mark_failed(db: &Db, id: i64, error: &str) -> Result<()> {
-    with_pool!(db, write, |p| sqlx::query(
-        "UPDATE webhook_outbox SET status = 'failed', last_error = $2 WHERE id = $1"
-    )
-    .bind(id)
-    .bind(error)
-    .execute(p)
-    .await
-    .map(drop))?;
-    Ok(())
+    WEBHOOKS.mark_failed(db, id, error).await
 }
 
 /// Deliveries waiting (pending, due or not).
 pub async fn depth(db: &Db) -> Result<i64> {
-    Ok(with_pool!(db, read, |p| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM webhook_outbox WHERE status = 'pending'"
-    )
-    .fetch_one(p)
-    .await)?)
+    WEBHOOKS.depth(db).await
 }
 
 /// Deletes the records of deliveries sent or given up that were created
 /// before `before`; how many.
 pub async fn purge_deliveries(db: &Db, before: i64) -> Result<u64> {
-    Ok(with_pool!(db, write, |p| sqlx::query(
-        "DELETE FROM webhook_outbox WHERE status <> 'pending' AND created_at < $1"
-    )
-    .bind(before)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?)
+    WEBHOOKS.purge(db, before).await
 }
 
 /// One delivery as an operator (or a test) sees it.

@@ -81,31 +81,144 @@ pub async fn enqueue(db: &Db, mails: &[NewMail], now: i64) -> Result<()> {
     Ok(())
 }
 
+/// A queue table with the outbox's columns (`status`, `attempts`,
+/// `next_attempt_at`, `created_at`, `sent_at`, `last_error`): mail here,
+/// webhook deliveries in `db::events`. Claiming, marking, counting and
+/// purging are the same for both.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Queue {
+    pub table: &'static str,
+    /// Columns cleared once an item is done (sent or given up): bodies
+    /// that hold secrets.
+    pub clear_when_done: &'static str,
+}
+
+/// The mail outbox: its bodies hold links, which are secrets.
+const MAIL: Queue = Queue {
+    table: "mail_outbox",
+    clear_when_done: ", body_text = '', body_html = ''",
+};
+
+impl Queue {
+    /// Claims up to `limit` items due at `now`, oldest first, in one
+    /// statement: each one's attempts go up and it is not due again before
+    /// `lease_until` (PostgreSQL skips rows another worker is claiming).
+    /// Returns the `returning` columns of each, by id.
+    pub(crate) async fn claim<T>(
+        self,
+        db: &Db,
+        returning: &str,
+        (now, lease_until, limit): (i64, i64, i64),
+    ) -> Result<Vec<T>>
+    where
+        T: Send
+            + Unpin
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        let lock = match db {
+            Db::Sqlite(_) => "",
+            Db::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+        };
+        let table = self.table;
+        let sql = format!(
+            "UPDATE {table} SET attempts = attempts + 1, next_attempt_at = $2 \
+             WHERE id IN (SELECT id FROM {table} \
+               WHERE status = 'pending' AND next_attempt_at <= $1 \
+               ORDER BY next_attempt_at, id LIMIT $3{lock}) \
+             RETURNING {returning}"
+        );
+        Ok(with_pool!(db, write, |p| sqlx::query_as(&sql)
+            .bind(now)
+            .bind(lease_until)
+            .bind(limit)
+            .fetch_all(p)
+            .await)?)
+    }
+
+    /// The item went out: done, its secrets dropped, its record kept.
+    pub(crate) async fn mark_sent(self, db: &Db, id: i64, now: i64) -> Result<()> {
+        let sql = format!(
+            "UPDATE {} SET status = 'sent', sent_at = $2, last_error = NULL{} WHERE id = $1",
+            self.table, self.clear_when_done
+        );
+        with_pool!(db, write, |p| sqlx::query(&sql)
+            .bind(id)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
+    /// The attempt failed: due again at `next_attempt_at`.
+    pub(crate) async fn mark_retry(
+        self,
+        db: &Db,
+        id: i64,
+        next_attempt_at: i64,
+        error: &str,
+    ) -> Result<()> {
+        let sql = format!(
+            "UPDATE {} SET next_attempt_at = $2, last_error = $3 WHERE id = $1",
+            self.table
+        );
+        with_pool!(db, write, |p| sqlx::query(&sql)
+            .bind(id)
+            .bind(next_attempt_at)
+            .bind(error)
+            .execute(p)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
+    /// Given up: secrets dropped, the error kept.
+    pub(crate) async fn mark_failed(self, db: &Db, id: i64, error: &str) -> Result<()> {
+        let sql = format!(
+            "UPDATE {} SET status = 'failed', last_error = $2{} WHERE id = $1",
+            self.table, self.clear_when_done
+        );
+        with_pool!(db, write, |p| sqlx::query(&sql)
+            .bind(id)
+            .bind(error)
+            .execute(p)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
+    /// Items waiting (pending, due or not).
+    pub(crate) async fn depth(self, db: &Db) -> Result<i64> {
+        let sql = format!(
+            "SELECT COUNT(*) FROM {} WHERE status = 'pending'",
+            self.table
+        );
+        Ok(with_pool!(db, read, |p| sqlx::query_scalar(&sql)
+            .fetch_one(p)
+            .await)?)
+    }
+
+    /// Deletes the records of items done (sent or given up) that were
+    /// created before `before`; how many.
+    pub(crate) async fn purge(self, db: &Db, before: i64) -> Result<u64> {
+        let sql = format!(
+            "DELETE FROM {} WHERE status <> 'pending' AND created_at < $1",
+            self.table
+        );
+        Ok(with_pool!(db, write, |p| sqlx::query(&sql)
+            .bind(before)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?)
+    }
+}
+
 /// Claims up to `limit` mails due at `now`, oldest first: each one's
 /// attempts go up and it is not due again before `lease_until`.
 pub async fn claim(db: &Db, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Claimed>> {
-    let sql = match db {
-        Db::Sqlite(_) => {
-            "UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = $2 \
-             WHERE id IN (SELECT id FROM mail_outbox \
-               WHERE status = 'pending' AND next_attempt_at <= $1 \
-               ORDER BY next_attempt_at, id LIMIT $3) \
-             RETURNING id, kind, recipient, subject, body_text, body_html, attempts"
-        }
-        Db::Postgres(_) => {
-            "UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = $2 \
-             WHERE id IN (SELECT id FROM mail_outbox \
-               WHERE status = 'pending' AND next_attempt_at <= $1 \
-               ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, kind, recipient, subject, body_text, body_html, attempts"
-        }
-    };
-    let mut rows: Vec<Claimed> = with_pool!(db, write, |p| sqlx::query_as(sql)
-        .bind(now)
-        .bind(lease_until)
-        .bind(limit)
-        .fetch_all(p)
-        .await)?;
+    let returning = "id, kind, recipient, subject, body_text, body_html, attempts";
+    let mut rows: Vec<Claimed> = MAIL.claim(db, returning, (now, lease_until, limit)).await?;
     rows.sort_by_key(|m| m.id);
     Ok(rows)
 }
@@ -113,65 +226,28 @@ pub async fn claim(db: &Db, now: i64, lease_until: i64, limit: i64) -> Result<Ve
 /// The mail went out: its bodies (the links in them are secrets) are
 /// dropped, its record kept.
 pub async fn mark_sent(db: &Db, id: i64, now: i64) -> Result<()> {
-    with_pool!(db, write, |p| sqlx::query(
-        "UPDATE mail_outbox SET status = 'sent', sent_at = $2, body_text = '', body_html = '', \
-           last_error = NULL WHERE id = $1"
-    )
-    .bind(id)
-    .bind(now)
-    .execute(p)
-    .await
-    .map(drop))?;
-    Ok(())
+    MAIL.mark_sent(db, id, now).await
 }
 
 /// The attempt failed: due again at `next_attempt_at`.
 pub async fn mark_retry(db: &Db, id: i64, next_attempt_at: i64, error: &str) -> Result<()> {
-    with_pool!(db, write, |p| sqlx::query(
-        "UPDATE mail_outbox SET next_attempt_at = $2, last_error = $3 WHERE id = $1"
-    )
-    .bind(id)
-    .bind(next_attempt_at)
-    .bind(error)
-    .execute(p)
-    .await
-    .map(drop))?;
-    Ok(())
+    MAIL.mark_retry(db, id, next_attempt_at, error).await
 }
 
 /// The last attempt failed: given up, bodies dropped, the error kept.
 pub async fn mark_failed(db: &Db, id: i64, error: &str) -> Result<()> {
-    with_pool!(db, write, |p| sqlx::query(
-        "UPDATE mail_outbox SET status = 'failed', body_text = '', body_html = '', \
-           last_error = $2 WHERE id = $1"
-    )
-    .bind(id)
-    .bind(error)
-    .execute(p)
-    .await
-    .map(drop))?;
-    Ok(())
+    MAIL.mark_failed(db, id, error).await
 }
 
 /// Mails waiting to go out (pending, whether due yet or not).
 pub async fn depth(db: &Db) -> Result<i64> {
-    Ok(with_pool!(db, read, |p| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM mail_outbox WHERE status = 'pending'"
-    )
-    .fetch_one(p)
-    .await)?)
+    MAIL.depth(db).await
 }
 
 /// Deletes the records of mail sent or given up before `before` (created
 /// then; their bodies are long gone). Returns how many went.
 pub async fn purge(db: &Db, before: i64) -> Result<u64> {
-    Ok(with_pool!(db, write, |p| sqlx::query(
-        "DELETE FROM mail_outbox WHERE status <> 'pending' AND created_at < $1"
-    )
-    .bind(before)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?)
+    MAIL.purge(db, before).await
 }
 
 /// One outbox row as an operator (or a test) sees it.

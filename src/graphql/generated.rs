@@ -12,9 +12,10 @@
 //! ```
 //! use async_graphql::{Context, Result};
 //! use gatehouse::graphql::generated::{
-//!     QueryResolver, QueryUserArgs, QueryUserSessionsArgs, QueryUsersArgs,
+//!     QueryAuthEventsArgs, QueryMySecurityEventsArgs, QueryResolver, QueryUserArgs,
+//!     QueryUserSessionsArgs, QueryUsersArgs,
 //! };
-//! use gatehouse::graphql::{Session, User};
+//! use gatehouse::graphql::{AuthEventConnection, Session, User};
 //! struct Mine;
 //! impl QueryResolver for Mine {
 //!     async fn me(&self, _: &Context<'_>) -> Result<Option<User>> { Ok(None) }
@@ -37,6 +38,19 @@
 //!         _: &Context<'_>,
 //!         QueryUserSessionsArgs { user_id }: QueryUserSessionsArgs,
 //!     ) -> Result<Option<Vec<Session>>> { let _ = user_id; Ok(None) }
+//!     async fn auth_events(
+//!         &self,
+//!         _: &Context<'_>,
+//!         QueryAuthEventsArgs { filter, first, after }: QueryAuthEventsArgs,
+//!     ) -> Result<Option<AuthEventConnection>> { let _ = (filter, first, after); Ok(None) }
+//!     async fn my_security_events(
+//!         &self,
+//!         _: &Context<'_>,
+//!         QueryMySecurityEventsArgs { first, after }: QueryMySecurityEventsArgs,
+//!     ) -> Result<AuthEventConnection> {
+//!         let _ = (first, after);
+//!         Err("not here".into())
+//!     }
 //! }
 //! ```
 //! A missing resolver method is a compile error:
