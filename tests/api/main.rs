@@ -12,6 +12,7 @@
 //!   keys, metrics, pages, restarts); `attacks/`: attacks replayed.
 
 mod helpers;
+mod listen;
 mod raw;
 
 #[macro_use]

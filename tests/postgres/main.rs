@@ -8,10 +8,14 @@
 //! also needs `GATEHOUSE_TEST_PG_CTL`, a command that takes `stop` or `start`
 //! (e.g. `pg_ctlcluster 15 main`); `.ci/run` sets both.
 
+/// The API suite's SMTP capture server.
+/// The API suite's test servers' accept loop and polling.
+#[path = "../api/listen.rs"]
+#[allow(dead_code)]
+mod listen;
 mod mail;
 mod multi_instance;
 mod outage;
-/// The API suite's SMTP capture server.
 #[path = "../api/mail/smtp.rs"]
 #[allow(dead_code)]
 mod smtp;

@@ -10,13 +10,13 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::oneshot;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 /// How long [`Smtp::wait_for`] waits before failing the test.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -165,41 +165,18 @@ impl Drop for Smtp {
     }
 }
 
-/// Calls `check` every 20 ms until it gives something or `within` passes.
-pub async fn poll<T>(within: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(found) = check() {
-            return Some(found);
-        }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
+pub use crate::listen::poll;
 
 async fn accept(
     listener: TcpListener,
     mails: Store,
     refusal: Refusal,
-    mut stop: oneshot::Receiver<()>,
+    stop: oneshot::Receiver<()>,
 ) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            _ = &mut stop => break,
-            accepted = listener.accept() => {
-                if let Ok((stream, _)) = accepted {
-                    connections.spawn(converse(stream, mails.clone(), refusal.clone()));
-                }
-            }
-            // Reaps finished connections (never ready when there are none).
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
-    drop(listener);
-    connections.shutdown().await;
+    crate::listen::accept(listener, stop, |stream| {
+        converse(stream, mails.clone(), refusal.clone())
+    })
+    .await;
 }
 
 /// One SMTP conversation; returns when the client quits or goes.

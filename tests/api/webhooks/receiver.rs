@@ -12,7 +12,7 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -21,7 +21,7 @@ use sha2::Sha256;
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::oneshot;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 /// How long the waits below wait before failing the test.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -328,41 +328,18 @@ impl Drop for Receiver {
     }
 }
 
-/// Calls `check` every 20 ms until it gives something or `within` passes.
-pub async fn poll<T>(within: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(found) = check() {
-            return Some(found);
-        }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
+pub use crate::listen::poll;
 
 async fn accept(
     listener: TcpListener,
     requests: Store,
     behaviour: Shared,
-    mut stop: oneshot::Receiver<()>,
+    stop: oneshot::Receiver<()>,
 ) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            _ = &mut stop => break,
-            accepted = listener.accept() => {
-                if let Ok((stream, _)) = accepted {
-                    connections.spawn(serve(stream, requests.clone(), behaviour.clone()));
-                }
-            }
-            // Reaps finished connections (never ready when there are none).
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
-    drop(listener);
-    connections.shutdown().await;
+    crate::listen::accept(listener, stop, |stream| {
+        serve(stream, requests.clone(), behaviour.clone())
+    })
+    .await;
 }
 
 /// Largest head and body read (Gatehouse's are far smaller).
