@@ -162,6 +162,15 @@ impl Gatehouse {
     }
 
     async fn deliver_one(&self, signer: &Signer, d: &Delivery) -> Result<bool> {
+        // Only to the URLs configured now: a delivery queued for one the
+        // operator has since removed is given up, not sent.
+        if !self.config.webhooks.urls.contains(&d.url) {
+            let error = "the URL is no longer in GATEHOUSE_WEBHOOK_URL";
+            events::mark_failed(&self.db, d.id, error).await?;
+            self.metrics.webhook("failed");
+            tracing::warn!(delivery = d.id, event = d.event.id, "{error}: given up");
+            return Ok(false);
+        }
         let id = message_id(d.event.id);
         let body = payload(&d.event);
         // The receiver checks this against its own clock: the real one.

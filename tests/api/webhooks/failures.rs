@@ -341,3 +341,46 @@ async fn a_receiver_that_never_answers_does_not_hold_up_the_others() {
     assert_eq!(hanging.requests().len(), 2, "{:#?}", hanging.summary());
     assert!(hanging.delivered().is_empty());
 }
+
+/// Deliveries queued for a URL the operator has since removed are given
+/// up at the next start, never sent there; the URL configured now gets
+/// the new events.
+#[tokio::test]
+async fn a_url_removed_from_the_settings_is_never_called_again() {
+    let mut old = Receiver::start().await;
+    old.stop().await;
+    let new = Receiver::start().await;
+    let secret = new_secret();
+    let (old_url, new_url) = (old.url(), new.url());
+    let first = spawn_app_with(|c| {
+        c.webhooks.urls = vec![old_url.clone()];
+        c.webhooks.secret = Some(SecretString::from(secret.clone()));
+    })
+    .await;
+    sign_up(&first, "alice").await;
+    first.webhook_attempts_ended("retry", 1).await;
+    let dir = first.stop().await;
+    old.restart().await;
+
+    let second = spawn_app_in(dir, |c| {
+        c.webhooks.urls = vec![new_url.clone()];
+        c.webhooks.secret = Some(SecretString::from(secret.clone()));
+    })
+    .await;
+    second.state.clock().advance(FIRST_RETRY);
+    let bob = sign_up(&second, "bob").await;
+    let delivered = new.wait_delivered(1).await;
+    check_event(&delivered[0], &secret, "sign_up", &bob);
+    let rows = second.settled(2).await;
+    let old_row = rows
+        .iter()
+        .find(|r| r.url == old_url)
+        .expect("the old delivery");
+    assert_eq!(old_row.status, "failed", "{rows:#?}");
+    assert!(
+        old_row.last_error.as_deref().unwrap().contains("no longer"),
+        "{rows:#?}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(old.requests().is_empty(), "{:#?}", old.summary());
+}
