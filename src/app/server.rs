@@ -151,22 +151,36 @@ async fn deliver_mail(state: State, mut stop: tokio::sync::watch::Receiver<bool>
     }
 }
 
-/// Delivers the webhooks that are due: whenever an event is written here,
-/// and every second (events written by another instance, retries come
-/// due), until `stop`. Without `GATEHOUSE_WEBHOOK_URL` it has nothing to do.
-async fn deliver_webhooks(state: State, mut stop: tokio::sync::watch::Receiver<bool>) {
-    if state.config().webhooks.urls.is_empty() {
-        return;
+/// Delivers the webhooks that are due, one worker per URL (a receiver that
+/// hangs delays only its own): whenever an event is written here, and
+/// every second (events written by another instance, retries come due),
+/// until `stop`. Deliveries queued for a URL no longer configured are
+/// given up first. Without `GATEHOUSE_WEBHOOK_URL` there is nothing to do.
+async fn deliver_webhooks(state: State, stop: tokio::sync::watch::Receiver<bool>) {
+    match state.give_up_unconfigured_webhooks().await {
+        Ok(n) if n > 0 => tracing::warn!(
+            deliveries = n,
+            "webhook deliveries to URLs no longer configured given up"
+        ),
+        Ok(_) => {}
+        Err(e) => e.log(),
     }
-    while !*stop.borrow() {
-        if let Err(e) = state.deliver_webhooks().await {
-            e.log();
+    let urls = state.config().webhooks.urls.clone();
+    let workers = urls.into_iter().map(|url| {
+        let (state, mut stop) = (state.clone(), stop.clone());
+        async move {
+            while !*stop.borrow() {
+                if let Err(e) = state.deliver_webhooks_to(&url).await {
+                    e.log();
+                }
+                tokio::select! {
+                    () = state.webhooks_wait(Duration::from_secs(1)) => {}
+                    _ = stop.changed() => {}
+                }
+            }
         }
-        tokio::select! {
-            () = state.webhooks_wait(Duration::from_secs(1)) => {}
-            _ = stop.changed() => {}
-        }
-    }
+    });
+    futures_util::future::join_all(workers).await;
 }
 
 /// Deletes refresh tokens a day after they expired, once an hour.

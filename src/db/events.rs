@@ -246,9 +246,20 @@ const WEBHOOKS: Queue = Queue {
 /// Claims up to `limit` deliveries due at `now`, oldest first, moving each
 /// past `lease_until` (another worker skips it meanwhile; if this one dies
 /// it is due again then).
-pub async fn claim(db: &Db, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Delivery>> {
+pub async fn claim(
+    db: &Db,
+    url: &str,
+    now: i64,
+    lease_until: i64,
+    limit: i64,
+) -> Result<Vec<Delivery>> {
     let claimed: Vec<(i64, i64, String, i64)> = WEBHOOKS
-        .claim(db, "id, event_id, url, attempts", (now, lease_until, limit))
+        .claim(
+            db,
+            "id, event_id, url, attempts",
+            (now, lease_until, limit),
+            Some(("url", url)),
+        )
         .await?;
     let mut out = Vec::with_capacity(claimed.len());
     for (id, event_id, url, attempts) in claimed {
@@ -285,6 +296,27 @@ pub async fn mark_retry(db: &Db, id: i64, next_attempt_at: i64, error: &str) -> 
 /// Given up: the error kept.
 pub async fn mark_failed(db: &Db, id: i64, error: &str) -> Result<()> {
     WEBHOOKS.mark_failed(db, id, error).await
+}
+
+/// Gives up (`failed`, with `error`) every pending delivery to a URL not
+/// in `urls`; how many.
+pub async fn give_up_except(db: &Db, urls: &[String], error: &str) -> Result<u64> {
+    let marks: Vec<String> = (0..urls.len()).map(|i| format!("${}", i + 2)).collect();
+    let keep = match marks.is_empty() {
+        true => String::new(),
+        false => format!(" AND url NOT IN ({})", marks.join(", ")),
+    };
+    let sql = format!(
+        "UPDATE webhook_outbox SET status = 'failed', last_error = $1 \
+         WHERE status = 'pending'{keep}"
+    );
+    Ok(with_pool!(db, write, |p| {
+        let mut q = sqlx::query(&sql).bind(error);
+        for url in urls {
+            q = q.bind(url.as_str());
+        }
+        q.execute(p).await.map(|r| r.rows_affected())
+    })?)
 }
 
 /// Deliveries waiting (pending, due or not).

@@ -103,12 +103,14 @@ impl Queue {
     /// Claims up to `limit` items due at `now`, oldest first, in one
     /// statement: each one's attempts go up and it is not due again before
     /// `lease_until` (PostgreSQL skips rows another worker is claiming).
-    /// Returns the `returning` columns of each, by id.
+    /// With `only` (a column and a value), only items with that value.
+    /// Returns the `returning` columns of each.
     pub(crate) async fn claim<T>(
         self,
         db: &Db,
         returning: &str,
         (now, lease_until, limit): (i64, i64, i64),
+        only: Option<(&'static str, &str)>,
     ) -> Result<Vec<T>>
     where
         T: Send
@@ -121,19 +123,24 @@ impl Queue {
             Db::Postgres(_) => " FOR UPDATE SKIP LOCKED",
         };
         let table = self.table;
+        let scope = match only {
+            Some((column, _)) => format!(" AND {column} = $4"),
+            None => String::new(),
+        };
         let sql = format!(
             "UPDATE {table} SET attempts = attempts + 1, next_attempt_at = $2 \
              WHERE id IN (SELECT id FROM {table} \
-               WHERE status = 'pending' AND next_attempt_at <= $1 \
+               WHERE status = 'pending' AND next_attempt_at <= $1{scope} \
                ORDER BY next_attempt_at, id LIMIT $3{lock}) \
              RETURNING {returning}"
         );
-        Ok(with_pool!(db, write, |p| sqlx::query_as(&sql)
-            .bind(now)
-            .bind(lease_until)
-            .bind(limit)
-            .fetch_all(p)
-            .await)?)
+        Ok(with_pool!(db, write, |p| {
+            let mut q = sqlx::query_as(&sql).bind(now).bind(lease_until).bind(limit);
+            if let Some((_, value)) = only {
+                q = q.bind(value);
+            }
+            q.fetch_all(p).await
+        })?)
     }
 
     /// The item went out: done, its secrets dropped, its record kept.
@@ -218,7 +225,9 @@ impl Queue {
 /// attempts go up and it is not due again before `lease_until`.
 pub async fn claim(db: &Db, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Claimed>> {
     let returning = "id, kind, recipient, subject, body_text, body_html, attempts";
-    let mut rows: Vec<Claimed> = MAIL.claim(db, returning, (now, lease_until, limit)).await?;
+    let mut rows: Vec<Claimed> = MAIL
+        .claim(db, returning, (now, lease_until, limit), None)
+        .await?;
     rows.sort_by_key(|m| m.id);
     Ok(rows)
 }

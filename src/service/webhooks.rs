@@ -118,11 +118,24 @@ pub fn client(timeout: Duration) -> reqwest::Client {
 }
 
 impl Gatehouse {
-    /// Tells this instance's webhook worker that deliveries are due.
+    /// Tells this instance's webhook workers (one per URL) that deliveries
+    /// are due.
     pub(crate) fn webhooks_queued(&self) {
         if !self.config.webhooks.urls.is_empty() {
-            self.webhooks_due.notify_one();
+            self.webhooks_due.notify_waiters();
         }
+    }
+
+    /// Gives up the deliveries queued for URLs no longer configured (the
+    /// operator removed a receiver): they are never sent. Run when the
+    /// workers start; instances sharing a database share these settings.
+    pub async fn give_up_unconfigured_webhooks(&self) -> Result<u64> {
+        events::give_up_except(
+            &self.db,
+            &self.config.webhooks.urls,
+            "the URL is no longer in GATEHOUSE_WEBHOOK_URL",
+        )
+        .await
     }
 
     /// Waits until deliveries may be due: queued here, or `poll` elapsed.
@@ -130,9 +143,21 @@ impl Gatehouse {
         let _ = tokio::time::timeout(poll, self.webhooks_due.notified()).await;
     }
 
-    /// Makes the deliveries that are due, a batch at a time, until none
-    /// is; how many went through.
+    /// Makes the deliveries due to every configured URL (one URL after
+    /// another); how many went through. The server runs one worker per URL
+    /// instead (`deliver_webhooks_to`).
     pub async fn deliver_webhooks(&self) -> Result<usize> {
+        let mut sent = 0;
+        for url in &self.config.webhooks.urls {
+            sent += self.deliver_webhooks_to(url).await?;
+        }
+        Ok(sent)
+    }
+
+    /// Makes the deliveries due to `url`, a batch at a time, until none
+    /// is; how many went through. Each URL has its own queue and worker: a
+    /// receiver that hangs or fails delays only its own deliveries.
+    pub async fn deliver_webhooks_to(&self, url: &str) -> Result<usize> {
         let Some(signer) = &self.webhook_signer else {
             return Ok(0);
         };
@@ -140,37 +165,35 @@ impl Gatehouse {
         let mut sent = 0;
         loop {
             let now = self.now();
-            let batch = events::claim(&self.db, now, now + lease, BATCH).await?;
+            let batch = events::claim(&self.db, url, now, now + lease, BATCH).await?;
             if batch.is_empty() {
                 break;
             }
-            // A batch's deliveries go at once: a receiver that hangs holds
-            // up the others by one timeout at most, not one per delivery.
+            // A batch's deliveries go at once, each within the timeout.
             let done =
                 futures_util::future::join_all(batch.iter().map(|d| self.deliver_one(signer, d)))
                     .await;
             for one in done {
                 sent += usize::from(one?);
             }
+            self.count_webhook_queue().await?;
         }
+        self.count_webhook_queue().await?;
+        Ok(sent)
+    }
+
+    /// Sets `gatehouse_webhook_queue_depth` (after every batch: a backlog
+    /// shows while it is being worked through).
+    async fn count_webhook_queue(&self) -> Result<()> {
         let depth = events::depth(&self.db).await?;
         self.metrics.webhook_queue_depth.store(
             u64::try_from(depth).unwrap_or(0),
             std::sync::atomic::Ordering::Relaxed,
         );
-        Ok(sent)
+        Ok(())
     }
 
     async fn deliver_one(&self, signer: &Signer, d: &Delivery) -> Result<bool> {
-        // Only to the URLs configured now: a delivery queued for one the
-        // operator has since removed is given up, not sent.
-        if !self.config.webhooks.urls.contains(&d.url) {
-            let error = "the URL is no longer in GATEHOUSE_WEBHOOK_URL";
-            events::mark_failed(&self.db, d.id, error).await?;
-            self.metrics.webhook("failed");
-            tracing::warn!(delivery = d.id, event = d.event.id, "{error}: given up");
-            return Ok(false);
-        }
         let id = message_id(d.event.id);
         let body = payload(&d.event);
         // The receiver checks this against its own clock: the real one.

@@ -342,6 +342,36 @@ async fn a_receiver_that_never_answers_does_not_hold_up_the_others() {
     assert!(hanging.delivered().is_empty());
 }
 
+/// Each URL has its own worker: with one receiver hanging for the whole
+/// timeout, a burst of events reaches the healthy one in less than one
+/// timeout (a worker shared by both URLs would wait out the timeout with
+/// every batch that holds a delivery to the hanging one).
+#[tokio::test]
+async fn a_hanging_receiver_delays_only_its_own_deliveries() {
+    let hanging = Receiver::start().await;
+    hanging.hang();
+    let healthy = Receiver::start().await;
+    let (app, _secret) = hooked_app(&[&hanging, &healthy], |c| {
+        c.webhooks.timeout = Duration::from_secs(4);
+        unthrottled(c);
+    })
+    .await;
+    const EVENTS: usize = 30;
+    for i in 0..EVENTS {
+        sign_up(&app, &format!("user{i}")).await;
+    }
+    let all = crate::listen::poll(Duration::from_millis(3_000), || {
+        Some(healthy.delivered()).filter(|d| d.len() >= EVENTS)
+    })
+    .await;
+    assert!(
+        all.is_some(),
+        "{} of {EVENTS} delivered to the healthy receiver within 3 s",
+        healthy.delivered().len()
+    );
+    assert!(hanging.delivered().is_empty());
+}
+
 /// Deliveries queued for a URL the operator has since removed are given
 /// up at the next start, never sent there; the URL configured now gets
 /// the new events.
