@@ -143,6 +143,8 @@ pub struct ThrottleLimits {
     pub login_window: i64,
     /// `GATEHOUSE_SIGNUP_MAX_PER_ADDRESS`.
     pub sign_ups_per_address: i64,
+    /// `GATEHOUSE_PROFILE_MAX_CHANGES_PER_HOUR`.
+    pub profile_changes_per_hour: i64,
     /// `GATEHOUSE_SIGNUP_WINDOW_SECS`.
     pub sign_up_window: i64,
 }
@@ -319,6 +321,7 @@ impl Config {
                 login_failures_per_address: n as i64,
                 login_window: n as i64,
                 sign_ups_per_address: n as i64,
+                profile_changes_per_hour: n as i64,
                 sign_up_window: n as i64,
             },
             trusted_proxies: vec![IpAddr::from([0, 0, 0, 0]); usize::from(seed)],

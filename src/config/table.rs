@@ -181,6 +181,12 @@ pub static SETTINGS: &[Setting] = &[
         doc: "length of a sign-up-throttling window, seconds",
     },
     Setting {
+        name: "GATEHOUSE_PROFILE_MAX_CHANGES_PER_HOUR",
+        unset: Value("60"),
+        kind: &Count::new(field!(throttle.profile_changes_per_hour), 1, MILLION),
+        doc: "changes of one account's names or address (`updateMe`, `PATCH /api/users/me`, the Django REST face's `user/update/`) per hour; more get `RATE_LIMITED` (each is an event, and may be a webhook)",
+    },
+    Setting {
         name: "GATEHOUSE_TRUSTED_PROXIES",
         unset: Nothing("use the socket peer"),
         kind: &List { field: field!(trusted_proxies), item: parse::parse },

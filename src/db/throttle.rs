@@ -109,14 +109,16 @@ pub async fn give_back(db: &Db, bucket: &str) -> Result<()> {
 
 /// Deletes windows that began before `before` (ended ones, when `before` is
 /// now minus the longest window), or for the mail limits (`mail:…`
-/// buckets), before `mail_before`. Returns how many went.
-pub async fn purge(db: &Db, before: i64, mail_before: i64) -> Result<u64> {
+/// buckets) before `mail_before`, for the profile-change limit
+/// (`profile:…`) before `profile_before`. Returns how many went.
+pub async fn purge(db: &Db, before: i64, mail_before: i64, profile_before: i64) -> Result<u64> {
     Ok(with_pool!(db, write, |p| sqlx::query(
-        "DELETE FROM throttle WHERE CASE WHEN bucket LIKE 'mail:%' \
-           THEN window_start < $2 ELSE window_start < $1 END"
+        "DELETE FROM throttle WHERE CASE WHEN bucket LIKE 'mail:%' THEN window_start < $2 \
+           WHEN bucket LIKE 'profile:%' THEN window_start < $3 ELSE window_start < $1 END"
     )
     .bind(before)
     .bind(mail_before)
+    .bind(profile_before)
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?)
@@ -178,9 +180,15 @@ mod tests {
         take(&db, &["mail:verify_email:a@x.io"], 201, 150)
             .await
             .unwrap();
-        assert_eq!(purge(&db, 202, 0).await.unwrap(), 2, "mail windows apart");
-        assert_eq!(count(&db).await.unwrap(), 1);
-        assert_eq!(purge(&db, 0, 202).await.unwrap(), 1);
+        take(&db, &["profile:user:1"], 201, 150).await.unwrap();
+        assert_eq!(
+            purge(&db, 202, 0, 0).await.unwrap(),
+            2,
+            "mail and profile windows apart"
+        );
+        assert_eq!(count(&db).await.unwrap(), 2);
+        assert_eq!(purge(&db, 0, 202, 0).await.unwrap(), 1);
+        assert_eq!(purge(&db, 0, 0, 202).await.unwrap(), 1);
         assert_eq!(count(&db).await.unwrap(), 0);
     }
 }

@@ -213,7 +213,13 @@ fn add_code(error: &mut ServerError, request_failed: bool, parsed: bool) {
     if has_code {
         return;
     }
-    let code = if !request_failed || !error.path.is_empty() {
+    let coercion = ["Failed to parse \"", "Expected input type \""];
+    let code = if !error.path.is_empty() && coercion.iter().any(|p| error.message.starts_with(p)) {
+        // An argument that does not coerce to its type (an Int out of
+        // range, a DateTime that is none), found as the field runs: the
+        // client's input, not a fault of the server.
+        "BAD_USER_INPUT"
+    } else if !request_failed || !error.path.is_empty() {
         "INTERNAL"
     } else if !parsed {
         error.message = syntax_error_message(&error.message, &error.locations);

@@ -209,6 +209,19 @@ pub struct EventQuery<'a> {
     pub after: Option<&'a str>,
 }
 
+/// An event someone else (staff, a superuser) did to the user, as the
+/// user sees it: that staff did it, not who, from where or with what.
+fn staff_hidden(e: &mut AuthEvent) {
+    if e.actor_id.take().is_some() {
+        e.ip_address = None;
+        e.user_agent = None;
+        e.request_id = None;
+        if let serde_json::Value::Object(details) = &mut e.details {
+            details.insert("by".into(), "staff".into());
+        }
+    }
+}
+
 /// An opaque cursor for the event `id`.
 pub fn cursor(id: i64) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("event:{id}"))
@@ -317,7 +330,11 @@ impl Gatehouse {
         };
         let first = page_size(first, MAX_OWN)?;
         let after = after.map(decode_cursor).transpose()?;
-        self.event_page(&filter, after, first).await
+        let mut page = self.event_page(&filter, after, first).await?;
+        for e in &mut page.nodes {
+            staff_hidden(e);
+        }
+        Ok(page)
     }
 
     async fn event_page(

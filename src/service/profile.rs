@@ -183,16 +183,25 @@ impl Gatehouse {
             }
         }
         let mut events = Vec::new();
+        // The fields whose value changes (a field sent again as it is
+        // changes nothing, and records nothing).
         let fields: Vec<&str> = [
-            ("email", email.is_some()),
-            ("firstName", first_name.is_some()),
-            ("lastName", last_name.is_some()),
+            ("email", new_email.is_some()),
+            (
+                "firstName",
+                first_name.is_some_and(|n| n != me.user.first_name),
+            ),
+            (
+                "lastName",
+                last_name.is_some_and(|n| n != me.user.last_name),
+            ),
         ]
         .into_iter()
-        .filter_map(|(name, given)| given.then_some(name))
+        .filter_map(|(name, changed)| changed.then_some(name))
         .collect();
         let session = me.claims.session.as_deref();
         if !fields.is_empty() {
+            self.profile_change_allowed(me.user.id).await?;
             events.push(
                 self.event(EventKind::UserUpdated, Some(me.user.id))
                     .in_session(session)

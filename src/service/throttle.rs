@@ -148,6 +148,18 @@ impl Gatehouse {
         over_limit(&taken, t.sign_up_window, now)
     }
 
+    /// Counts a change of `user_id`'s names or address, refusing past
+    /// `GATEHOUSE_PROFILE_MAX_CHANGES_PER_HOUR` (each writes an event and
+    /// may call webhooks: a token must not be a way to flood them).
+    pub(crate) async fn profile_change_allowed(&self, user_id: i64) -> Result<()> {
+        let now = self.now();
+        let bucket = format!("profile:user:{user_id}");
+        let taken = throttle::take(&self.db, &[&bucket], now, now - 3600).await?;
+        let limit = self.config.throttle.profile_changes_per_hour;
+        let taken: Vec<(Taken, i64)> = taken.into_iter().map(|t| (t, limit)).collect();
+        over_limit(&taken, 3600, now)
+    }
+
     /// Counts a question "is this address taken?" (an email change) against
     /// the client's address, with the sign-up limit and window.
     pub(crate) async fn probe_allowed(&self, client: Option<IpAddr>) -> Result<()> {
@@ -171,7 +183,14 @@ impl Gatehouse {
         let longest = t.login_window.max(t.sign_up_window);
         let mail_longest = m.window.max(m.min_interval);
         let now = self.now();
-        throttle::purge(&self.db, now - longest + 1, now - mail_longest + 1).await
+        // The profile-change windows are an hour long.
+        throttle::purge(
+            &self.db,
+            now - longest + 1,
+            now - mail_longest + 1,
+            now - 3600 + 1,
+        )
+        .await
     }
 }
 

@@ -194,10 +194,11 @@ pub async fn apply(
         if row.is_some() && change == Change::Delete {
             // The account's throttle counters (named by id) go with it;
             // its tokens, links and login keys cascade.
-            sqlx::query("DELETE FROM throttle WHERE bucket IN ($1, $2, $3)")
+            sqlx::query("DELETE FROM throttle WHERE bucket IN ($1, $2, $3, $4)")
                 .bind(format!("login:user:{}", seen.id))
                 .bind(format!("password-change:user:{}", seen.id))
                 .bind(format!("email-change:user:{}", seen.id))
+                .bind(format!("profile:user:{}", seen.id))
                 .execute(&mut *tx)
                 .await?;
         }

@@ -139,6 +139,63 @@ on_both_faces! {
         assert_eq!((of_racer("sign_up"), of_racer("session_revoked")), (1, 1));
     }
 
+    /// Changes of names or address are limited per account and hour, counted
+    /// first: of parallel changes past the limit, exactly the limit go through.
+    #[tokio::test]
+    async fn profile_changes_are_limited_per_account<F: Events>() {
+        let app = spawn_app_with(|c| c.throttle.profile_changes_per_hour = 3).await;
+        F::signed_up(&app, "nora").await;
+        let s = F::logged_in(&app, "nora").await;
+        let auth = s.bearer();
+        let names: Vec<String> = (0..10).map(|i| format!("Nora{i}")).collect();
+        let inputs: Vec<[(Field, &str); 1]> =
+            names.iter().map(|n| [(Field::FirstName, n.as_str())]).collect();
+        let changes = inputs.iter().map(|i| F::update_me(&app, Some(&auth), i));
+        let results = join_all(changes).await;
+        let done = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(done, 3, "{results:#?}");
+        for r in results.into_iter().filter(|r| r.is_err()) {
+            r.refused(Code::RateLimited);
+        }
+        // A change to nothing new is not counted, nor refused.
+        let now = F::me(&app, Some(&auth)).await.unwrap();
+        F::update_me(&app, Some(&auth), &[(Field::FirstName, now.first_name.as_str())])
+            .await
+            .expect("no change, no count");
+        app.state.clock().advance(3601);
+        let s = F::logged_in(&app, "nora").await;
+        F::update_me(&app, Some(&s.bearer()), &[(Field::FirstName, "Later")])
+            .await
+            .expect("a new hour");
+    }
+
+    /// What staff did to a user shows in the user's own events as done by
+    /// staff, without the staff member's id, address, device or request.
+    #[tokio::test]
+    async fn a_user_sees_what_staff_did_not_who_or_from_where<F: Events>() {
+        let app = spawn_app().await;
+        let staff = staff::<F>(&app).await;
+        let olga = F::signed_up(&app, "olga").await;
+        let auth = Some(staff.bearer());
+        F::set_staff(&app, auth.as_deref(), &olga.id, true).await.expect("staff");
+        F::set_staff(&app, auth.as_deref(), &olga.id, false).await.expect("not staff");
+        let s = F::logged_in(&app, "olga").await;
+        let mine = F::my_events(&app, Some(&s.bearer()), None, None).await.unwrap();
+        let granted = mine.newest("staff_granted");
+        assert_eq!(
+            (&granted.actor_id, &granted.ip_address, &granted.user_agent, &granted.request_id),
+            (&None, &None, &None, &None),
+            "{granted:#?}"
+        );
+        assert_eq!(granted.details["by"], "staff");
+        // Her own login keeps its origin.
+        assert_eq!(mine.newest("login_succeeded").ip_address.as_deref(), Some("127.0.0.1"));
+        // Staff see it all.
+        let log = all::<F>(&app, &staff).await;
+        let seen = log.newest("staff_granted");
+        assert!(seen.actor_id.is_some() && seen.ip_address.is_some(), "{seen:#?}");
+    }
+
     /// Password and profile changes, sessions ended one by one, by all but
     /// the current one, and by a logout everywhere.
     #[tokio::test]
@@ -152,6 +209,10 @@ on_both_faces! {
         F::update_me(&app, Some(&first.bearer()), &[(Field::FirstName, "Erin"), (Field::LastName, "Secret-Surname")])
             .await
             .expect("names changed");
+        // The same values again change nothing: no event.
+        F::update_me(&app, Some(&first.bearer()), &[(Field::FirstName, "Erin"), (Field::LastName, "Secret-Surname")])
+            .await
+            .expect("nothing to change");
         let ids: Vec<String> = F::my_sessions(&app, Some(&first.bearer()))
             .await
             .unwrap()

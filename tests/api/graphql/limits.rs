@@ -115,3 +115,39 @@ async fn configured_limits_are_the_ones_applied() {
         .await;
     assert_no_errors(&body);
 }
+
+/// An argument that does not coerce to its type is BAD_USER_INPUT, never
+/// INTERNAL (a code kept for the server's own faults): a DateTime that is
+/// none, an Int out of range.
+#[tokio::test]
+async fn arguments_that_do_not_coerce_are_bad_user_input() {
+    let app = spawn_app().await;
+    app.create_staff("auditor", PASSWORD).await;
+    let (token, _, _) = app.login("auditor", PASSWORD).await;
+    for (query, variables) in [
+        (
+            r#"{ authEvents(filter: {since: "nope"}) { nodes { id } } }"#,
+            json!({}),
+        ),
+        (
+            r#"{ authEvents(filter: {since: "10000-01-01T00:00:00Z"}) { nodes { id } } }"#,
+            json!({}),
+        ),
+        (
+            "{ authEvents(first: 99999999999) { nodes { id } } }",
+            json!({}),
+        ),
+        (
+            "query ($s: DateTime) { authEvents(filter: {until: $s}) { nodes { id } } }",
+            json!({ "s": 17 }),
+        ),
+        ("{ users(limit: 99999999999) { id } }", json!({})),
+    ] {
+        let body = app.graphql_as(&token, query, variables).await;
+        let code = body["errors"][0]["extensions"]["code"].as_str();
+        assert!(
+            matches!(code, Some("BAD_USER_INPUT" | "GRAPHQL_VALIDATION_FAILED")),
+            "{query}: {body:#}"
+        );
+    }
+}
