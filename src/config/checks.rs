@@ -49,7 +49,7 @@ pub fn path_prefix(s: &str) -> Result<(), String> {
 /// same host or network), with a host, no credentials (they would show in
 /// `config check`) and no fragment.
 pub fn webhook_url(s: &str) -> Result<String, String> {
-    let err = |reason: &str| format!("`{}`: {reason}", redact_url(s));
+    let err = |reason: &str| format!("`{}`: {reason}", redact_webhook_url(&s.to_owned()));
     let url = reqwest::Url::parse(s).map_err(|e| err(&e.to_string()))?;
     if !matches!(url.scheme(), "https" | "http") {
         return Err(err("use an https:// (or http://) URL"));
@@ -66,6 +66,16 @@ pub fn webhook_url(s: &str) -> Result<String, String> {
         return Err(err("no fragment, at most 2048 characters"));
     }
     Ok(s.to_owned())
+}
+
+/// A webhook URL as `config check` and errors show it: without its query
+/// (a receiver's token often rides there).
+#[allow(clippy::ptr_arg)] // the shape `List::show` takes for a list of `String`s
+pub fn redact_webhook_url(url: &String) -> String {
+    match url.split_once('?') {
+        Some((base, _)) => format!("{}?<redacted>", redact_url(base)),
+        None => redact_url(url),
+    }
 }
 
 /// An event type named in `GATEHOUSE_WEBHOOK_EVENTS`.

@@ -314,10 +314,12 @@ impl Kind for Choice {
     }
 }
 
-/// Comma-separated items, each read by `item` (whose reason quotes it).
+/// Comma-separated items, each read by `item` (whose reason quotes it),
+/// each shown by `show` (`config check`).
 pub struct List<T: 'static> {
     pub field: Field<Vec<T>>,
     pub item: fn(&str) -> Result<T, String>,
+    pub show: fn(&T) -> String,
 }
 
 impl<T: Display> Kind for List<T> {
@@ -338,6 +340,6 @@ impl<T: Display> Kind for List<T> {
         if items.is_empty() {
             return Some(unset.into());
         }
-        Some(items.iter().map(T::to_string).collect::<Vec<_>>().join(","))
+        Some(items.iter().map(self.show).collect::<Vec<_>>().join(","))
     }
 }

@@ -189,13 +189,13 @@ pub static SETTINGS: &[Setting] = &[
     Setting {
         name: "GATEHOUSE_TRUSTED_PROXIES",
         unset: Nothing("use the socket peer"),
-        kind: &List { field: field!(trusted_proxies), item: parse::parse },
+        kind: &List { field: field!(trusted_proxies), item: parse::parse, show: ToString::to_string },
         doc: "comma-separated addresses of reverse proxies whose `X-Forwarded-For` is believed (see [Security](#security))",
     },
     Setting {
         name: "GATEHOUSE_CORS_ORIGINS",
         unset: Nothing("CORS off"),
-        kind: &List { field: field!(cors_origins), item: checks::cors_origin },
+        kind: &List { field: field!(cors_origins), item: checks::cors_origin, show: ToString::to_string },
         doc: "comma-separated origins (e.g. `https://app.example.com`) allowed to call from a browser (with cookies only on browser mode's `/api/session/*`); a wildcard is refused",
     },
     Setting {
@@ -309,7 +309,7 @@ pub static SETTINGS: &[Setting] = &[
     Setting {
         name: "GATEHOUSE_WEBHOOK_URL",
         unset: Nothing("no webhooks"),
-        kind: &List { field: field!(webhooks.urls), item: checks::webhook_url },
+        kind: &List { field: field!(webhooks.urls), item: checks::webhook_url, show: checks::redact_webhook_url },
         doc: "comma-separated `https://` (or `http://`) URLs that every selected auth event is POSTed to, signed the Standard Webhooks way (see [Auth events and webhooks](#auth-events-and-webhooks)); redirects are not followed",
     },
     Setting {
@@ -321,7 +321,7 @@ pub static SETTINGS: &[Setting] = &[
     Setting {
         name: "GATEHOUSE_WEBHOOK_EVENTS",
         unset: Nothing("every type"),
-        kind: &List { field: field!(webhooks.events), item: checks::event_kind },
+        kind: &List { field: field!(webhooks.events), item: checks::event_kind, show: ToString::to_string },
         doc: "comma-separated event types to send (e.g. `sign_up,login_failed`); an unknown type is an error",
     },
     Setting {

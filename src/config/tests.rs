@@ -402,3 +402,26 @@ fn webhooks_need_a_secret_and_never_show_it() {
     assert!(!e.to_string().contains("!!!"), "{e}");
     assert!(!c.describe().contains("MfKQ9r8"));
 }
+
+#[test]
+fn webhook_urls_are_shown_without_their_query() {
+    let c = from(&[
+        (
+            "GATEHOUSE_WEBHOOK_URL",
+            "https://hooks.example.com/in?token=QUERYSECRET",
+        ),
+        (
+            "GATEHOUSE_WEBHOOK_SECRET",
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        ),
+    ])
+    .unwrap();
+    let shown = c.describe();
+    assert!(!shown.contains("QUERYSECRET"), "{shown}");
+    assert!(
+        shown.contains("https://hooks.example.com/in?<redacted>"),
+        "{shown}"
+    );
+    let e = from(&[("GATEHOUSE_WEBHOOK_URL", "ftp://h/?token=QUERYSECRET")]).unwrap_err();
+    assert!(!e.to_string().contains("QUERYSECRET"), "{e}");
+}

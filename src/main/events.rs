@@ -18,15 +18,32 @@ pub(crate) enum EventsAction {
         #[arg(long, short)]
         follow: bool,
         /// Only events of this type (repeat for several).
-        #[arg(long = "type", value_name = "TYPE")]
+        #[arg(long = "type", value_name = "TYPE", value_parser = event_type)]
         types: Vec<String>,
-        /// Only events about this user: an id, or a username or email.
+        /// Only events about this user: an id (a deleted user's too), or a
+        /// username or email.
         #[arg(long)]
         user: Option<String>,
         /// How many of the latest events to print first (0 to 1000).
-        #[arg(long, short = 'n', default_value_t = 10)]
+        #[arg(long, short = 'n', default_value_t = 10,
+              value_parser = clap::value_parser!(i64).range(0..=1000))]
         lines: i64,
     },
+}
+
+/// A `--type`: a type's name (a usage error, exit 2, otherwise).
+fn event_type(name: &str) -> Result<String, String> {
+    match EventKind::from_name(name) {
+        Some(k) => Ok(k.name().to_owned()),
+        None => Err(format!(
+            "no event type; the types are {}",
+            EventKind::ALL
+                .iter()
+                .map(|k| k.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
 }
 
 pub(crate) async fn run(action: EventsAction, config: Config) -> anyhow::Result<()> {
@@ -43,22 +60,12 @@ async fn events_on(action: EventsAction, gh: &Gatehouse) -> anyhow::Result<()> {
         user,
         lines,
     } = action;
-    anyhow::ensure!(
-        (0..=1000).contains(&lines),
-        "--lines must be between 0 and 1000"
-    );
-    for t in &types {
-        anyhow::ensure!(
-            EventKind::from_name(t).is_some(),
-            "`{t}` is no event type; the types are {}",
-            EventKind::ALL
-                .iter()
-                .map(|k| k.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
     let user_id = match user {
+        // An id is taken as it is: a deleted user's events stay.
+        Some(u) if !u.is_empty() && u.bytes().all(|b| b.is_ascii_digit()) => Some(
+            u.parse::<i64>()
+                .map_err(|_| anyhow::anyhow!("no user has the id {u}"))?,
+        ),
         Some(u) => Some(super::users::target(gh, &u).await?.id),
         None => None,
     };

@@ -236,11 +236,16 @@ fn decode_cursor(cursor: &str) -> Result<i64> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)
         .map_err(|_| bad())?;
+    // Only the form `cursor` writes: `event:` and a positive id in plain
+    // digits (no sign, no leading zero).
     std::str::from_utf8(&bytes)
         .ok()
         .and_then(|s| s.strip_prefix("event:"))
-        .and_then(|n| n.parse::<i64>().ok())
-        .filter(|n| *n > 0)
+        .and_then(|n| {
+            n.parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0 && id.to_string() == n)
+        })
         .ok_or_else(bad)
 }
 
@@ -396,6 +401,8 @@ mod tests {
     #[test]
     fn cursors_read_back_and_nothing_else_does() {
         assert_eq!(decode_cursor(&cursor(42)).unwrap(), 42);
+        let encode = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let (plus, zero) = (encode("event:+5"), encode("event:05"));
         for bad in [
             "",
             "42",
@@ -403,6 +410,8 @@ mod tests {
             "ZXZlbnQ6LTE",
             "!!!",
             &"A".repeat(100),
+            &plus,
+            &zero,
         ] {
             assert!(
                 matches!(

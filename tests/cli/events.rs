@@ -61,15 +61,25 @@ fn events_tail_prints_json_lines_filtered_by_type_and_user() {
     let last = lines(&run(&["events", "tail", "-n", "1"]));
     assert_eq!(last, all[all.len() - 1..]);
 
+    // Usage errors exit 2; an unknown user is a refusal (1).
     let bad = run(&["events", "tail", "--type", "nope"]);
-    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(bad.status.code(), Some(2));
     assert!(
         text(&bad.stderr).contains("no event type"),
         "{}",
         text(&bad.stderr)
     );
+    assert_eq!(
+        run(&["events", "tail", "-n", "100000"]).status.code(),
+        Some(2)
+    );
     let nobody = run(&["events", "tail", "--user", "nobody"]);
     assert_eq!(nobody.status.code(), Some(1), "{}", text(&nobody.stderr));
+    // An id is taken as it is: a deleted user's events can be read.
+    let id = all[0]["userId"].as_str().unwrap();
+    let by_id = lines(&run(&["events", "tail", "--user", id]));
+    assert_eq!(by_id, by_user);
+    assert!(lines(&run(&["events", "tail", "--user", "999999"])).is_empty());
 }
 
 #[test]
