@@ -3,6 +3,8 @@
 -- changes nothing, on its own). No foreign keys: an account's events
 -- outlive it (user_deleted). Purged after GATEHOUSE_EVENTS_RETENTION_DAYS.
 CREATE TABLE auth_events (
+    -- Random, unique across databases and restores: the webhook message id.
+    uid         TEXT    NOT NULL,
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     type        TEXT    NOT NULL,
     -- Whom it is about (NULL: a failed login for no account, a key event).

@@ -18,6 +18,8 @@ use crate::with_pool;
 /// request's origin and the webhook URLs that want its type).
 #[derive(Clone, Debug)]
 pub struct NewEvent {
+    /// Random (128 bits, hex): webhooks' message id.
+    pub uid: String,
     pub kind: &'static str,
     /// Whom it is about; `None` lets the change fill in the user it wrote
     /// (a sign-up's new id, the owner of a session ended by its token).
@@ -44,8 +46,8 @@ macro_rules! insert_events {
                 let user: Option<i64> = e.user_id.or($user);
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO auth_events (type, user_id, actor_id, session_id, ip_address, \
-                       user_agent, request_id, created_at, details) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                       user_agent, request_id, created_at, details, uid) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
                 )
                 .bind(e.kind)
                 .bind(user)
@@ -56,6 +58,7 @@ macro_rules! insert_events {
                 .bind(e.request_id.as_deref())
                 .bind($now)
                 .bind(e.details.as_str())
+                .bind(e.uid.as_str())
                 .fetch_one(&mut *$tx)
                 .await?;
                 for url in e.targets.iter() {
@@ -91,6 +94,7 @@ pub async fn record(db: &Db, events: &[NewEvent], now: i64) -> Result<()> {
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct EventRow {
     pub id: i64,
+    pub uid: String,
     #[sqlx(rename = "type")]
     pub kind: String,
     pub user_id: Option<i64>,
@@ -103,7 +107,7 @@ pub struct EventRow {
     pub details: String,
 }
 
-const COLUMNS: &str = "id, type, user_id, actor_id, session_id, ip_address, user_agent, \
+const COLUMNS: &str = "id, uid, type, user_id, actor_id, session_id, ip_address, user_agent, \
      request_id, created_at, details";
 
 /// Which events to read; every part optional.

@@ -65,7 +65,17 @@ impl Recorder {
     pub fn event(&self, kind: EventKind, user_id: Option<i64>) -> NewEvent {
         let origin = Origin::current();
         let wanted = self.kinds.is_empty() || self.kinds.contains(&kind);
+        let mut raw = [0u8; 16];
+        // A uid is for deduplication, not a secret: a failure of the
+        // system's randomness (never seen) leaves the time and a counter.
+        if getrandom::getrandom(&mut raw).is_err() {
+            static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            raw[..8].copy_from_slice(&crate::now().to_le_bytes());
+            raw[8..].copy_from_slice(&n.to_le_bytes());
+        }
         NewEvent {
+            uid: raw.iter().map(|b| format!("{b:02x}")).collect(),
             kind: kind.name(),
             user_id,
             actor_id: None,

@@ -84,9 +84,11 @@ impl Signer {
 }
 
 /// The message id of an event's deliveries: the same on every try and to
-/// every URL, so a receiver drops duplicates by it.
-pub fn message_id(event_id: i64) -> String {
-    format!("evt_{event_id}")
+/// every URL, so a receiver drops duplicates by it; random, so two
+/// databases (or one restored from a backup) never send the same id for
+/// different events.
+pub fn message_id(e: &EventRow) -> String {
+    format!("evt_{}", e.uid)
 }
 
 /// What a receiver is sent for `e`: `{"type", "timestamp", "data"}`, the
@@ -194,7 +196,7 @@ impl Gatehouse {
     }
 
     async fn deliver_one(&self, signer: &Signer, d: &Delivery) -> Result<bool> {
-        let id = message_id(d.event.id);
+        let id = message_id(&d.event);
         let body = payload(&d.event);
         // The receiver checks this against its own clock: the real one.
         let timestamp = crate::now();
@@ -286,6 +288,7 @@ mod tests {
     fn the_payload_is_the_events_fields() {
         let row = EventRow {
             id: 7,
+            uid: "0f".repeat(16),
             kind: "login_failed".into(),
             user_id: Some(3),
             actor_id: None,
