@@ -105,6 +105,14 @@ pub(super) fn check(c: &Config) -> Result<(), ConfigError> {
             reason: "must be 1 to 64 characters, without `:` or control characters".into(),
         });
     }
+    let mut urls: Vec<&String> = c.webhooks.urls.iter().collect();
+    urls.sort();
+    if urls.windows(2).any(|w| w[0] == w[1]) {
+        return Err(ConfigError {
+            name: "GATEHOUSE_WEBHOOK_URL",
+            reason: "lists a URL twice: each would get every event twice".into(),
+        });
+    }
     if !c.webhooks.urls.is_empty() && c.webhooks.secret.is_none() {
         return Err(ConfigError {
             name: "GATEHOUSE_WEBHOOK_SECRET",

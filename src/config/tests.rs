@@ -398,6 +398,15 @@ fn webhooks_need_a_secret_and_never_show_it() {
     .unwrap();
     assert_eq!(c.webhooks.urls.len(), 2);
     assert_eq!(c.webhooks.events.len(), 2);
+    let twice = from(&[
+        (
+            "GATEHOUSE_WEBHOOK_URL",
+            "https://h.example/a,https://h.example/a",
+        ),
+        ("GATEHOUSE_WEBHOOK_SECRET", secret),
+    ])
+    .unwrap_err();
+    assert_eq!(twice.name, "GATEHOUSE_WEBHOOK_URL");
     let e = from(&[("GATEHOUSE_WEBHOOK_SECRET", "whsec_!!!")]).unwrap_err();
     assert!(!e.to_string().contains("!!!"), "{e}");
     assert!(!c.describe().contains("MfKQ9r8"));
