@@ -180,7 +180,21 @@ async fn deliver_webhooks(state: State, stop: tokio::sync::watch::Receiver<bool>
             }
         }
     });
-    futures_util::future::join_all(workers).await;
+    // The queue's depth, counted every 5 s besides after each batch: with
+    // every receiver hanging no batch ends, and a backlog must still show.
+    let (counter, mut counting) = (state.clone(), stop.clone());
+    let count = async move {
+        while !*counting.borrow() {
+            if let Err(e) = counter.count_webhook_queue().await {
+                e.log();
+            }
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs(5)) => {}
+                _ = counting.changed() => {}
+            }
+        }
+    };
+    futures_util::future::join(futures_util::future::join_all(workers), count).await;
 }
 
 /// Deletes refresh tokens a day after they expired, once an hour.

@@ -65,17 +65,26 @@ pub fn webhook_url(s: &str) -> Result<String, String> {
     if url.fragment().is_some() || s.len() > 2048 {
         return Err(err("no fragment, at most 2048 characters"));
     }
-    Ok(s.to_owned())
+    // As the URL parser writes it (scheme and host in lower case, an empty
+    // path as `/`), so that one receiver has one spelling everywhere.
+    Ok(url.as_str().to_owned())
 }
 
-/// A webhook URL as `config check` and errors show it: without its query
-/// (a receiver's token often rides there).
+/// A webhook URL as `config check` and errors show it: its scheme, host
+/// and port only (a receiver's token often rides in its path or query).
 #[allow(clippy::ptr_arg)] // the shape `List::show` takes for a list of `String`s
 pub fn redact_webhook_url(url: &String) -> String {
-    match url.split_once('?') {
-        Some((base, _)) => format!("{}?<redacted>", redact_url(base)),
-        None => redact_url(url),
-    }
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "<redacted>".into();
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let more = if rest.len() > authority.len() {
+        "/<redacted>"
+    } else {
+        ""
+    };
+    format!("{scheme}://{host}{more}")
 }
 
 /// An event type named in `GATEHOUSE_WEBHOOK_EVENTS`.

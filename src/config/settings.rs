@@ -105,6 +105,14 @@ pub(super) fn check(c: &Config) -> Result<(), ConfigError> {
             reason: "must be 1 to 64 characters, without `:` or control characters".into(),
         });
     }
+    if c.webhooks.urls.len() > 10 {
+        return Err(ConfigError {
+            name: "GATEHOUSE_WEBHOOK_URL",
+            reason: "lists more than 10 URLs: every event writes a delivery for each in the \
+                     transaction of its change; fan out at a receiver instead"
+                .into(),
+        });
+    }
     let mut urls: Vec<&String> = c.webhooks.urls.iter().collect();
     urls.sort();
     if urls.windows(2).any(|w| w[0] == w[1]) {

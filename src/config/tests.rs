@@ -413,24 +413,42 @@ fn webhooks_need_a_secret_and_never_show_it() {
 }
 
 #[test]
-fn webhook_urls_are_shown_without_their_query() {
+fn webhook_urls_are_shown_without_their_path_or_query() {
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     let c = from(&[
         (
             "GATEHOUSE_WEBHOOK_URL",
-            "https://hooks.example.com/in?token=QUERYSECRET",
+            "https://hooks.example.com/in/QUERYSECRET?token=QUERYSECRET",
         ),
-        (
-            "GATEHOUSE_WEBHOOK_SECRET",
-            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-        ),
+        ("GATEHOUSE_WEBHOOK_SECRET", secret),
     ])
     .unwrap();
     let shown = c.describe();
     assert!(!shown.contains("QUERYSECRET"), "{shown}");
     assert!(
-        shown.contains("https://hooks.example.com/in?<redacted>"),
+        shown.contains("https://hooks.example.com/<redacted>"),
         "{shown}"
     );
-    let e = from(&[("GATEHOUSE_WEBHOOK_URL", "ftp://h/?token=QUERYSECRET")]).unwrap_err();
-    assert!(!e.to_string().contains("QUERYSECRET"), "{e}");
+    for bad in [
+        "ftp://h/?token=QUERYSECRET",
+        "https://h/x#QUERYSECRET",
+        "https://u:QUERYSECRET@h/",
+    ] {
+        let e = from(&[("GATEHOUSE_WEBHOOK_URL", bad)]).unwrap_err();
+        assert!(!e.to_string().contains("QUERYSECRET"), "{e}");
+    }
+    // One spelling a receiver: the parser's.
+    let c = from(&[
+        ("GATEHOUSE_WEBHOOK_URL", "HTTP://Hooks.Example.COM"),
+        ("GATEHOUSE_WEBHOOK_SECRET", secret),
+    ])
+    .unwrap();
+    assert_eq!(c.webhooks.urls, ["http://hooks.example.com/"]);
+    let eleven: Vec<String> = (0..11).map(|i| format!("https://h.example/{i}")).collect();
+    let e = from(&[
+        ("GATEHOUSE_WEBHOOK_URL", eleven.join(",").as_str()),
+        ("GATEHOUSE_WEBHOOK_SECRET", secret),
+    ])
+    .unwrap_err();
+    assert_eq!(e.name, "GATEHOUSE_WEBHOOK_URL");
 }

@@ -184,9 +184,10 @@ impl Gatehouse {
         Ok(sent)
     }
 
-    /// Sets `gatehouse_webhook_queue_depth` (after every batch: a backlog
-    /// shows while it is being worked through).
-    async fn count_webhook_queue(&self) -> Result<()> {
+    /// Sets `gatehouse_webhook_queue_depth` (after every batch, and every
+    /// few seconds: a backlog shows while it builds, even when every
+    /// receiver hangs).
+    pub async fn count_webhook_queue(&self) -> Result<()> {
         let depth = events::depth(&self.db).await?;
         self.metrics.webhook_queue_depth.store(
             u64::try_from(depth).unwrap_or(0),

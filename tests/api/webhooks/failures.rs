@@ -414,3 +414,23 @@ async fn a_url_removed_from_the_settings_is_never_called_again() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(old.requests().is_empty(), "{:#?}", old.summary());
 }
+
+/// The queue's depth shows a backlog while it builds, even when the one
+/// receiver hangs (no batch ends before the timeout).
+#[tokio::test]
+async fn the_queue_depth_shows_a_backlog_behind_a_hanging_receiver() {
+    let hanging = Receiver::start().await;
+    hanging.hang();
+    let (app, _secret) = hooked_app(&[&hanging], |c| {
+        c.webhooks.timeout = Duration::from_secs(60);
+        unthrottled(c);
+    })
+    .await;
+    sign_up(&app, "first").await;
+    hanging.wait_for(1).await;
+    // The worker now waits on the first delivery for a minute.
+    for i in 0..4 {
+        sign_up(&app, &format!("user{i}")).await;
+    }
+    app.metric_reaches("gatehouse_webhook_queue_depth", 5).await;
+}
