@@ -178,15 +178,15 @@ impl Gatehouse {
             for one in done {
                 sent += usize::from(one?);
             }
-            self.count_webhook_queue().await?;
         }
         self.count_webhook_queue().await?;
         Ok(sent)
     }
 
-    /// Sets `gatehouse_webhook_queue_depth` (after every batch, and every
-    /// few seconds: a backlog shows while it builds, even when every
-    /// receiver hangs).
+    /// Sets `gatehouse_webhook_queue_depth` (after each pass, and every few
+    /// seconds by the server: a backlog shows while it builds, even when
+    /// every receiver hangs; not after every batch, which would count a
+    /// large backlog again for every 20 sent).
     pub async fn count_webhook_queue(&self) -> Result<()> {
         let depth = events::depth(&self.db).await?;
         self.metrics.webhook_queue_depth.store(
