@@ -10,6 +10,7 @@ mod at_rest;
 mod capture;
 mod delivery;
 mod email_change;
+mod events;
 mod notices;
 mod races;
 mod required;
