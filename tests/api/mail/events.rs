@@ -2,7 +2,6 @@
 //! faces; none for an address that is no account's.
 
 use super::*;
-use crate::both::face::*;
 use crate::events::face::*;
 
 on_both_faces! {
