@@ -46,6 +46,16 @@ fn event_type(name: &str) -> Result<String, String> {
     }
 }
 
+/// Prints one event as a JSON line; false once standard output is closed
+/// (`events tail | head`): the command then ends quietly.
+fn print(e: &gatehouse::service::events::AuthEvent) -> bool {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", e.to_json())
+        .and_then(|()| out.flush())
+        .is_ok()
+}
+
 pub(crate) async fn run(action: EventsAction, config: Config) -> anyhow::Result<()> {
     let gh = Gatehouse::start(config).await?;
     let result = events_on(action, &gh).await;
@@ -82,7 +92,9 @@ async fn events_on(action: EventsAction, gh: &Gatehouse) -> anyhow::Result<()> {
     latest.reverse();
     let mut last = latest.last().map(|e| e.id);
     for e in &latest {
-        println!("{}", e.to_json());
+        if !print(e) {
+            return Ok(());
+        }
     }
     if last.is_none() {
         // Nothing matched yet: follow from the newest event of any kind.
@@ -107,7 +119,9 @@ async fn events_on(action: EventsAction, gh: &Gatehouse) -> anyhow::Result<()> {
                 .await
                 .map_err(super::users::service_error)?;
             for e in &batch {
-                println!("{}", e.to_json());
+                if !print(e) {
+                    return Ok(());
+                }
                 last = Some(e.id);
             }
             if batch.len() < 500 {

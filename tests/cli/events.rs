@@ -120,3 +120,30 @@ fn events_tail_follow_prints_new_events_as_they_come() {
     let e: serde_json::Value = serde_json::from_str(&seen[0]).unwrap();
     assert_eq!(e["type"], "key_rotated");
 }
+
+/// A reader that stops early (`events tail | head -1`) ends the command
+/// quietly, not with a panic about a broken pipe.
+#[test]
+fn events_tail_into_a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/g.db", dir.path().display());
+    let env = [("DATABASE_URL", url.as_str())];
+    for _ in 0..3 {
+        let rotated = gatehouse(&["keys", "rotate"], &env, None);
+        assert!(rotated.status.success(), "{}", text(&rotated.stderr));
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["events", "tail"])
+        .env_remove("GATEHOUSE_ADDR")
+        .env("DATABASE_URL", &url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run gatehouse");
+    // Nobody reads: the pipe is closed before the first line is written.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("gatehouse exits");
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{stderr}");
+}
