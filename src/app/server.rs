@@ -166,6 +166,10 @@ async fn deliver_webhooks(state: State, stop: tokio::sync::watch::Receiver<bool>
         Err(e) => e.log(),
     }
     let urls = state.config().webhooks.urls.clone();
+    if urls.is_empty() {
+        // No URL, no deliveries: nothing to send, nothing to count.
+        return;
+    }
     let workers = urls.into_iter().map(|url| {
         let (state, mut stop) = (state.clone(), stop.clone());
         async move {
