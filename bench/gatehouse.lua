@@ -4,7 +4,7 @@
 --
 --   wrk ... -s bench/gatehouse.lua URL -- MODE THREADS [FILE]
 --
--- MODE   plain       GET the URL's path (baseline)
+-- MODE   plain       GET the URL's path (ceiling, healthz)
 --        graphql_me  POST /graphql `query { me { id username } }`, one access
 --                    token per line of FILE, in turn
 --        rest_me     GET /api/users/me with those tokens
