@@ -79,7 +79,7 @@ fn report(state: &State, status: u16, took: Duration) {
     let method = Method::from_bytes(b"UNPARSED").unwrap_or_default();
     state
         .metrics()
-        .record_request(&method, "other", status, took);
+        .record_request(&method, crate::metrics::Route::other(), status, took);
     let latency_ms = took.as_secs_f64() * 1000.0;
     let span = tracing::info_span!("request", request_id = %super::new_request_id());
     let _entered = span.enter();
