@@ -182,7 +182,8 @@ fn main() -> ExitCode {
         println!("configuration OK");
         return ExitCode::SUCCESS;
     }
-    init_logging(config.log_json);
+    // Held to the end: dropping it writes out the lines still queued.
+    let log = init_logging(config.log_json);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -190,7 +191,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    finish(runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config)))
+    let result = runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config));
+    drop(runtime);
+    // The lines still queued are written before the closing error.
+    drop(log);
+    finish(result)
 }
 
 /// The exit code for a command's result: 2 for a key setting that does not
@@ -303,17 +308,33 @@ fn read_password() -> anyhow::Result<SecretString> {
     Ok(SecretString::from(line))
 }
 
-fn init_logging(json: bool) {
+/// Logs to stderr through a thread of its own: a request formats its line
+/// and queues it (no write(2) on the request's thread, no lock shared with
+/// other requests); the thread writes what has queued up in one go. Never
+/// lossy: when `LOG_QUEUE_LINES` wait unwritten (stderr stalled), logging
+/// waits for room, as writing to stderr directly would. The guard writes
+/// out what is queued when dropped.
+fn init_logging(json: bool) -> tracing_appender::non_blocking::WorkerGuard {
     use tracing_subscriber::EnvFilter;
+    const LOG_QUEUE_LINES: usize = 16_384;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .thread_name("gatehouse-log")
+        .finish(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stderr(),
+        ));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     if json {
         builder.json().with_current_span(true).init();
     } else {
         builder.with_ansi(std::io::stderr().is_terminal()).init();
     }
+    guard
 }
 
 /// The environment's variable names (those that are not Unicode are no

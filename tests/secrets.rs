@@ -338,6 +338,16 @@ async fn no_password_token_or_key_appears_in_the_most_verbose_logs() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
 
+    // SIGTERM, as an operator stops it: the log lines still queued for the
+    // log thread are written out (a SIGKILL would lose them, and a secret
+    // in them would go unseen).
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::time::Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let _ = child.kill();
     let _ = child.wait();
     let mut log = stderr.join().unwrap();

@@ -53,10 +53,10 @@ impl Server {
         }
     }
 
-    /// Stops the server and returns what it wrote to stderr.
+    /// Stops the server as an operator does (SIGTERM: it writes out the
+    /// log lines still queued) and returns what it wrote to stderr.
     fn stop(mut self) -> String {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        terminate(&mut self.child);
         let mut log = String::new();
         if let Some(mut err) = self.child.stderr.take() {
             let _ = err.read_to_string(&mut log);
@@ -129,4 +129,22 @@ async fn a_paths_bidi_and_nel_characters_are_escaped_in_the_text_log() {
         line.contains(r"/probe-\u{202e}gnp.exe\u{0085}forged-line"),
         "not escaped as expected: {line:?}"
     );
+}
+
+/// SIGTERM, then up to 10 s for the process to end (SIGKILL after that).
+/// A killed server would lose the log lines its log thread had not yet
+/// written.
+fn terminate(child: &mut std::process::Child) {
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
