@@ -93,6 +93,11 @@ enum Phase {
 pub struct Guarded<T> {
     inner: T,
     phase: Phase,
+    /// When the current phase's time is up.
+    deadline_at: Instant,
+    /// A timer due at `deadline_at` or before: moved to a later deadline
+    /// only when it fires early, so that the requests of a busy keep-alive
+    /// connection (each restarting the deadline) do not each move a timer.
     deadline: Pin<Box<Sleep>>,
     /// How long writes have waited for the client to read, in all.
     stalled: Duration,
@@ -105,10 +110,12 @@ pub struct Guarded<T> {
 
 impl<T> Guarded<T> {
     fn new(inner: T, slot: OwnedSemaphorePermit, limits: HttpLimits) -> Self {
+        let deadline_at = Instant::now() + limits.idle_timeout;
         Self {
             inner,
             phase: Phase::Opening { matched: 0 },
-            deadline: Box::pin(tokio::time::sleep(limits.idle_timeout)),
+            deadline_at,
+            deadline: Box::pin(tokio::time::sleep_until(deadline_at)),
             stalled: Duration::ZERO,
             stall_started: None,
             stall_deadline: Box::pin(tokio::time::sleep(limits.idle_timeout)),
@@ -118,7 +125,23 @@ impl<T> Guarded<T> {
     }
 
     fn restart_deadline(&mut self, after: Duration) {
-        self.deadline.as_mut().reset(Instant::now() + after);
+        self.deadline_at = Instant::now() + after;
+        if self.deadline_at < self.deadline.deadline() {
+            self.deadline.as_mut().reset(self.deadline_at);
+        }
+    }
+
+    /// Ready when the phase's time is up (the timer may have fired for an
+    /// earlier deadline since moved: then it is set for the real one).
+    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            match self.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) if self.deadline.deadline() < self.deadline_at => {
+                    self.deadline.as_mut().reset(self.deadline_at);
+                }
+                ready_or_not => return ready_or_not,
+            }
+        }
     }
 
     /// Moves the phase along after `bytes` were read; an error for a
@@ -184,7 +207,7 @@ impl<T> Guarded<T> {
     fn wrote(&mut self, cx: &mut Context<'_>) {
         self.phase = Phase::Idle;
         self.restart_deadline(self.limits.idle_timeout);
-        let _ = self.deadline.as_mut().poll(cx);
+        let _ = self.poll_deadline(cx);
     }
 
     /// Passes a write's outcome on, counting the time writes wait for the
@@ -241,7 +264,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for Guarded<T> {
                 if this.phase == Phase::Busy {
                     return Poll::Pending;
                 }
-                match this.deadline.as_mut().poll(cx) {
+                match this.poll_deadline(cx) {
                     Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
                         io::ErrorKind::TimedOut,
                         "the client was too slow to send its request",

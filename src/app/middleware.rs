@@ -279,7 +279,9 @@ pub(super) fn cors(origins: &[String]) -> Cors {
 /// credentials are allowed only for browser mode (see [`cors`]): a listed
 /// origin's page sends cookies nowhere else (preflights included).
 pub(super) async fn default_headers<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
-    let path = req.uri().path().to_owned();
+    // A clone of the URI shares its bytes (no copy of the path).
+    let uri = req.uri().clone();
+    let path = uri.path();
     let mut resp = next.get_response(req).await;
     let headers = resp.headers_mut();
     if !path.starts_with("/api/session/") {
@@ -304,7 +306,7 @@ pub(super) async fn default_headers<E: Endpoint>(next: E, req: Request) -> poem:
     if resp.status() == StatusCode::METHOD_NOT_ALLOWED
         && !resp.headers().contains_key(header::ALLOW)
     {
-        if let Some(allow) = allowed_methods(&path) {
+        if let Some(allow) = allowed_methods(path) {
             resp.headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static(allow));
         }
@@ -323,8 +325,9 @@ pub(super) async fn log_request<E: Endpoint>(
 ) -> poem::Result<Response> {
     let started = Instant::now();
     let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let shown_path = escape_for_log(&path);
+    let uri = req.uri().clone();
+    let path = uri.path();
+    let shown_path = escape_for_log(path);
     let request_id = req
         .header("x-request-id")
         .filter(|id| is_sane_request_id(id))
@@ -343,7 +346,7 @@ pub(super) async fn log_request<E: Endpoint>(
     let drf = config
         .django_rest
         .then_some(config.django_rest_prefix.as_str());
-    let route = crate::metrics::route_label(&path, drf);
+    let route = crate::metrics::route_label(path, drf);
     state
         .metrics()
         .record_request(&method, route, status.as_u16(), took);
@@ -388,10 +391,34 @@ fn is_sane_request_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
+/// A new request id: 96 random bits as 24 hex digits. The random bytes are
+/// drawn from the OS a page at a time per thread (one getrandom(2) per 341
+/// ids, not one per request).
 pub(super) fn new_request_id() -> String {
-    let mut raw = [0u8; 12];
-    if getrandom::getrandom(&mut raw).is_err() {
-        return "unknown".into();
+    const ID_BYTES: usize = 12;
+    const POOL: usize = 341 * ID_BYTES;
+    thread_local! {
+        static RANDOM: std::cell::RefCell<([u8; POOL], usize)> =
+            const { std::cell::RefCell::new(([0; POOL], POOL)) };
     }
-    raw.iter().map(|b| format!("{b:02x}")).collect()
+    let raw = RANDOM.with_borrow_mut(|(pool, used)| {
+        if *used == POOL {
+            getrandom::getrandom(pool).ok()?;
+            *used = 0;
+        }
+        let mut raw = [0u8; ID_BYTES];
+        raw.copy_from_slice(&pool[*used..*used + ID_BYTES]);
+        *used += ID_BYTES;
+        Some(raw)
+    });
+    let Some(raw) = raw else {
+        return "unknown".into();
+    };
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut id = String::with_capacity(2 * ID_BYTES);
+    for b in raw {
+        id.push(HEX[usize::from(b >> 4)] as char);
+        id.push(HEX[usize::from(b & 0x0f)] as char);
+    }
+    id
 }

@@ -134,3 +134,19 @@ fn a_form_from_another_site_is_told_from_one_from_here() {
         .finish();
     assert!(!is_cross_site_form(&get, &trusted));
 }
+
+#[test]
+fn request_ids_are_random_hex_and_do_not_repeat() {
+    // More than one thread's page of random bytes (341 ids).
+    let ids: Vec<String> = (0..2000).map(|_| new_request_id()).collect();
+    for id in &ids {
+        assert_eq!(id.len(), 24, "{id}");
+        assert!(
+            id.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+            "{id}"
+        );
+    }
+    let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), ids.len());
+}

@@ -161,3 +161,48 @@ async fn a_whole_head_then_a_slow_handler_is_not_cut_off() {
     let idle = server.read(&mut buf).await;
     assert_eq!(idle.unwrap_err().kind(), io::ErrorKind::TimedOut);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_keep_alive_connection_gets_the_whole_idle_time_after_each_answer() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (mut server, mut client) = guarded().await;
+    let mut buf = [0u8; 64];
+    for _ in 0..3 {
+        client
+            .write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            .await
+            .unwrap();
+        assert!(server.read(&mut buf).await.unwrap() > 0);
+        assert_eq!(server.phase, Phase::Busy);
+        server.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await.unwrap();
+        let mut answer = [0u8; 19];
+        client.read_exact(&mut answer).await.unwrap();
+        // Idle for longer than the header deadline (5 s), within the idle
+        // one (30 s): the timer set for the head fires and is moved on, the
+        // connection stays.
+        let idle = tokio::time::timeout(Duration::from_secs(20), server.read(&mut buf)).await;
+        assert!(idle.is_err(), "still open after 20 s idle: {idle:?}");
+    }
+    // The next request's head is still cut at its own deadline...
+    client.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+    let started = Instant::now();
+    assert_eq!(read_until_error(&mut server).await, io::ErrorKind::TimedOut);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(5) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
+    // ... and an idle connection at the idle deadline counted from its
+    // last answer, not earlier.
+    let (mut server, mut client) = guarded().await;
+    client.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+    assert!(server.read(&mut buf).await.unwrap() > 0);
+    server.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await.unwrap();
+    let answered = Instant::now();
+    assert_eq!(read_until_error(&mut server).await, io::ErrorKind::TimedOut);
+    let took = answered.elapsed();
+    assert!(
+        took >= Duration::from_secs(30) && took < Duration::from_secs(31),
+        "{took:?}"
+    );
+}
