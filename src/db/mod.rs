@@ -38,6 +38,8 @@ pub struct SqlitePools {
     pub read: SqlitePool,
     pub write: SqlitePool,
     pub direct: Arc<direct::DirectReads>,
+    /// The refresh-token rotations, made in batches on `write`.
+    pub rotations: refresh_tokens::RotationQueue,
 }
 
 /// A handle on the database, cheap to clone.
@@ -126,6 +128,7 @@ impl Db {
             .with_context(|| format!("cannot open the SQLite database at {path}"))?;
         private_sidecars(opts.get_filename());
         Ok(Db::Sqlite(SqlitePools {
+            rotations: refresh_tokens::RotationQueue::start(write.clone()),
             read,
             write,
             direct: Arc::new(direct),

@@ -51,16 +51,16 @@ pub async fn rotate(
 ) -> Result<Option<Rotated>> {
     match db {
         Db::Sqlite(pools) => {
-            // Spawned, so that a caller that goes away cannot stop the script
-            // between BEGIN and COMMIT (sqlx's worker stops a script whose
-            // receiver is gone, which would leave the transaction open).
-            let pool = pools.write.clone();
-            let (old, new) = (old_hash.to_vec(), new_hash.to_vec());
-            tokio::spawn(async move {
-                rotate_sqlite(&pool, &old, now, &new, new_expires_at, reuse_after).await
-            })
-            .await
-            .map_err(crate::error::Error::internal)?
+            pools
+                .rotations
+                .rotate(Rotation {
+                    old_hash: old_hash.to_vec(),
+                    now,
+                    new_hash: new_hash.to_vec(),
+                    new_expires_at,
+                    reuse_after,
+                })
+                .await
         }
         // `owner` locks the user's row (FOR SHARE) and the session's (FOR
         // UPDATE: concurrent rotations in one session take turns) before the
@@ -99,50 +99,148 @@ pub async fn rotate(
     }
 }
 
-/// The SQLite rotation: one script, one round trip to the write connection's
-/// worker thread (BEGIN, UPDATE and COMMIT sent one by one were four, plus
-/// the INSERT). `changes()` is the number of rows the UPDATE claimed, so the
-/// successor is stored only when the UPDATE claimed the token, and the
-/// session is touched only when the successor was stored.
-async fn rotate_sqlite(
-    pool: &sqlx::SqlitePool,
-    old_hash: &[u8],
+/// One rotation asked of the SQLite rotation queue.
+struct Rotation {
+    old_hash: Vec<u8>,
     now: i64,
-    new_hash: &[u8],
+    new_hash: Vec<u8>,
     new_expires_at: i64,
     reuse_after: i64,
-) -> Result<Option<Rotated>> {
-    use sqlx::Connection as _;
+}
 
-    const SCRIPT: &str = "BEGIN IMMEDIATE; \
-        UPDATE refresh_tokens SET used_at = COALESCE(used_at, $2) \
-          WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2 \
-            AND (used_at IS NULL OR used_at >= $5) \
-            AND EXISTS (SELECT 1 FROM sessions s \
-              WHERE s.id = refresh_tokens.family_id AND s.ended_at IS NULL) \
-          RETURNING family_id, user_id, \
-            (SELECT token_version FROM users WHERE users.id = refresh_tokens.user_id) AS token_version, \
-            (SELECT auth_time FROM sessions s WHERE s.id = refresh_tokens.family_id) AS auth_time, \
-            (SELECT amr FROM sessions s WHERE s.id = refresh_tokens.family_id) AS amr; \
-        INSERT INTO refresh_tokens (token_hash, family_id, user_id, issued_at, expires_at) \
-          SELECT $3, family_id, user_id, $2, $4 FROM refresh_tokens \
-          WHERE token_hash = $1 AND changes() = 1; \
-        UPDATE sessions SET last_used_at = $2, expires_at = max(expires_at, $4) \
-          WHERE id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $3); \
-        COMMIT;";
+type Asked = (
+    Rotation,
+    tokio::sync::oneshot::Sender<Result<Option<Rotated>>>,
+);
+
+/// The most rotations one SQLite transaction takes.
+const MAX_BATCH: usize = 64;
+
+/// Group commit for SQLite's rotations: one task takes the rotations asked
+/// while the previous transaction ran (up to [`MAX_BATCH`]) and makes them
+/// in one transaction, one round trip to the write connection's worker
+/// thread; each caller gets its answer when that transaction has committed
+/// (an acknowledged rotation is as durable as before). Rotations wait for
+/// nothing but the transaction in progress: under light load each has a
+/// transaction of its own, as before.
+///
+/// The rotations of a batch run one after the other, in the order asked,
+/// each exactly as it ran alone (the same token presented twice in one
+/// batch: the second sees the first's use). A caller that goes away leaves
+/// its rotation to finish (the task runs the whole script); the task ends
+/// when the last handle on the database is dropped.
+#[derive(Clone, Debug)]
+pub struct RotationQueue {
+    asks: tokio::sync::mpsc::UnboundedSender<Asked>,
+}
+
+impl RotationQueue {
+    /// Starts the task that makes the rotations, on `write` (the pool's one
+    /// connection).
+    pub fn start(write: sqlx::SqlitePool) -> Self {
+        let (asks, mut asked) = tokio::sync::mpsc::unbounded_channel::<Asked>();
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(MAX_BATCH);
+            while asked.recv_many(&mut batch, MAX_BATCH).await > 0 {
+                let (rotations, answers): (Vec<Rotation>, Vec<_>) = batch.drain(..).unzip();
+                match rotate_sqlite(&write, &rotations).await {
+                    Ok(mut rows) => {
+                        for (answer, row) in answers.into_iter().zip(rows.drain(..)) {
+                            let _ = answer.send(Ok(row));
+                        }
+                    }
+                    Err(e) => {
+                        // Nothing of the batch was stored (one transaction).
+                        e.log();
+                        for answer in answers {
+                            let _ = answer.send(Err(crate::error::Error::Unavailable));
+                        }
+                    }
+                }
+            }
+        });
+        Self { asks }
+    }
+
+    async fn rotate(&self, rotation: Rotation) -> Result<Option<Rotated>> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.asks
+            .send((rotation, answer))
+            .map_err(|_| crate::error::Error::Unavailable)?;
+        answered
+            .await
+            .map_err(|_| crate::error::Error::Unavailable)?
+    }
+}
+
+/// A rotation's row, with its place in the batch.
+#[derive(sqlx::FromRow)]
+struct SlotRotated {
+    slot: i64,
+    #[sqlx(flatten)]
+    rotated: Rotated,
+}
+
+/// SQLite rotations in one script, one round trip to the write connection's
+/// worker thread: BEGIN IMMEDIATE, each rotation's three statements in turn,
+/// COMMIT. In each, `changes()` is the number of rows the UPDATE claimed, so
+/// the successor is stored only when the UPDATE claimed the token, and the
+/// session is touched only when the successor was stored. The answer has
+/// each rotation's row (`None`: the token was not live), in order.
+async fn rotate_sqlite(
+    pool: &sqlx::SqlitePool,
+    rotations: &[Rotation],
+) -> Result<Vec<Option<Rotated>>> {
+    use sqlx::Connection as _;
+    use std::fmt::Write as _;
+
+    let mut script = String::from("BEGIN IMMEDIATE; ");
+    for slot in 0..rotations.len() {
+        let [old, now, new, expires, reuse] = [1, 2, 3, 4, 5].map(|i| 5 * slot + i);
+        let _ = write!(
+            script,
+            "UPDATE refresh_tokens SET used_at = COALESCE(used_at, ${now}) \
+               WHERE token_hash = ${old} AND revoked_at IS NULL AND expires_at > ${now} \
+                 AND (used_at IS NULL OR used_at >= ${reuse}) \
+                 AND EXISTS (SELECT 1 FROM sessions s \
+                   WHERE s.id = refresh_tokens.family_id AND s.ended_at IS NULL) \
+               RETURNING {slot} AS slot, family_id, user_id, \
+                 (SELECT token_version FROM users WHERE users.id = refresh_tokens.user_id) AS token_version, \
+                 (SELECT auth_time FROM sessions s WHERE s.id = refresh_tokens.family_id) AS auth_time, \
+                 (SELECT amr FROM sessions s WHERE s.id = refresh_tokens.family_id) AS amr; \
+             INSERT INTO refresh_tokens (token_hash, family_id, user_id, issued_at, expires_at) \
+               SELECT ${new}, family_id, user_id, ${now}, ${expires} FROM refresh_tokens \
+               WHERE token_hash = ${old} AND changes() = 1; \
+             UPDATE sessions SET last_used_at = ${now}, expires_at = max(expires_at, ${expires}) \
+               WHERE id = (SELECT family_id FROM refresh_tokens WHERE token_hash = ${new}); "
+        );
+    }
+    script.push_str("COMMIT;");
+    let mut query = sqlx::query_as::<_, SlotRotated>(&script);
+    for r in rotations {
+        query = query
+            .bind(&r.old_hash[..])
+            .bind(r.now)
+            .bind(&r.new_hash[..])
+            .bind(r.new_expires_at)
+            .bind(r.reuse_after);
+    }
     let mut conn = pool.acquire().await?;
     // `fetch_all`, not `fetch_optional`: the latter stops the script at the
-    // first row, before the INSERT and the COMMIT.
-    let claimed = sqlx::query_as::<_, Rotated>(SCRIPT)
-        .bind(old_hash)
-        .bind(now)
-        .bind(new_hash)
-        .bind(new_expires_at)
-        .bind(reuse_after)
-        .fetch_all(&mut *conn)
-        .await;
-    match claimed {
-        Ok(rows) => Ok(rows.into_iter().next()),
+    // first row, before the rest and the COMMIT.
+    match query.fetch_all(&mut *conn).await {
+        Ok(rows) => {
+            let mut answers: Vec<Option<Rotated>> = rotations.iter().map(|_| None).collect();
+            for row in rows {
+                if let Some(answer) = usize::try_from(row.slot)
+                    .ok()
+                    .and_then(|slot| answers.get_mut(slot))
+                {
+                    *answer = Some(row.rotated);
+                }
+            }
+            Ok(answers)
+        }
         Err(e) => {
             // The script stopped part-way, perhaps inside its transaction:
             // this connection must not be reused. Closing it rolls back.

@@ -223,3 +223,92 @@ async fn concurrent_rotations_of_one_token_yield_one_successor() {
     }
     assert_eq!(won, 1);
 }
+
+/// Rotations asked at once share transactions (group commit) and each gets
+/// its own answer: every live token rotates once into its own family, a
+/// token presented twice in a batch rotates once (strict), an unknown one
+/// gets none, and everything is committed when the answers come.
+#[tokio::test]
+async fn rotations_asked_at_once_each_get_their_own_answer() {
+    let (_dir, db, user) = sqlite().await;
+    const N: usize = 150;
+    for i in 0..N {
+        assert!(start(&db, user, &format!("fam{i}"), format!("old{i}").as_bytes()).await);
+    }
+    let mut asked = Vec::new();
+    for i in 0..N {
+        let first = db.clone();
+        asked.push(tokio::spawn(async move {
+            rotate(
+                &first,
+                format!("old{i}").as_bytes(),
+                200,
+                format!("new{i}").as_bytes(),
+                2_000,
+                STRICT,
+            )
+            .await
+        }));
+        // The same token again, asked right behind it, and a stranger.
+        let again = db.clone();
+        asked.push(tokio::spawn(async move {
+            rotate(
+                &again,
+                format!("old{i}").as_bytes(),
+                200,
+                format!("dup{i}").as_bytes(),
+                2_000,
+                STRICT,
+            )
+            .await
+        }));
+        let stranger = db.clone();
+        asked.push(tokio::spawn(async move {
+            rotate(
+                &stranger,
+                format!("nobody{i}").as_bytes(),
+                200,
+                format!("x{i}").as_bytes(),
+                2_000,
+                STRICT,
+            )
+            .await
+        }));
+    }
+    let mut answers = Vec::new();
+    for a in asked {
+        answers.push(a.await.unwrap().unwrap());
+    }
+    for i in 0..N {
+        let (first, second, stranger) = (&answers[3 * i], &answers[3 * i + 1], &answers[3 * i + 2]);
+        // Whichever of the two presentations came first won; the other lost.
+        let won: Vec<_> = [first, second].into_iter().flatten().collect();
+        assert_eq!(won.len(), 1, "token {i}: {first:?} {second:?}");
+        assert_eq!(won[0].family_id, format!("fam{i}"));
+        assert_eq!(won[0].user_id, user);
+        assert!(stranger.is_none());
+        let new = by_hash(&db, format!("new{i}").as_bytes()).await.unwrap();
+        let dup = by_hash(&db, format!("dup{i}").as_bytes()).await.unwrap();
+        assert_eq!(
+            new.is_some() as u8 + dup.is_some() as u8,
+            1,
+            "token {i}: one successor"
+        );
+    }
+    // Exactly one successor per family, all committed.
+    let Db::Sqlite(pools) = &db else {
+        unreachable!()
+    };
+    let (tokens, families): (i64, i64) = pools
+        .direct
+        .run(|c| {
+            c.query_row(
+                "SELECT count(*), count(DISTINCT family_id) FROM refresh_tokens \
+                 WHERE issued_at = 200",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+        })
+        .unwrap();
+    assert_eq!((tokens, families), (N as i64, N as i64));
+}
