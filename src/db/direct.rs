@@ -62,6 +62,25 @@ impl From<rusqlite::Error> for DirectError {
     }
 }
 
+/// A writing connection of the caller's own to the SQLite file at `path`,
+/// used on the calling thread (the Django import's: its batches go
+/// straight to SQLite, not row by row through sqlx's worker thread). It
+/// waits up to 5 s for the server's writes, like the pool's connections,
+/// and keeps the same durability (`GATEHOUSE_SQLITE_SYNCHRONOUS`).
+pub fn open_writer(path: &Path, synchronous_full: bool) -> rusqlite::Result<Connection> {
+    let c = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    c.busy_timeout(std::time::Duration::from_secs(5))?;
+    c.execute_batch(if synchronous_full {
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
+    } else {
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
+    })?;
+    Ok(c)
+}
+
 impl DirectReads {
     /// Opens `count` read-only connections to the SQLite file at `path`.
     pub fn open(path: &Path, count: usize) -> rusqlite::Result<Self> {

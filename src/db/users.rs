@@ -16,8 +16,8 @@ pub use read::{
     Authenticated,
 };
 pub use write::{
-    end_sessions, insert, insert_imported, record_login, set_active, update_profile, ImportedUser,
-    NewUser, ProfileChange,
+    end_sessions, insert, insert_imported, insert_imported_batch, insert_imported_batch_sqlite,
+    record_login, set_active, update_profile, ImportedUser, NewUser, ProfileChange,
 };
 
 /// A row of `users` as read; mapped into the service's `User` (or

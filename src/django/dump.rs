@@ -44,76 +44,259 @@ impl std::fmt::Debug for DjangoUser {
     }
 }
 
-/// Reads a whole dump. Fails only when the text is not a Django dump at all
-/// (not JSON, not an array, or an array without one `auth.user` object);
-/// bad rows come back as rows with their reason.
+/// The message of a file that is not a Django dump at all.
+fn not_a_dump(why: impl std::fmt::Display) -> String {
+    format!("not a Django dump (a JSON array as `manage.py dumpdata auth.user` writes): {why}")
+}
+
+/// Reads a whole dump held in memory (the tests'; the import streams the
+/// file with [`check`] and [`Elements`]). Fails only when the text is not a
+/// Django dump at all (not JSON, not an array, or an array without one
+/// `auth.user` object); bad rows come back as rows with their reason.
 pub fn parse(text: &str) -> Result<Vec<Row>, String> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    serde_json::from_str::<Vec<IgnoredAny>>(text).map_err(|e| {
-        format!("not a Django dump (a JSON array as `manage.py dumpdata auth.user` writes): {e}")
-    })?;
-    let mut any_user = false;
+    check(text.as_bytes())?;
     let mut rows = Vec::new();
-    for (line, json) in elements(text) {
-        let user = match serde_json::from_str::<Value>(json) {
-            Ok(v) => {
-                any_user |= v.get("model").and_then(Value::as_str) == Some(MODEL);
-                user(&v)
-            }
-            Err(e) => Err(e.to_string()),
-        };
-        rows.push(Row { line, user });
+    let mut elements = Elements::new(text.as_bytes());
+    while let Some((line, json)) = elements.next_element()? {
+        rows.push(row(line, &json));
     }
-    if !rows.is_empty() && !any_user {
+    Ok(rows)
+}
+
+/// Checks a whole dump, streaming, without keeping it: a JSON array
+/// (after an optional byte-order mark) of JSON values, at least one of them
+/// an `auth.user` object when there are any. Returns how many elements it
+/// has. Memory: one element at a time.
+pub fn check(input: impl std::io::BufRead) -> Result<usize, String> {
+    #[derive(serde::Deserialize)]
+    struct Model<'a> {
+        #[serde(borrow)]
+        model: Option<std::borrow::Cow<'a, str>>,
+    }
+    let mut elements = Elements::new(input);
+    let (mut count, mut any_user) = (0, false);
+    while let Some((line, json)) = elements.next_element()? {
+        count += 1;
+        if !any_user {
+            if let Ok(m) = serde_json::from_slice::<Model>(&json) {
+                any_user = m.model.as_deref() == Some(MODEL);
+                continue;
+            }
+        }
+        serde_json::from_slice::<IgnoredAny>(&json)
+            .map_err(|e| not_a_dump(format!("{e} (in the value that starts at line {line})")))?;
+    }
+    if count > 0 && !any_user {
         return Err(format!(
             "not a dump of Django users: no object has \"model\": \"{MODEL}\" \
              (make it with `python manage.py dumpdata auth.user --indent 2`)"
         ));
     }
-    Ok(rows)
+    Ok(count)
+}
+
+/// One element of the array as a row: the user, or why it is not one.
+pub fn row(line: usize, json: &[u8]) -> Row {
+    let user = match serde_json::from_slice::<Value>(json) {
+        Ok(v) => user(&v),
+        Err(e) => Err(e.to_string()),
+    };
+    Row { line, user }
 }
 
 /// The model label of Django's users.
 const MODEL: &str = "auth.user";
 
-/// The top-level array's elements: the line each starts on and its text.
-/// `text` must already be known to be a valid JSON array (so no raw newline
-/// sits inside a string).
-fn elements(text: &str) -> Vec<(usize, &str)> {
-    let mut found = Vec::new();
-    let (mut line, mut depth, mut in_string, mut escaped) = (1, 0usize, false, false);
-    let mut start: Option<(usize, usize)> = None;
-    for (i, b) in text.bytes().enumerate() {
-        if b == b'\n' {
-            line += 1;
+/// The top-level array's elements, read as the input streams: the line
+/// each starts on and its bytes (one element in memory at a time). Errors
+/// are for input that is not a JSON array of values (the elements' own
+/// JSON is for serde to judge: a string's escapes, bracket kinds); every
+/// byte is looked at once.
+pub struct Elements<R> {
+    input: R,
+    scanner: Scanner,
+}
+
+/// Where the scan of the array is.
+struct Scanner {
+    /// How many bytes of a byte-order mark began the input (3 once past
+    /// the start).
+    bom: usize,
+    line: usize,
+    state: Scan,
+    /// Nesting inside the current element (0: at the array's level).
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+    /// The current element's bytes (empty between elements) and first line.
+    current: Vec<u8>,
+    current_line: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    /// Before the `[` (blanks).
+    Before,
+    /// Inside the array: `comma` after a `,` (a value must follow).
+    Inside { comma: bool },
+    /// After the `]`: only blanks may follow.
+    After,
+}
+
+impl<R: std::io::BufRead> Elements<R> {
+    pub fn new(input: R) -> Self {
+        Self {
+            input,
+            scanner: Scanner {
+                bom: 0,
+                line: 1,
+                state: Scan::Before,
+                depth: 0,
+                in_string: false,
+                escaped: false,
+                current: Vec::new(),
+                current_line: 0,
+            },
         }
-        if in_string {
+    }
+
+    /// The next element, or `None` after the array's end.
+    pub fn next_element(&mut self) -> Result<Option<(usize, Vec<u8>)>, String> {
+        loop {
+            let buf = match self.input.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(format!("cannot read the dump: {e}")),
+            };
+            let scanner = &mut self.scanner;
+            if buf.is_empty() {
+                return match scanner.state {
+                    Scan::After => Ok(None),
+                    Scan::Before => Err(not_a_dump("no JSON array (the file is empty or blank)")),
+                    Scan::Inside { .. } => Err(not_a_dump(format!(
+                        "the array does not end (the file ends at line {})",
+                        scanner.line
+                    ))),
+                };
+            }
+            let found = scanner.scan(buf)?;
+            let used = found.map_or(buf.len(), |n| n);
+            let complete = found.is_some();
+            self.input.consume(used);
+            if complete {
+                let json = std::mem::take(&mut self.scanner.current);
+                return Ok(Some((self.scanner.current_line, json)));
+            }
+        }
+    }
+}
+
+impl Scanner {
+    /// Takes the bytes of `buf` up to the end of the current element (how
+    /// many, when it ends within them). Inside a string the bytes up to the
+    /// next quote, backslash or line feed are taken as a run (memchr), so
+    /// most of a dump's bytes are not looked at one by one.
+    fn scan(&mut self, buf: &[u8]) -> Result<Option<usize>, String> {
+        let mut i = 0;
+        while i < buf.len() {
+            if self.in_string && !self.escaped {
+                let run = memchr::memchr3(b'"', b'\\', b'\n', &buf[i..]).unwrap_or(buf.len() - i);
+                self.current.extend_from_slice(&buf[i..i + run]);
+                i += run;
+                if i == buf.len() {
+                    break;
+                }
+            }
+            if self.feed(buf[i])? {
+                return Ok(Some(i + 1));
+            }
+            i += 1;
+        }
+        Ok(None)
+    }
+
+    /// Takes one byte; true when it completed an element.
+    fn feed(&mut self, b: u8) -> Result<bool, String> {
+        // A byte-order mark may begin the input, whole.
+        const BOM: &[u8; 3] = b"\xef\xbb\xbf";
+        if self.bom < BOM.len() {
+            if b == BOM[self.bom] {
+                self.bom += 1;
+                return Ok(false);
+            }
+            if self.bom > 0 {
+                return Err(not_a_dump("it does not begin with `[` (line 1)"));
+            }
+            self.bom = BOM.len();
+        }
+        if b == b'\n' {
+            self.line += 1;
+        }
+        let line = self.line;
+        let blank = matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+        match self.state {
+            Scan::Before if b == b'[' => self.state = Scan::Inside { comma: false },
+            Scan::Before if !blank => {
+                return Err(not_a_dump(format!(
+                    "it does not begin with `[` (line {line})"
+                )))
+            }
+            Scan::After if !blank => {
+                return Err(not_a_dump(format!(
+                    "text after the array's end (line {line})"
+                )))
+            }
+            Scan::Before | Scan::After => {}
+            // Between values.
+            Scan::Inside { comma } if self.current.is_empty() => match b {
+                _ if blank => {}
+                b']' if comma => {
+                    return Err(not_a_dump(format!("a `,` before the `]` (line {line})")))
+                }
+                b']' => self.state = Scan::After,
+                b',' => {
+                    return Err(not_a_dump(format!(
+                        "a value is missing before a `,` (line {line})"
+                    )))
+                }
+                _ => {
+                    self.current_line = line;
+                    self.element_byte(b);
+                }
+            },
+            Scan::Inside { .. } => {
+                if !self.in_string && self.depth == 0 && (b == b',' || b == b']') {
+                    self.state = if b == b']' {
+                        Scan::After
+                    } else {
+                        Scan::Inside { comma: true }
+                    };
+                    return Ok(true);
+                }
+                self.element_byte(b);
+            }
+        }
+        Ok(false)
+    }
+
+    fn element_byte(&mut self, b: u8) {
+        self.current.push(b);
+        if self.in_string {
             match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
+                _ if self.escaped => self.escaped = false,
+                b'\\' => self.escaped = true,
+                b'"' => self.in_string = false,
                 _ => {}
             }
-            continue;
-        }
-        let blank = matches!(b, b' ' | b'\t' | b'\r' | b'\n');
-        if depth == 1 && start.is_none() && !blank && b != b',' && b != b']' {
-            start = Some((line, i));
-        }
-        let ends_element = depth == 1 && matches!(b, b',' | b']');
-        if ends_element {
-            if let Some((l, s)) = start.take() {
-                found.push((l, &text[s..i]));
-            }
+            return;
         }
         match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => depth += 1,
-            b']' | b'}' => depth = depth.saturating_sub(1),
+            b'"' => self.in_string = true,
+            b'[' | b'{' => self.depth += 1,
+            b']' | b'}' => self.depth = self.depth.saturating_sub(1),
             _ => {}
         }
     }
-    found
 }
 
 fn user(v: &Value) -> Result<DjangoUser, String> {

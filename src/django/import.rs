@@ -1,6 +1,7 @@
-//! Creating users from a Django dump: one insert per user, so a user is
-//! either wholly there or not at all; logins that exist already are skipped,
-//! so running it again creates nothing twice.
+//! Creating users from a Django dump: one statement per user, so a user is
+//! either wholly there or not at all, in transactions of a batch of users;
+//! logins that exist already are skipped, so running it again creates
+//! nothing twice.
 
 use std::path::Path;
 
@@ -35,23 +36,166 @@ impl Report {
     }
 }
 
-/// Reads the dump at `path` (refusing a file that is not one before touching
-/// the database), then imports it into the configured database.
+/// Users per transaction (and per message from the reading thread).
+const BATCH: usize = 500;
+
+/// Imports the dump at `path`, streaming: the file is read twice, never
+/// held whole. First it is checked (a file that is not a dump is refused
+/// before the database is touched); then a thread reads and checks rows
+/// while batches of [`BATCH`] users are inserted, one transaction each.
+/// Memory: a few batches, whatever the file's size.
 pub async fn import_file(config: &Config, path: &Path) -> anyhow::Result<Report> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the Django dump {}", path.display()))?;
-    let rows = dump::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let open = || {
+        std::fs::File::open(path)
+            .map(|f| std::io::BufReader::with_capacity(1 << 20, f))
+            .with_context(|| format!("cannot read the Django dump {}", path.display()))
+    };
+    let file = open()?;
+    tokio::task::spawn_blocking(move || dump::check(file))
+        .await?
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let file = open()?;
     let db = Db::connect(config).await?;
     db.migrate().await?;
-    let report = import(&db, rows).await;
+    // On SQLite the batches go through a connection of the import's own,
+    // on a blocking thread (see `users::insert_imported_batch_sqlite`).
+    let mut writer = match crate::db::sqlite_path(&config.database_url) {
+        Some(file) => Some(
+            crate::db::direct::open_writer(&file, config.sqlite_synchronous_full).with_context(
+                || format!("cannot open the SQLite database at {}", file.display()),
+            )?,
+        ),
+        None => None,
+    };
+    let (batches, mut received) = tokio::sync::mpsc::channel::<Result<Vec<Row>, String>>(4);
+    let reader = std::thread::spawn(move || {
+        let mut elements = dump::Elements::new(file);
+        let mut batch = Vec::with_capacity(BATCH);
+        loop {
+            match elements.next_element() {
+                Ok(Some((line, json))) => {
+                    batch.push(dump::row(line, &json));
+                    if batch.len() == BATCH
+                        && batches
+                            .blocking_send(Ok(std::mem::replace(
+                                &mut batch,
+                                Vec::with_capacity(BATCH),
+                            )))
+                            .is_err()
+                    {
+                        return;
+                    }
+                }
+                Ok(None) => {
+                    let _ = batches.blocking_send(Ok(batch));
+                    return;
+                }
+                Err(e) => {
+                    let _ = batches.blocking_send(Err(e));
+                    return;
+                }
+            }
+        }
+    });
+    let mut report = Report::default();
+    let mut outcome = Ok(());
+    while let Some(batch) = received.recv().await {
+        let step = match batch {
+            Ok(rows) => import_batch(&db, &mut writer, &mut report, rows).await,
+            // The file changed since it was checked, or cannot be read.
+            Err(e) => Err(anyhow::anyhow!("{}: {e}", path.display())),
+        };
+        if let Err(e) = step {
+            outcome = Err(e);
+            break;
+        }
+    }
+    drop(received);
+    let _ = reader.join();
     db.close().await;
-    report
+    outcome.map(|()| report)
 }
 
-/// Imports parsed rows in file order.
+/// Imports parsed rows in file order (the rows of a dump held in memory).
 pub async fn import(db: &Db, rows: Vec<Row>) -> anyhow::Result<Report> {
     let mut report = Report::default();
-    for Row { line, user } in rows {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        import_batch(
+            db,
+            &mut None,
+            &mut report,
+            rows.by_ref().take(BATCH).collect(),
+        )
+        .await?;
+    }
+    Ok(report)
+}
+
+/// Imports one batch of rows: their users in one transaction (one by one
+/// when the batch runs into a name another user took meanwhile), then the
+/// notes for rejected and skipped rows, in file order. `writer`: SQLite's
+/// own connection (taken for the batch and put back).
+async fn import_batch(
+    db: &Db,
+    writer: &mut Option<rusqlite::Connection>,
+    report: &mut Report,
+    rows: Vec<Row>,
+) -> anyhow::Result<()> {
+    let Some(first_line) = rows.first().map(|r| r.line) else {
+        return Ok(());
+    };
+    let (rows, batch) = match writer.take() {
+        Some(mut conn) => {
+            let (conn, rows, batch) = tokio::task::spawn_blocking(move || {
+                let users: Vec<ImportedUser<'_>> = rows
+                    .iter()
+                    .filter_map(|r| r.user.as_ref().ok())
+                    .map(imported)
+                    .collect();
+                let batch = users::insert_imported_batch_sqlite(&mut conn, &users);
+                drop(users);
+                (conn, rows, batch)
+            })
+            .await?;
+            *writer = Some(conn);
+            (rows, batch)
+        }
+        None => {
+            let users: Vec<ImportedUser<'_>> = rows
+                .iter()
+                .filter_map(|r| r.user.as_ref().ok())
+                .map(imported)
+                .collect();
+            let batch = users::insert_imported_batch(db, &users).await;
+            drop(users);
+            (rows, batch)
+        }
+    };
+    let users: Vec<ImportedUser<'_>> = rows
+        .iter()
+        .filter_map(|r| r.user.as_ref().ok())
+        .map(imported)
+        .collect();
+    let ids = match batch
+        .map_err(detail)
+        .with_context(|| stopped(first_line, report))?
+    {
+        Some(ids) => ids,
+        None => {
+            let mut ids = Vec::with_capacity(users.len());
+            for (u, row) in users.iter().zip(rows.iter().filter(|r| r.user.is_ok())) {
+                let id = users::insert_imported(db, u)
+                    .await
+                    .map_err(detail)
+                    .with_context(|| stopped(row.line, report))?;
+                ids.push(id);
+            }
+            ids
+        }
+    };
+    let mut ids = ids.into_iter();
+    for Row { line, user } in &rows {
         let user = match user {
             Ok(u) => u,
             Err(why) => {
@@ -60,24 +204,20 @@ pub async fn import(db: &Db, rows: Vec<Row>) -> anyhow::Result<Report> {
                 continue;
             }
         };
-        let inserted = users::insert_imported(db, &imported(&user))
-            .await
-            .map_err(detail)
-            .with_context(|| stopped(line, &report))?;
-        if inserted.is_some() {
+        if ids.next().flatten().is_some() {
             report.imported += 1;
             continue;
         }
         report.existing += 1;
-        let why = why_skipped(db, &user)
+        let why = why_skipped(db, user)
             .await
             .map_err(detail)
-            .with_context(|| stopped(line, &report))?;
+            .with_context(|| stopped(*line, report))?;
         if let Some(why) = why {
             report.notes.push(format!("line {line}: skipped: {why}"));
         }
     }
-    Ok(report)
+    Ok(())
 }
 
 fn imported(u: &DjangoUser) -> ImportedUser<'_> {

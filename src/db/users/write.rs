@@ -111,37 +111,198 @@ pub struct ImportedUser<'a> {
     pub last_login: Option<i64>,
 }
 
+/// Binds an imported user's twelve values to a query, in
+/// [`insert_imported_sql`]'s order (a macro: the query's type differs by
+/// database and kind).
+macro_rules! bind_imported {
+    ($query:expr, $u:expr) => {{
+        let u: &ImportedUser<'_> = $u;
+        $query
+            .bind(u.username)
+            .bind(key(u.username))
+            .bind(u.email)
+            .bind((!u.email.is_empty()).then(|| key(u.email)))
+            .bind(u.password_hash)
+            .bind(u.first_name)
+            .bind(u.last_name)
+            .bind(u.is_active)
+            .bind(u.is_staff)
+            .bind(u.is_superuser)
+            .bind(u.date_joined)
+            .bind(u.last_login)
+    }};
+}
+
 /// Inserts an imported user in one statement and returns its id, or does
 /// nothing and returns `None` when its username or email (case-insensitive)
 /// is already a login here, as the same kind of name or as the other kind
 /// (which sign-up refuses too).
 pub async fn insert_imported(db: &Db, u: &ImportedUser<'_>) -> Result<Option<i64>> {
-    let email_key = (!u.email.is_empty()).then(|| key(u.email));
-    let inserted = with_pool!(db, write, |p| sqlx::query_scalar(
-        "INSERT INTO users (username, username_key, email, email_key, password_hash, \
-           first_name, last_name, is_active, is_staff, is_superuser, date_joined, last_login, \
-           email_verified) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, TRUE \
-         WHERE NOT EXISTS (SELECT 1 FROM users WHERE email_key = $2 OR username_key = $4) \
-         ON CONFLICT DO NOTHING RETURNING id"
+    let sql = insert_imported_sql(None, 0);
+    let inserted = with_pool!(db, write, |p| bind_imported!(
+        sqlx::query_scalar::<_, i64>(&sql),
+        u
     )
-    .bind(u.username)
-    .bind(key(u.username))
-    .bind(u.email)
-    .bind(email_key.as_deref())
-    .bind(u.password_hash)
-    .bind(u.first_name)
-    .bind(u.last_name)
-    .bind(u.is_active)
-    .bind(u.is_staff)
-    .bind(u.is_superuser)
-    .bind(u.date_joined)
-    .bind(u.last_login)
     .fetch_optional(p)
     .await);
     match inserted {
         Ok(id) => Ok(id),
         // `login_keys` refused a name (see the migration): another user's.
+        Err(e) if unique_violation(&e).is_some() => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The statement that inserts one imported user (see [`insert_imported`]),
+/// its parameters numbered from `first + 1`; with `slot`, its RETURNING
+/// also names the user's place in a batch.
+fn insert_imported_sql(slot: Option<usize>, first: usize) -> String {
+    let [username, username_key, email, email_key, hash, first_name, last_name, active, staff, superuser, joined, last_login] =
+        std::array::from_fn(|i| first + i + 1);
+    let slot = slot.map(|s| format!("{s} AS slot, ")).unwrap_or_default();
+    format!(
+        "INSERT INTO users (username, username_key, email, email_key, password_hash, \
+           first_name, last_name, is_active, is_staff, is_superuser, date_joined, last_login, \
+           email_verified) \
+         SELECT ${username}, ${username_key}, ${email}, ${email_key}, ${hash}, ${first_name}, \
+           ${last_name}, ${active}, ${staff}, ${superuser}, ${joined}, ${last_login}, TRUE \
+         WHERE NOT EXISTS (SELECT 1 FROM users \
+           WHERE email_key = ${username_key} OR username_key = ${email_key}) \
+         ON CONFLICT DO NOTHING RETURNING {slot}id"
+    )
+}
+
+/// [`insert_imported_batch`] on a SQLite connection of the caller's own
+/// (`db::direct::open_writer`), on the calling thread: one transaction,
+/// one prepared statement, no hand-off per statement or row.
+pub fn insert_imported_batch_sqlite(
+    conn: &mut rusqlite::Connection,
+    users: &[ImportedUser<'_>],
+) -> Result<Option<Vec<Option<i64>>>> {
+    use rusqlite::OptionalExtension as _;
+    let failed = |e: rusqlite::Error| match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            Error::Unavailable
+        }
+        _ => Error::internal(e),
+    };
+    let sql = insert_imported_sql(None, 0);
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(failed)?;
+    let mut ids = Vec::with_capacity(users.len());
+    {
+        let mut insert = tx.prepare_cached(&sql).map_err(failed)?;
+        for u in users {
+            let email_key = (!u.email.is_empty()).then(|| key(u.email));
+            let id = insert
+                .query_row(
+                    rusqlite::named_params! {
+                        "$1": u.username,
+                        "$2": key(u.username),
+                        "$3": u.email,
+                        "$4": email_key,
+                        "$5": u.password_hash,
+                        "$6": u.first_name,
+                        "$7": u.last_name,
+                        "$8": u.is_active,
+                        "$9": u.is_staff,
+                        "$10": u.is_superuser,
+                        "$11": u.date_joined,
+                        "$12": u.last_login,
+                    },
+                    |r| r.get::<_, i64>(0),
+                )
+                .optional();
+            match id {
+                Ok(id) => ids.push(id),
+                // A name taken (a unique index, or `login_keys`' primary
+                // key): dropping the transaction rolls the batch back.
+                Err(rusqlite::Error::SqliteFailure(f, _))
+                    if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                        || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+                {
+                    return Ok(None)
+                }
+                Err(e) => return Err(failed(e)),
+            }
+        }
+    }
+    tx.commit().map_err(failed)?;
+    Ok(Some(ids))
+}
+
+/// Inserts imported users in one transaction, each as [`insert_imported`]
+/// would: their ids, in order, `None` for a user whose names are taken
+/// already (by a user inserted before, an earlier one of the batch
+/// included). `Ok(None)` when the batch ran into a uniqueness rule that
+/// only the database's constraints caught (a name taken as the other kind
+/// within the batch, a sign-up racing the import): nothing of the batch is
+/// stored, and the caller inserts its users one by one. On SQLite the batch
+/// is one script, one round trip to the write connection.
+pub async fn insert_imported_batch(
+    db: &Db,
+    users: &[ImportedUser<'_>],
+) -> Result<Option<Vec<Option<i64>>>> {
+    let result = match db {
+        Db::Sqlite(pools) => {
+            use sqlx::Connection as _;
+            #[derive(sqlx::FromRow)]
+            struct Inserted {
+                slot: i64,
+                id: i64,
+            }
+            let mut script = String::from("BEGIN IMMEDIATE; ");
+            for slot in 0..users.len() {
+                script.push_str(&insert_imported_sql(Some(slot), 12 * slot));
+                script.push_str("; ");
+            }
+            script.push_str("COMMIT;");
+            let mut query = sqlx::query_as::<_, Inserted>(&script);
+            for u in users {
+                query = bind_imported!(query, u);
+            }
+            let mut conn = pools.write.acquire().await?;
+            match query.fetch_all(&mut *conn).await {
+                Ok(rows) => {
+                    let mut ids = vec![None; users.len()];
+                    for row in rows {
+                        if let Some(id) = usize::try_from(row.slot)
+                            .ok()
+                            .and_then(|slot| ids.get_mut(slot))
+                        {
+                            *id = Some(row.id);
+                        }
+                    }
+                    Ok(ids)
+                }
+                Err(e) => {
+                    // The script stopped part-way, inside its transaction:
+                    // closing the connection rolls the batch back.
+                    let _ = conn.detach().close().await;
+                    Err(e)
+                }
+            }
+        }
+        Db::Postgres(pool) => {
+            let sql = insert_imported_sql(None, 0);
+            async {
+                let mut tx = pool.begin().await?;
+                let mut ids = Vec::with_capacity(users.len());
+                for u in users {
+                    let id = bind_imported!(sqlx::query_scalar::<_, i64>(&sql), u)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    ids.push(id);
+                }
+                tx.commit().await?;
+                Ok(ids)
+            }
+            .await
+        }
+    };
+    match result {
+        Ok(ids) => Ok(Some(ids)),
         Err(e) if unique_violation(&e).is_some() => Ok(None),
         Err(e) => Err(e.into()),
     }

@@ -230,3 +230,98 @@ fn a_file_that_is_not_a_dump_of_users_is_refused_whole() {
         1
     );
 }
+
+/// Every element and its first line, read through a buffer of `capacity`
+/// bytes (elements split across reads at every possible point).
+fn split(text: &str, capacity: usize) -> Result<Vec<(usize, String)>, String> {
+    let mut elements = Elements::new(std::io::BufReader::with_capacity(capacity, text.as_bytes()));
+    let mut found = Vec::new();
+    while let Some((line, json)) = elements.next_element()? {
+        found.push((line, String::from_utf8(json).unwrap()));
+    }
+    Ok(found)
+}
+
+#[test]
+fn elements_are_found_whatever_the_reads_and_strings_hold() {
+    let text = "\u{feff}[\n  {\"a\": \"x,]}\\\"\\\\\", \"b\": [1, {\"c\": \"[\"}]},\n  \"s\\\\\"\n  ,\n  7, [], {}\n]\n";
+    let want = vec![
+        (
+            2,
+            "{\"a\": \"x,]}\\\"\\\\\", \"b\": [1, {\"c\": \"[\"}]}".to_owned(),
+        ),
+        (3, "\"s\\\\\"\n  ".to_owned()),
+        (5, "7".to_owned()),
+        (5, "[]".to_owned()),
+        (5, "{}\n".to_owned()),
+    ];
+    for capacity in 1..=40 {
+        assert_eq!(split(text, capacity).unwrap(), want, "capacity {capacity}");
+    }
+    assert_eq!(split("[]", 1).unwrap(), vec![]);
+    assert_eq!(split(" \n[ \n] \n", 3).unwrap(), vec![]);
+}
+
+#[test]
+fn a_stream_that_is_not_an_array_of_values_is_refused_with_its_line() {
+    for (text, want) in [
+        ("", "the file is empty"),
+        ("  \n ", "the file is empty"),
+        (
+            "{\"model\": \"auth.user\"}",
+            "does not begin with `[` (line 1)",
+        ),
+        ("[1, 2", "does not end"),
+        ("[1,\n]", "a `,` before the `]` (line 2)"),
+        ("[,1]", "a value is missing"),
+        ("[1,\n\n,2]", "a value is missing before a `,` (line 3)"),
+        ("[1]\nx", "text after the array's end (line 2)"),
+        ("[1][2]", "text after the array's end"),
+    ] {
+        for capacity in [1, 2, 64] {
+            let err = split(text, capacity).unwrap_err();
+            assert!(
+                err.contains("not a Django dump") && err.contains(want),
+                "{text:?}: {err}"
+            );
+        }
+    }
+    // What the scan leaves to serde: a value's own syntax, with the line
+    // the value starts on.
+    for (text, want) in [
+        ("[1 2]", "line 1"),
+        ("[1,\n {\"a\": 1]]", "starts at line 2"),
+        ("[\"unterminated]", "does not end"),
+        ("[{\"a\" 1}]", "starts at line 1"),
+    ] {
+        let err = check(text.as_bytes()).unwrap_err();
+        assert!(
+            err.contains("not a Django dump") && err.contains(want),
+            "{text:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn deep_nesting_is_a_bad_row_not_a_crash() {
+    // A million brackets: the scan counts them, the check skips over them
+    // without recursing, and the row is refused at serde's depth limit.
+    let deep = format!("{}{}", "[".repeat(1_000_000), "]".repeat(1_000_000));
+    let text = format!("[{},\n{deep}]", full("a", "", HASH));
+    let rows = parse(&text).unwrap();
+    assert!(rows[0].user.is_ok());
+    let err = rows[1].user.as_ref().unwrap_err();
+    assert!(err.contains("recursion limit"), "{err}");
+    assert_eq!(rows[1].line, 2);
+}
+
+#[test]
+fn a_partial_byte_order_mark_is_not_a_dump() {
+    for text in ["\u{ef}[]", "\u{ef}\u{bb}[]"] {
+        // (As bytes: EF, or EF BB, then `[]`.)
+        let bytes: Vec<u8> = text.chars().map(|c| c as u8).collect();
+        let mut elements = Elements::new(&bytes[..]);
+        let err = elements.next_element().unwrap_err();
+        assert!(err.contains("does not begin with `[`"), "{err}");
+    }
+}
