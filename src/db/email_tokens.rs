@@ -281,14 +281,8 @@ pub async fn consume(
 }
 
 /// Deletes tokens that expired before `before`.
-pub async fn purge(db: &Db, before: i64) -> Result<u64> {
-    Ok(with_pool!(db, write, |p| sqlx::query(
-        "DELETE FROM email_tokens WHERE expires_at < $1"
-    )
-    .bind(before)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?)
+pub async fn purge(db: &Db, before: i64, batch: i64) -> Result<u64> {
+    crate::db::purge_batch(db, "email_tokens", "expires_at < $1", before, batch).await
 }
 
 #[cfg(test)]

@@ -328,14 +328,8 @@ pub async fn use_challenge(db: &Db, hash: &[u8], now: i64) -> Result<bool> {
 }
 
 /// Deletes challenges that expired before `before`.
-pub async fn purge_challenges(db: &Db, before: i64) -> Result<u64> {
-    Ok(with_pool!(db, write, |p| sqlx::query(
-        "DELETE FROM mfa_challenges WHERE expires_at < $1"
-    )
-    .bind(before)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?)
+pub async fn purge_challenges(db: &Db, before: i64, batch: i64) -> Result<u64> {
+    crate::db::purge_batch(db, "mfa_challenges", "expires_at < $1", before, batch).await
 }
 
 #[cfg(test)]

@@ -252,6 +252,35 @@ fn private_sidecars(db: &Path) {
     }
 }
 
+/// Deletes at most `batch` rows of `table` matching `condition` (SQL in
+/// which `$1` is `before`); how many it deleted. The housekeeping purges
+/// call it until a batch comes back short, pausing between batches: one
+/// statement never holds SQLite's write lock (or a PostgreSQL table's rows)
+/// for long, however many rows are due. `table` and `condition` are this
+/// crate's constants, never input.
+pub(crate) async fn purge_batch(
+    db: &Db,
+    table: &'static str,
+    condition: &'static str,
+    before: i64,
+    batch: i64,
+) -> crate::error::Result<u64> {
+    let row = match db {
+        Db::Sqlite(_) => "rowid",
+        Db::Postgres(_) => "ctid",
+    };
+    let sql = format!(
+        "DELETE FROM {table} WHERE {row} IN \
+         (SELECT {row} FROM {table} WHERE {condition} LIMIT $2)"
+    );
+    Ok(with_pool!(db, write, |p| sqlx::query(&sql)
+        .bind(before)
+        .bind(batch)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?)
+}
+
 /// Runs `f` on the calling thread when `db` is SQLite (see `direct`);
 /// `None` when the query must go through the pool instead (PostgreSQL, or
 /// SQLite busy).

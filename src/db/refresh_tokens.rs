@@ -260,16 +260,11 @@ pub async fn by_hash(db: &Db, hash: &[u8]) -> Result<Option<RefreshRow>> {
     .await)?)
 }
 
-/// Deletes tokens that expired before `before`; reuse of those can no longer
-/// be detected, but they are refused as expired or unknown anyway.
-pub async fn purge_expired(db: &Db, before: i64) -> Result<u64> {
-    Ok(with_pool!(db, write, |p| sqlx::query(
-        "DELETE FROM refresh_tokens WHERE expires_at < $1"
-    )
-    .bind(before)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?)
+/// Deletes up to `batch` tokens that expired before `before` (see
+/// `db::purge_batch`); reuse of those can no longer be detected, but they
+/// are refused as expired or unknown anyway.
+pub async fn purge_expired(db: &Db, before: i64, batch: i64) -> Result<u64> {
+    crate::db::purge_batch(db, "refresh_tokens", "expires_at < $1", before, batch).await
 }
 
 #[cfg(test)]

@@ -354,14 +354,15 @@ pub async fn by_id(db: &Db, id: &str, user_id: i64) -> Result<Option<SessionRow>
 }
 
 /// Deletes sessions that expired or ended before `before`.
-pub async fn purge(db: &Db, before: i64) -> Result<u64> {
-    Ok(with_pool!(db, write, |p| sqlx::query(
-        "DELETE FROM sessions WHERE expires_at < $1 OR ended_at < $1"
+pub async fn purge(db: &Db, before: i64, batch: i64) -> Result<u64> {
+    crate::db::purge_batch(
+        db,
+        "sessions",
+        "expires_at < $1 OR ended_at < $1",
+        before,
+        batch,
     )
-    .bind(before)
-    .execute(p)
     .await
-    .map(|r| r.rows_affected()))?)
 }
 
 #[cfg(test)]

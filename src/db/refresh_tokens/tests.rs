@@ -312,3 +312,28 @@ async fn rotations_asked_at_once_each_get_their_own_answer() {
         .unwrap();
     assert_eq!((tokens, families), (N as i64, N as i64));
 }
+
+/// The purge deletes expired tokens a batch at a time, never a live one.
+#[tokio::test]
+async fn expired_tokens_are_purged_a_batch_at_a_time() {
+    let (_dir, db, user) = sqlite().await;
+    // 25 sessions whose tokens expire at 1000, one that lives on.
+    for i in 0..25 {
+        assert!(start(&db, user, &format!("old{i}"), format!("t{i}").as_bytes()).await);
+    }
+    assert!(rotate(&db, b"t0", 200, b"t0-next", 5_000, STRICT)
+        .await
+        .unwrap()
+        .is_some());
+    let mut deleted = Vec::new();
+    loop {
+        let n = purge_expired(&db, 2_000, 10).await.unwrap();
+        deleted.push(n);
+        if n < 10 {
+            break;
+        }
+    }
+    assert_eq!(deleted, [10, 10, 5]);
+    assert!(by_hash(&db, b"t0-next").await.unwrap().is_some());
+    assert!(by_hash(&db, b"t1").await.unwrap().is_none());
+}

@@ -158,9 +158,9 @@ async fn ended_and_expired_sessions_are_purged() {
     login(&db, user, "ended", 2_000).await;
     login(&db, user, "live", 2_000).await;
     end(&db, "ended", None, 2_100, &[]).await.unwrap();
-    assert_eq!(purge(&db, 2_200).await.unwrap(), 2);
+    assert_eq!(purge(&db, 2_200, 1000).await.unwrap(), 2);
     assert!(is_live(&db, "live", user).await.unwrap());
-    assert_eq!(purge(&db, 2_200).await.unwrap(), 0);
+    assert_eq!(purge(&db, 2_200, 1000).await.unwrap(), 0);
 }
 
 /// Once the second factor is on, a login by the password alone starts no
