@@ -6,6 +6,8 @@
 mod events;
 #[path = "main/keys.rs"]
 mod keys;
+#[path = "main/log.rs"]
+mod log;
 #[path = "main/users.rs"]
 mod users;
 
@@ -308,24 +310,12 @@ fn read_password() -> anyhow::Result<SecretString> {
     Ok(SecretString::from(line))
 }
 
-/// Logs to stderr through a thread of its own: a request formats its line
-/// and queues it (no write(2) on the request's thread, no lock shared with
-/// other requests); the thread writes what has queued up in one go. Never
-/// lossy: when `LOG_QUEUE_LINES` wait unwritten (stderr stalled), logging
-/// waits for room, as writing to stderr directly would. The guard writes
-/// out what is queued when dropped.
-fn init_logging(json: bool) -> tracing_appender::non_blocking::WorkerGuard {
+/// Logs to stderr through a thread of its own (`log.rs`); the guard
+/// writes out what is queued when dropped.
+fn init_logging(json: bool) -> log::Guard {
     use tracing_subscriber::EnvFilter;
-    const LOG_QUEUE_LINES: usize = 16_384;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .buffered_lines_limit(LOG_QUEUE_LINES)
-        .thread_name("gatehouse-log")
-        .finish(std::io::BufWriter::with_capacity(
-            64 * 1024,
-            std::io::stderr(),
-        ));
+    let (writer, guard) = log::start();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer);

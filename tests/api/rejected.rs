@@ -148,3 +148,52 @@ fn terminate(child: &mut std::process::Child) {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Every request's line reaches the log even when the log is read slowly
+/// and the server is stopped right after the requests: the lines still
+/// queued for the log thread are written before it exits, none torn.
+#[tokio::test]
+async fn a_slow_log_reader_still_gets_every_line_after_sigterm() {
+    const REQUESTS: usize = 3000;
+    let mut server = Server::start().await;
+    let mut stderr = server.child.stderr.take().unwrap();
+    // A collector that reads 4 KiB every 10 ms (about 400 KB/s; the
+    // lines take well over a second to drain): the pipe fills, the log
+    // thread waits on it, lines queue up behind.
+    let reader = std::thread::spawn(move || {
+        let mut log = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            match stderr.read(&mut chunk) {
+                Ok(0) | Err(_) => return String::from_utf8_lossy(&log).into_owned(),
+                Ok(n) => log.extend_from_slice(&chunk[..n]),
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    });
+    let mut requests = Vec::new();
+    for i in 0..REQUESTS {
+        let close = if i + 1 == REQUESTS {
+            "Connection: close\r\n"
+        } else {
+            ""
+        };
+        requests.extend_from_slice(
+            format!("GET /slow-log-probe HTTP/1.1\r\nHost: x\r\n{close}\r\n").as_bytes(),
+        );
+    }
+    let answers = raw::exchange(&server.base, requests, Duration::from_secs(10)).await;
+    assert_eq!(answers.matches("HTTP/1.1 404").count(), REQUESTS);
+    terminate(&mut server.child);
+    let log = reader.join().unwrap();
+    let lines = log
+        .lines()
+        .filter(|l| l.contains("/slow-log-probe"))
+        .count();
+    assert_eq!(lines, REQUESTS, "lines lost after SIGTERM");
+    assert!(
+        log.ends_with('\n'),
+        "a torn last line: {:?}",
+        &log[log.len().saturating_sub(200)..]
+    );
+}
