@@ -155,7 +155,11 @@ pub async fn insert_imported(db: &Db, u: &ImportedUser<'_>) -> Result<Option<i64
 
 /// The statement that inserts one imported user (see [`insert_imported`]),
 /// its parameters numbered from `first + 1`; with `slot`, its RETURNING
-/// also names the user's place in a batch.
+/// also names the user's place in a batch. The two names are checked by
+/// two lookups, each on its own unique index: PostgreSQL's cached plan for
+/// one `OR` of the two, made while the table was empty, scanned the whole
+/// table for every user as it grew (attack review: 47,000 sequential scans
+/// reading 1.1 billion rows for 100,000 users).
 fn insert_imported_sql(slot: Option<usize>, first: usize) -> String {
     let [username, username_key, email, email_key, hash, first_name, last_name, active, staff, superuser, joined, last_login] =
         std::array::from_fn(|i| first + i + 1);
@@ -166,8 +170,8 @@ fn insert_imported_sql(slot: Option<usize>, first: usize) -> String {
            email_verified) \
          SELECT ${username}, ${username_key}, ${email}, ${email_key}, ${hash}, ${first_name}, \
            ${last_name}, ${active}, ${staff}, ${superuser}, ${joined}, ${last_login}, TRUE \
-         WHERE NOT EXISTS (SELECT 1 FROM users \
-           WHERE email_key = ${username_key} OR username_key = ${email_key}) \
+         WHERE NOT EXISTS (SELECT 1 FROM users WHERE email_key = ${username_key}) \
+           AND NOT EXISTS (SELECT 1 FROM users WHERE username_key = ${email_key}) \
          ON CONFLICT DO NOTHING RETURNING {slot}id"
     )
 }
