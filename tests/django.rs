@@ -370,3 +370,44 @@ async fn an_imported_superuser_without_is_staff_has_no_staff_powers() {
         "{users}"
     );
 }
+
+/// A dump on a pipe (`cat users.json | gatehouse import-django-users
+/// /dev/stdin`, `<(zcat …)`, a FIFO) is read once, into a private temporary
+/// copy, and imported as a file is; the copy is gone afterwards.
+#[tokio::test]
+async fn a_dump_on_a_pipe_is_imported_as_a_file_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database(&dir).await;
+    let mut child = command(&url)
+        .args(["import-django-users", "/dev/stdin"])
+        .env("TMPDIR", dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run gatehouse");
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&std::fs::read(DUMP).unwrap()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(
+        stdout.trim(),
+        "imported 4, skipped 2 existing, rejected 4",
+        "{stderr}"
+    );
+    assert!(stderr.contains("line 92: rejected"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("gatehouse-import-")
+        })
+        .collect();
+    assert!(left.is_empty(), "the temporary copy was left behind");
+}

@@ -57,8 +57,8 @@ pub fn parse(text: &str) -> Result<Vec<Row>, String> {
     check(text.as_bytes())?;
     let mut rows = Vec::new();
     let mut elements = Elements::new(text.as_bytes());
-    while let Some((line, json)) = elements.next_element()? {
-        rows.push(row(line, &json));
+    while let Some(element) = elements.next_element()? {
+        rows.push(row(&element));
     }
     Ok(rows)
 }
@@ -75,8 +75,12 @@ pub fn check(input: impl std::io::BufRead) -> Result<usize, String> {
     }
     let mut elements = Elements::new(input);
     let (mut count, mut any_user) = (0, false);
-    while let Some((line, json)) = elements.next_element()? {
+    while let Some(Element { line, json, cut }) = elements.next_element()? {
         count += 1;
+        if cut {
+            // Too large to check here; a bad row when imported.
+            continue;
+        }
         if !any_user {
             if let Ok(m) = serde_json::from_slice::<Model>(&json) {
                 any_user = m.model.as_deref() == Some(MODEL);
@@ -84,7 +88,7 @@ pub fn check(input: impl std::io::BufRead) -> Result<usize, String> {
             }
         }
         serde_json::from_slice::<IgnoredAny>(&json)
-            .map_err(|e| not_a_dump(format!("{e} (in the value that starts at line {line})")))?;
+            .map_err(|e| not_a_dump(json_error(&e, line)))?;
     }
     if count > 0 && !any_user {
         return Err(format!(
@@ -96,12 +100,63 @@ pub fn check(input: impl std::io::BufRead) -> Result<usize, String> {
 }
 
 /// One element of the array as a row: the user, or why it is not one.
-pub fn row(line: usize, json: &[u8]) -> Row {
-    let user = match serde_json::from_slice::<Value>(json) {
+pub fn row(element: &Element) -> Row {
+    let line = element.line;
+    if element.cut {
+        return Row {
+            line,
+            user: Err(format!(
+                "the object is over {} KiB (a Django user is well under one)",
+                MAX_ELEMENT / 1024
+            )),
+        };
+    }
+    let user = match serde_json::from_slice::<Value>(&element.json) {
         Ok(v) => user(&v),
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(json_error(&e, line)),
     };
     Row { line, user }
+}
+
+/// serde's message for a value that starts at `line` of the file, with
+/// the file's line (serde counts from the value's start).
+fn json_error(e: &serde_json::Error, line: usize) -> String {
+    let text = e.to_string();
+    let bare = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(m, _)| m);
+    match e.line() {
+        0 => format!("{bare} (in the value that starts at line {line})"),
+        // On the value's first line serde's column counts from the value.
+        1 => format!("{bare} at line {line}"),
+        n => format!("{bare} at line {} column {}", line + n - 1, e.column()),
+    }
+}
+
+/// The largest element kept: a larger one is a bad row (a Django user
+/// object is a few hundred bytes), and memory stays bounded whatever the
+/// file holds.
+pub const MAX_ELEMENT: usize = 1 << 20;
+
+/// One element of the top-level array (its `Debug` shows no content: a
+/// user object holds a password hash).
+pub struct Element {
+    /// The line it starts on.
+    pub line: usize,
+    /// Its bytes (the first [`MAX_ELEMENT`] when `cut`).
+    pub json: Vec<u8>,
+    /// Whether it was larger than [`MAX_ELEMENT`].
+    pub cut: bool,
+}
+
+impl std::fmt::Debug for Element {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Element")
+            .field("line", &self.line)
+            .field("bytes", &self.json.len())
+            .field("cut", &self.cut)
+            .finish()
+    }
 }
 
 /// The model label of Django's users.
@@ -128,9 +183,11 @@ struct Scanner {
     depth: usize,
     in_string: bool,
     escaped: bool,
-    /// The current element's bytes (empty between elements) and first line.
+    /// The current element's bytes (empty between elements), first line,
+    /// and whether bytes past [`MAX_ELEMENT`] were dropped.
     current: Vec<u8>,
     current_line: usize,
+    cut: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -156,12 +213,13 @@ impl<R: std::io::BufRead> Elements<R> {
                 escaped: false,
                 current: Vec::new(),
                 current_line: 0,
+                cut: false,
             },
         }
     }
 
     /// The next element, or `None` after the array's end.
-    pub fn next_element(&mut self) -> Result<Option<(usize, Vec<u8>)>, String> {
+    pub fn next_element(&mut self) -> Result<Option<Element>, String> {
         loop {
             let buf = match self.input.fill_buf() {
                 Ok(b) => b,
@@ -184,8 +242,12 @@ impl<R: std::io::BufRead> Elements<R> {
             let complete = found.is_some();
             self.input.consume(used);
             if complete {
-                let json = std::mem::take(&mut self.scanner.current);
-                return Ok(Some((self.scanner.current_line, json)));
+                let scanner = &mut self.scanner;
+                return Ok(Some(Element {
+                    line: scanner.current_line,
+                    json: std::mem::take(&mut scanner.current),
+                    cut: std::mem::take(&mut scanner.cut),
+                }));
             }
         }
     }
@@ -201,7 +263,9 @@ impl Scanner {
         while i < buf.len() {
             if self.in_string && !self.escaped {
                 let run = memchr::memchr3(b'"', b'\\', b'\n', &buf[i..]).unwrap_or(buf.len() - i);
-                self.current.extend_from_slice(&buf[i..i + run]);
+                let room = MAX_ELEMENT.saturating_sub(self.current.len()).min(run);
+                self.current.extend_from_slice(&buf[i..i + room]);
+                self.cut |= room < run;
                 i += run;
                 if i == buf.len() {
                     break;
@@ -280,7 +344,11 @@ impl Scanner {
     }
 
     fn element_byte(&mut self, b: u8) {
-        self.current.push(b);
+        if self.current.len() < MAX_ELEMENT {
+            self.current.push(b);
+        } else {
+            self.cut = true;
+        }
         if self.in_string {
             match b {
                 _ if self.escaped => self.escaped = false,

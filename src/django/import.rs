@@ -45,15 +45,30 @@ const BATCH: usize = 500;
 /// while batches of [`BATCH`] users are inserted, one transaction each.
 /// Memory: a few batches, whatever the file's size.
 pub async fn import_file(config: &Config, path: &Path) -> anyhow::Result<Report> {
+    let shown = path.display().to_string();
+    // A pipe (`/dev/stdin`, `<(zcat users.json.gz)`, a FIFO) can be read
+    // once: it is copied to a private temporary file first.
+    let spooled = match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() && !meta.is_dir() => Some(
+            tokio::task::spawn_blocking({
+                let path = path.to_owned();
+                move || Spool::copy(&path)
+            })
+            .await?
+            .with_context(|| format!("cannot read the Django dump {shown}"))?,
+        ),
+        _ => None,
+    };
+    let path = spooled.as_ref().map_or(path, |s| s.path.as_path());
     let open = || {
         std::fs::File::open(path)
             .map(|f| std::io::BufReader::with_capacity(1 << 20, f))
-            .with_context(|| format!("cannot read the Django dump {}", path.display()))
+            .with_context(|| format!("cannot read the Django dump {shown}"))
     };
     let file = open()?;
     tokio::task::spawn_blocking(move || dump::check(file))
         .await?
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        .map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
     let file = open()?;
     let db = Db::connect(config).await?;
     db.migrate().await?;
@@ -73,8 +88,8 @@ pub async fn import_file(config: &Config, path: &Path) -> anyhow::Result<Report>
         let mut batch = Vec::with_capacity(BATCH);
         loop {
             match elements.next_element() {
-                Ok(Some((line, json))) => {
-                    batch.push(dump::row(line, &json));
+                Ok(Some(element)) => {
+                    batch.push(dump::row(&element));
                     if batch.len() == BATCH
                         && batches
                             .blocking_send(Ok(std::mem::replace(
@@ -103,7 +118,11 @@ pub async fn import_file(config: &Config, path: &Path) -> anyhow::Result<Report>
         let step = match batch {
             Ok(rows) => import_batch(&db, &mut writer, &mut report, rows).await,
             // The file changed since it was checked, or cannot be read.
-            Err(e) => Err(anyhow::anyhow!("{}: {e}", path.display())),
+            Err(e) => Err(anyhow::anyhow!(
+                "{shown} changed while it was imported ({e}): the import stopped ({}); \
+                 running it again is safe",
+                report.summary()
+            )),
         };
         if let Err(e) = step {
             outcome = Err(e);
@@ -218,6 +237,35 @@ async fn import_batch(
         }
     }
     Ok(())
+}
+
+/// A copy of a dump that can only be read once (a pipe), in a file only
+/// this user may read (it holds password hashes), deleted when dropped.
+struct Spool {
+    path: std::path::PathBuf,
+}
+
+impl Spool {
+    fn copy(from: &Path) -> std::io::Result<Self> {
+        let mut name = [0u8; 12];
+        getrandom::getrandom(&mut name).map_err(std::io::Error::other)?;
+        let name: String = name.iter().map(|b| format!("{b:02x}")).collect();
+        let path = std::env::temp_dir().join(format!("gatehouse-import-{name}.json"));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut to = options.open(&path)?;
+        let spool = Self { path };
+        std::io::copy(&mut std::fs::File::open(from)?, &mut to)?;
+        Ok(spool)
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 fn imported(u: &DjangoUser) -> ImportedUser<'_> {

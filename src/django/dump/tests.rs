@@ -236,7 +236,8 @@ fn a_file_that_is_not_a_dump_of_users_is_refused_whole() {
 fn split(text: &str, capacity: usize) -> Result<Vec<(usize, String)>, String> {
     let mut elements = Elements::new(std::io::BufReader::with_capacity(capacity, text.as_bytes()));
     let mut found = Vec::new();
-    while let Some((line, json)) = elements.next_element()? {
+    while let Some(Element { line, json, cut }) = elements.next_element()? {
+        assert!(!cut);
         found.push((line, String::from_utf8(json).unwrap()));
     }
     Ok(found)
@@ -290,9 +291,9 @@ fn a_stream_that_is_not_an_array_of_values_is_refused_with_its_line() {
     // the value starts on.
     for (text, want) in [
         ("[1 2]", "line 1"),
-        ("[1,\n {\"a\": 1]]", "starts at line 2"),
+        ("[1,\n {\"a\": 1]]", "at line 2"),
         ("[\"unterminated]", "does not end"),
-        ("[{\"a\" 1}]", "starts at line 1"),
+        ("[{\"a\" 1}]", "at line 1"),
     ] {
         let err = check(text.as_bytes()).unwrap_err();
         assert!(
@@ -304,9 +305,9 @@ fn a_stream_that_is_not_an_array_of_values_is_refused_with_its_line() {
 
 #[test]
 fn deep_nesting_is_a_bad_row_not_a_crash() {
-    // A million brackets: the scan counts them, the check skips over them
+    // 800,000 brackets: the scan counts them, the check skips over them
     // without recursing, and the row is refused at serde's depth limit.
-    let deep = format!("{}{}", "[".repeat(1_000_000), "]".repeat(1_000_000));
+    let deep = format!("{}{}", "[".repeat(400_000), "]".repeat(400_000));
     let text = format!("[{},\n{deep}]", full("a", "", HASH));
     let rows = parse(&text).unwrap();
     assert!(rows[0].user.is_ok());
@@ -324,4 +325,39 @@ fn a_partial_byte_order_mark_is_not_a_dump() {
         let err = elements.next_element().unwrap_err();
         assert!(err.contains("does not begin with `[`"), "{err}");
     }
+}
+
+#[test]
+fn an_object_over_the_limit_is_a_bad_row_and_is_not_kept_whole() {
+    // A 3 MiB username, in a string (the fast path) and as bare bytes.
+    let huge = "x".repeat(3 << 20);
+    let text = format!(
+        "[{},\n{}\n, [{}]]",
+        full("a", "", HASH),
+        full(&huge, "", HASH),
+        "1,".repeat(1 << 20) + "1"
+    );
+    let mut elements = Elements::new(text.as_bytes());
+    let mut seen = Vec::new();
+    while let Some(e) = elements.next_element().unwrap() {
+        assert!(e.json.len() <= MAX_ELEMENT);
+        seen.push((e.line, e.cut));
+    }
+    assert_eq!(seen, [(1, false), (2, true), (3, true)]);
+    let rows = parse(&text).unwrap();
+    assert!(rows[0].user.is_ok());
+    for row in &rows[1..] {
+        let err = row.user.as_ref().unwrap_err();
+        assert!(err.contains("over 1024 KiB"), "{err}");
+    }
+}
+
+#[test]
+fn a_json_error_names_the_files_line() {
+    // The error is on the third line of the value that starts on line 2.
+    let text = "[\n{\"model\": \"auth.user\",\n \"pk\": 1,\n \"fields\" {}}]";
+    let err = check(text.as_bytes()).unwrap_err();
+    assert!(err.contains("at line 4 column"), "{err}");
+    let err = check(b"[{\"a\" 1}]".as_slice()).unwrap_err();
+    assert!(err.contains("at line 1"), "{err}");
 }
