@@ -21,7 +21,9 @@ use crate::rest;
 use crate::service::State;
 
 pub use middleware::escape_for_log;
-use middleware::{cors, declared_length_limit, default_headers, front, new_request_id, within};
+use middleware::{
+    cors, cross_site_forms, declared_length_limit, default_headers, front, new_request_id,
+};
 pub use server::{shutdown_signal, Application};
 
 /// Builds every route over the service.
@@ -29,7 +31,6 @@ pub fn routes(state: State) -> impl Endpoint {
     let schema = graphql::schema(state.clone());
     let observed = state.clone();
     let context = state.clone();
-    let served = schema.clone();
     let body_timeout = state.config().http.body_read_timeout;
     let max_body = state.config().max_body_bytes;
     let drf_prefix = state.config().django_rest_prefix.clone();
@@ -61,16 +62,10 @@ pub fn routes(state: State) -> impl Endpoint {
         )
         // Before CORS: a cross-site form post gets its 403 in the path's
         // shape whether CORS is on or not.
-        .around(move |next, req| {
-            within(
-                next,
-                req,
-                context.clone(),
-                served.clone(),
-                trusted.clone(),
-                drf_403.clone(),
-            )
-        })
+        .around(move |next, req| cross_site_forms(next, req, trusted.clone(), drf_403.clone()))
+        .around(move |next, req| crate::request::attach(next, req, context.clone()))
+        .data(state)
+        .data(schema)
         .around(move |next, req| front(next, req, observed.clone(), body_timeout))
 }
 

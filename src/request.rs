@@ -1,6 +1,6 @@
 //! The context of one HTTP request, as both faces see it: the caller (the
 //! token presented and the client's address), the user agent and the
-//! request id. Built once per request by `attach_context` (called by the middleware of
+//! request id. Built once per request by `attach` (a middleware of
 //! `app::routes`); GraphQL hands it to its resolvers, REST's extractors
 //! and handlers read it with `RequestContext::of`.
 
@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use poem::http::header;
-use poem::Request;
+use poem::{Endpoint, IntoResponse, Request, Response};
 
 use crate::auth::client;
 use crate::service::events::Origin;
@@ -60,7 +60,7 @@ impl RequestContext {
         }
     }
 
-    /// The context `attach_context` built for this request. A request that did not
+    /// The context `attach` built for this request. A request that did not
     /// pass through it (a face mounted on its own) gets one built here, with
     /// the service's trusted proxies when the service is at hand.
     pub fn of(req: &Request) -> Arc<RequestContext> {
@@ -72,12 +72,14 @@ impl RequestContext {
     }
 }
 
-/// Builds the request's context once, before either face runs, and puts
-/// it in the request (`app`'s middleware calls it); returns the [`Origin`]
-/// to run the rest of the request in (every event the request records
-/// carries where it came from).
-pub fn attach_context(req: &mut Request, state: &State) -> Origin {
-    let ctx = RequestContext::build(req, state.trusted_proxies());
+/// Middleware: builds the request's context once, before either face runs.
+pub async fn attach<E: Endpoint>(
+    next: E,
+    mut req: Request,
+    state: State,
+) -> poem::Result<Response> {
+    let ctx = RequestContext::build(&req, state.trusted_proxies());
+    // Every event the request records carries where it came from.
     let origin = Origin {
         ip: ctx.caller.client,
         user_agent: ctx.user_agent.clone(),
@@ -85,4 +87,7 @@ pub fn attach_context(req: &mut Request, state: &State) -> Origin {
     };
     req.extensions_mut().insert(Arc::new(ctx));
     origin
+        .scope(next.call(req))
+        .await
+        .map(IntoResponse::into_response)
 }

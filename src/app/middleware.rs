@@ -162,25 +162,6 @@ pub(super) async fn cross_site_forms<E: Endpoint>(
     Ok(resp)
 }
 
-/// What every request gets after [`front`], in one layer: the service and
-/// the GraphQL schema for the handlers (poem's `Data`), the request's
-/// context (`request::attach_context`), and [`cross_site_forms`]' check,
-/// all run in the request's event origin.
-pub(super) async fn within<E: Endpoint>(
-    next: E,
-    mut req: Request,
-    state: State,
-    schema: graphql::Schema,
-    trusted: Arc<[String]>,
-    drf_prefix: Option<Arc<str>>,
-) -> poem::Result<Response> {
-    req.extensions_mut().insert(schema);
-    req.extensions_mut().insert(state.clone());
-    crate::request::attach_context(&mut req, &state)
-        .scope(cross_site_forms(next, req, trusted, drf_prefix))
-        .await
-}
-
 /// Whether `req` is a form a browser posted from another site (see
 /// [`cross_site_forms`]); `trusted` are the CORS origins.
 pub(super) fn is_cross_site_form(req: &Request, trusted: &[String]) -> bool {

@@ -5,7 +5,7 @@
 //! A change builds its event with [`Gatehouse::event`] and hands it to the
 //! `db` function that writes the change, which writes it in the same
 //! transaction. Where a request came from (client address, User-Agent,
-//! request id) is the request's [`Origin`], set once by `request::attach_context`
+//! request id) is the request's [`Origin`], set once by `request::attach`
 //! for everything the request runs; the command line has none.
 
 use std::net::IpAddr;
