@@ -22,7 +22,7 @@ use crate::service::State;
 
 pub use middleware::escape_for_log;
 use middleware::{
-    cors, cross_site_forms, declared_length_limit, default_headers, front, new_request_id,
+    cors, cross_site_forms, declared_length_limit, default_headers, log_request, new_request_id,
 };
 pub use server::{shutdown_signal, Application};
 
@@ -66,7 +66,9 @@ pub fn routes(state: State) -> impl Endpoint {
         .around(move |next, req| crate::request::attach(next, req, context.clone()))
         .data(state)
         .data(schema)
-        .around(move |next, req| front(next, req, observed.clone(), body_timeout))
+        .around(default_headers)
+        .around(move |next, req| crate::listener::body_deadline(next, req, body_timeout))
+        .around(move |next, req| log_request(next, req, observed.clone()))
 }
 
 /// The routes of the metrics listener (`GATEHOUSE_METRICS_ADDR`): `/metrics`

@@ -10,7 +10,7 @@
 //! - *head* (a request's first byte came): its header block must end (the
 //!   blank line) within `header_read_timeout`, however slowly bytes trickle;
 //! - *busy* (the head is in): no deadline here; the body has its own
-//!   ([`limit_body_time`], done for every request), and handlers their own limits;
+//!   ([`BodyDeadline`], a middleware), and handlers their own limits;
 //! - and writing: the time writes wait for the client to read its answers
 //!   may add up to `idle_timeout` over the connection's life, no more.
 //!
@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use poem::listener::{Acceptor, TcpAcceptor};
 use poem::web::{LocalAddr, RemoteAddr};
-use poem::{http::uri::Scheme, Body, Request};
+use poem::{http::uri::Scheme, Body, Endpoint, Request};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -351,12 +351,15 @@ impl EndOfHead {
 /// proxy that speaks HTTP/2 to clients, the proxy speaks HTTP/1.1 here.)
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0";
 
-/// A request body must arrive whole within `body_read_timeout` of the
-/// handler starting to read it; a trickled body then reads as an error
-/// (the handlers answer 400 or 408) instead of holding the connection.
-/// Requests without a body are left as they are. (Done by `app`'s
-/// outermost layer for every request.)
-pub fn limit_body_time(req: &mut Request, timeout: Duration) {
+/// Middleware: a request body must arrive whole within
+/// `body_read_timeout` of the handler starting to read it; a trickled body
+/// then reads as an error (the handlers answer 400 or 408) instead of
+/// holding the connection. Requests without a body are passed as they are.
+pub async fn body_deadline<E: Endpoint>(
+    next: E,
+    mut req: Request,
+    timeout: Duration,
+) -> poem::Result<E::Output> {
     let has_body = req
         .headers()
         .contains_key(poem::http::header::CONTENT_LENGTH)
@@ -365,56 +368,40 @@ pub fn limit_body_time(req: &mut Request, timeout: Duration) {
             .contains_key(poem::http::header::TRANSFER_ENCODING);
     if has_body {
         let body = req.take_body();
-        req.set_body(Body::from_bytes_stream(BodyDeadline {
-            inner: Box::pin(body.into_bytes_stream()),
+        req.set_body(Body::from_async_read(BodyDeadline {
+            inner: body.into_async_read(),
             deadline: None,
-            timer: None,
             timeout,
         }));
     }
+    next.call(req).await
 }
 
-/// A body that fails once its deadline (set at the first read) passes.
-/// Its chunks are passed on as they are (no copy into a reader's buffer),
-/// and a timer is set only when a read has to wait: a body that is already
-/// in (most are, with their head) costs no timer.
-struct BodyDeadline {
-    inner: Pin<Box<dyn futures_util::Stream<Item = io::Result<bytes::Bytes>> + Send>>,
-    deadline: Option<Instant>,
-    timer: Option<Pin<Box<Sleep>>>,
+/// A body reader that fails once its deadline (set at the first read) passes.
+struct BodyDeadline<R> {
+    inner: R,
+    deadline: Option<Pin<Box<Sleep>>>,
     timeout: Duration,
 }
 
-impl futures_util::Stream for BodyDeadline {
-    type Item = io::Result<bytes::Bytes>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+impl<R: AsyncRead + Unpin> AsyncRead for BodyDeadline<R> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         let this = &mut *self;
         let timeout = this.timeout;
-        let deadline = *this
+        let deadline = this
             .deadline
-            .get_or_insert_with(|| Instant::now() + timeout);
-        let late = || {
-            Poll::Ready(Some(Err(io::Error::new(
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        if deadline.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::TimedOut,
                 "the request body was not sent in time",
-            ))))
-        };
-        if Instant::now() >= deadline {
-            return late();
+            )));
         }
-        match this.inner.as_mut().poll_next(cx) {
-            Poll::Pending => {
-                let timer = this
-                    .timer
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-                if timer.as_mut().poll(cx).is_ready() {
-                    return late();
-                }
-                Poll::Pending
-            }
-            ready => ready,
-        }
+        Pin::new(&mut this.inner).poll_read(cx, buf)
     }
 }
 

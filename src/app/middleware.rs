@@ -1,8 +1,7 @@
-//! The middleware every request goes through (besides the request context):
-//! the outermost layer, [`front`] (a request id and a log line, metrics,
-//! the body's deadline, security and cache headers, the `Allow` header of a
-//! 405), CORS, the 403 for a cross-site form post, and the 413 for a
-//! declared body over the limit.
+//! The middleware every request goes through (besides the request context
+//! and the body deadline): a request id and a log line, security and cache
+//! headers, the `Allow` header of a 405, CORS, the 403 for a cross-site form
+//! post, and the 413 for a declared body over the limit.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -282,13 +281,8 @@ pub(super) fn cors(origins: &[String]) -> Cors {
 pub(super) async fn default_headers<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
     // A clone of the URI shares its bytes (no copy of the path).
     let uri = req.uri().clone();
+    let path = uri.path();
     let mut resp = next.get_response(req).await;
-    set_default_headers(uri.path(), &mut resp);
-    Ok(resp)
-}
-
-/// [`default_headers`]' work on the response to a request for `path`.
-fn set_default_headers(path: &str, resp: &mut Response) {
     let headers = resp.headers_mut();
     if !path.starts_with("/api/session/") {
         headers.remove(header::ACCESS_CONTROL_ALLOW_CREDENTIALS);
@@ -317,20 +311,17 @@ fn set_default_headers(path: &str, resp: &mut Response) {
                 .insert(header::ALLOW, HeaderValue::from_static(allow));
         }
     }
+    Ok(resp)
 }
 
-/// The outermost layer, what every request gets, in one (each layer of
-/// its own cost a future and a move of the request): one log line per
-/// request (method, path but never the query string, which could carry
-/// secrets, status, latency and request id: the client's `X-Request-Id`
-/// when it is sane, else a new one; echoed back; everything logged while
-/// serving the request carries the id too), metrics, the body's deadline
-/// (`listener::limit_body_time`) and [`default_headers`]' headers.
-pub(super) async fn front<E: Endpoint>(
+/// One log line per request: method, path (never the query string, which
+/// could carry secrets), status, latency and request id (the client's
+/// `X-Request-Id` when it is sane, else a new one; echoed back). Everything
+/// logged while serving the request carries the id too. Also feeds metrics.
+pub(super) async fn log_request<E: Endpoint>(
     next: E,
     mut req: Request,
     state: State,
-    body_timeout: std::time::Duration,
 ) -> poem::Result<Response> {
     let started = Instant::now();
     let method = req.method().clone();
@@ -345,9 +336,7 @@ pub(super) async fn front<E: Endpoint>(
     let span = tracing::info_span!("request", request_id = %request_id);
     req.extensions_mut()
         .insert(crate::request::RequestId(request_id.clone()));
-    crate::listener::limit_body_time(&mut req, body_timeout);
     let mut resp = next.get_response(req).instrument(span.clone()).await;
-    set_default_headers(path, &mut resp);
     let status = resp.status();
     let took = started.elapsed();
     if let Ok(v) = poem::http::HeaderValue::from_str(&request_id) {
