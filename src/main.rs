@@ -194,7 +194,9 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config));
-    drop(runtime);
+    // Work still on the blocking threads (an interrupted import's copy of
+    // an endless pipe) is not waited for long.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     // The lines still queued are written before the closing error.
     drop(log);
     finish(result)
@@ -280,7 +282,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("superuser {} created (id {})", user.username, user.id);
         }
         Command::ImportDjangoUsers { file } => {
-            let report = gatehouse::django::import_file(&config, &file).await?;
+            // SIGTERM or Ctrl-C ends the import here (dropping it deletes
+            // a pipe's temporary copy): the batches committed are kept.
+            let report = tokio::select! {
+                report = gatehouse::django::import_file(&config, &file) => report?,
+                () = shutdown_signal() => anyhow::bail!(
+                    "interrupted: the batches committed so far are kept; running the import again is safe"
+                ),
+            };
             for note in &report.notes {
                 eprintln!("{note}");
             }

@@ -411,3 +411,52 @@ async fn a_dump_on_a_pipe_is_imported_as_a_file_is() {
         .collect();
     assert!(left.is_empty(), "the temporary copy was left behind");
 }
+
+/// SIGTERM while a pipe's dump is being copied: the import ends saying it
+/// was interrupted, and the temporary copy (password hashes) is deleted.
+#[tokio::test]
+async fn an_interrupted_import_from_a_pipe_leaves_no_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database(&dir).await;
+    let mut child = command(&url)
+        .args(["import-django-users", "/dev/stdin"])
+        .env("TMPDIR", dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run gatehouse");
+    let mut stdin = child.stdin.take().unwrap();
+    {
+        use std::io::Write as _;
+        // Half a dump; the pipe stays open, so the copy waits for more.
+        let dump = std::fs::read(DUMP).unwrap();
+        stdin.write_all(&dump[..dump.len() / 2]).unwrap();
+    }
+    let copies = || {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with("gatehouse-import-")
+            })
+            .count()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while copies() == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(copies(), 1, "the copy was never made");
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert_eq!(copies(), 0, "the copy was left behind");
+}

@@ -48,15 +48,29 @@ pub async fn import_file(config: &Config, path: &Path) -> anyhow::Result<Report>
     let shown = path.display().to_string();
     // A pipe (`/dev/stdin`, `<(zcat users.json.gz)`, a FIFO) can be read
     // once: it is copied to a private temporary file first.
+    // The copy is deleted when the import ends, an error or a signal
+    // (SIGTERM, Ctrl-C: see `import_file`'s caller, `interruptible`).
     let spooled = match std::fs::metadata(path) {
-        Ok(meta) if !meta.is_file() && !meta.is_dir() => Some(
-            tokio::task::spawn_blocking({
-                let path = path.to_owned();
-                move || Spool::copy(&path)
+        Ok(meta) if !meta.is_file() && !meta.is_dir() => {
+            let (spool, mut to) = Spool::create().with_context(|| {
+                format!(
+                    "cannot make a temporary copy of the Django dump {shown} in {}",
+                    std::env::temp_dir().display()
+                )
+            })?;
+            let from = path.to_owned();
+            tokio::task::spawn_blocking(move || {
+                std::io::copy(&mut std::fs::File::open(from)?, &mut to)
             })
             .await?
-            .with_context(|| format!("cannot read the Django dump {shown}"))?,
-        ),
+            .with_context(|| {
+                format!(
+                    "cannot copy the Django dump {shown} to {}",
+                    spool.path.display()
+                )
+            })?;
+            Some(spool)
+        }
         _ => None,
     };
     let path = spooled.as_ref().map_or(path, |s| s.path.as_path());
@@ -246,7 +260,9 @@ struct Spool {
 }
 
 impl Spool {
-    fn copy(from: &Path) -> std::io::Result<Self> {
+    /// A new, empty copy (only this user may read it) and its file to
+    /// write; the caller holds the `Spool`, so the file goes when it does.
+    fn create() -> std::io::Result<(Self, std::fs::File)> {
         let mut name = [0u8; 12];
         getrandom::getrandom(&mut name).map_err(std::io::Error::other)?;
         let name: String = name.iter().map(|b| format!("{b:02x}")).collect();
@@ -255,10 +271,8 @@ impl Spool {
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut to = options.open(&path)?;
-        let spool = Self { path };
-        std::io::copy(&mut std::fs::File::open(from)?, &mut to)?;
-        Ok(spool)
+        let to = options.open(&path)?;
+        Ok((Self { path }, to))
     }
 }
 

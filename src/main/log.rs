@@ -81,6 +81,11 @@ fn write_lines(lines: &Receiver<Msg>) {
                     let _ = out.write_all(&line);
                 }
                 Msg::Stop => {
+                    // Lines sent after the stop (a thread still logging
+                    // while the process ends) are written too.
+                    while let Ok(Msg::Line(line)) = lines.try_recv() {
+                        let _ = out.write_all(&line);
+                    }
                     let _ = out.flush();
                     return;
                 }
