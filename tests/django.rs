@@ -371,6 +371,32 @@ async fn an_imported_superuser_without_is_staff_has_no_staff_powers() {
     );
 }
 
+/// `import-django-users /dev/stdin` with stdin, stdout and stderr piped and
+/// its temporary copy made in `tmp`.
+fn import_from_pipe(database_url: &str, tmp: &std::path::Path) -> Child {
+    command(database_url)
+        .args(["import-django-users", "/dev/stdin"])
+        .env("TMPDIR", tmp)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run gatehouse")
+}
+
+/// The import's temporary copies in `tmp`.
+fn copies(tmp: &std::path::Path) -> usize {
+    std::fs::read_dir(tmp)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("gatehouse-import-")
+        })
+        .count()
+}
+
 /// A dump on a pipe (`cat users.json | gatehouse import-django-users
 /// /dev/stdin`, `<(zcat …)`, a FIFO) is read once, into a private temporary
 /// copy, and imported as a file is; the copy is gone afterwards.
@@ -378,14 +404,7 @@ async fn an_imported_superuser_without_is_staff_has_no_staff_powers() {
 async fn a_dump_on_a_pipe_is_imported_as_a_file_is() {
     let dir = tempfile::tempdir().unwrap();
     let url = database(&dir).await;
-    let mut child = command(&url)
-        .args(["import-django-users", "/dev/stdin"])
-        .env("TMPDIR", dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run gatehouse");
+    let mut child = import_from_pipe(&url, dir.path());
     {
         use std::io::Write as _;
         let mut stdin = child.stdin.take().unwrap();
@@ -400,16 +419,7 @@ async fn a_dump_on_a_pipe_is_imported_as_a_file_is() {
         "{stderr}"
     );
     assert!(stderr.contains("line 92: rejected"), "{stderr}");
-    let left: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with("gatehouse-import-")
-        })
-        .collect();
-    assert!(left.is_empty(), "the temporary copy was left behind");
+    assert_eq!(copies(dir.path()), 0, "the temporary copy was left behind");
 }
 
 /// SIGTERM while a pipe's dump is being copied: the import ends saying it
@@ -418,14 +428,7 @@ async fn a_dump_on_a_pipe_is_imported_as_a_file_is() {
 async fn an_interrupted_import_from_a_pipe_leaves_no_copy() {
     let dir = tempfile::tempdir().unwrap();
     let url = database(&dir).await;
-    let mut child = command(&url)
-        .args(["import-django-users", "/dev/stdin"])
-        .env("TMPDIR", dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run gatehouse");
+    let mut child = import_from_pipe(&url, dir.path());
     let mut stdin = child.stdin.take().unwrap();
     {
         use std::io::Write as _;
@@ -433,22 +436,11 @@ async fn an_interrupted_import_from_a_pipe_leaves_no_copy() {
         let dump = std::fs::read(DUMP).unwrap();
         stdin.write_all(&dump[..dump.len() / 2]).unwrap();
     }
-    let copies = || {
-        std::fs::read_dir(dir.path())
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .filter(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .starts_with("gatehouse-import-")
-            })
-            .count()
-    };
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while copies() == 0 && std::time::Instant::now() < deadline {
+    while copies(dir.path()) == 0 && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(copies(), 1, "the copy was never made");
+    assert_eq!(copies(dir.path()), 1, "the copy was never made");
     std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -458,5 +450,5 @@ async fn an_interrupted_import_from_a_pipe_leaves_no_copy() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
-    assert_eq!(copies(), 0, "the copy was left behind");
+    assert_eq!(copies(dir.path()), 0, "the copy was left behind");
 }

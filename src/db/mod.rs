@@ -252,6 +252,22 @@ fn private_sidecars(db: &Path) {
     }
 }
 
+/// The rows a batch script returned, each with its place in the batch
+/// (`slot`), as one answer per place (`None`: no row for it); a slot out
+/// of range is ignored.
+pub(crate) fn by_slot<T>(
+    places: usize,
+    rows: impl IntoIterator<Item = (i64, T)>,
+) -> Vec<Option<T>> {
+    let mut answers: Vec<Option<T>> = (0..places).map(|_| None).collect();
+    for (slot, row) in rows {
+        if let Some(answer) = usize::try_from(slot).ok().and_then(|s| answers.get_mut(s)) {
+            *answer = Some(row);
+        }
+    }
+    answers
+}
+
 /// Deletes at most `batch` rows of `table` matching `condition` (SQL in
 /// which `$1` is `before`); how many it deleted. The housekeeping purges
 /// call it until a batch comes back short, pausing between batches: one

@@ -243,18 +243,10 @@ async fn rotate_sqlite(
     // `fetch_all`, not `fetch_optional`: the latter stops the script at the
     // first row, before the rest and the COMMIT.
     match query.fetch_all(&mut *conn).await {
-        Ok(rows) => {
-            let mut answers: Vec<Option<Rotated>> = rotations.iter().map(|_| None).collect();
-            for row in rows {
-                if let Some(answer) = usize::try_from(row.slot)
-                    .ok()
-                    .and_then(|slot| answers.get_mut(slot))
-                {
-                    *answer = Some(row.rotated);
-                }
-            }
-            Ok(answers)
-        }
+        Ok(rows) => Ok(crate::db::by_slot(
+            rotations.len(),
+            rows.into_iter().map(|r| (r.slot, r.rotated)),
+        )),
         Err(e) => {
             // The script stopped part-way, perhaps inside its transaction:
             // this connection must not be reused. Closing it rolls back.

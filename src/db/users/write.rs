@@ -268,18 +268,10 @@ pub async fn insert_imported_batch(
             }
             let mut conn = pools.write.acquire().await?;
             match query.fetch_all(&mut *conn).await {
-                Ok(rows) => {
-                    let mut ids = vec![None; users.len()];
-                    for row in rows {
-                        if let Some(id) = usize::try_from(row.slot)
-                            .ok()
-                            .and_then(|slot| ids.get_mut(slot))
-                        {
-                            *id = Some(row.id);
-                        }
-                    }
-                    Ok(ids)
-                }
+                Ok(rows) => Ok(crate::db::by_slot(
+                    users.len(),
+                    rows.into_iter().map(|r| (r.slot, r.id)),
+                )),
                 Err(e) => {
                     // The script stopped part-way, inside its transaction:
                     // closing the connection rolls the batch back.
