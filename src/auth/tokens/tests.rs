@@ -187,6 +187,51 @@ fn other_versions_purposes_and_garbage_are_refused_before_any_crypto() {
         );
     }
     assert!(parse_untrusted(&format!("v4.public.{}", "A".repeat(5000))).is_err());
+    // Only what looks like another PASETO version or purpose is named so.
+    for (t, why) in [
+        ("v2.public.abc", "unsupported token version or purpose"),
+        ("v4.local.abc", "unsupported token version or purpose"),
+        ("x.y.z", "malformed token"),
+        ("vvvv", "malformed token"),
+    ] {
+        assert_eq!(reason(parse_untrusted(t).map(|_| ())), Some(why), "{t:?}");
+    }
+}
+
+fn reason<T>(r: Result<T>) -> Option<&'static str> {
+    match r {
+        Err(Error::TokenInvalid(why)) => Some(why),
+        _ => None,
+    }
+}
+
+/// A token exactly `MAX_TOKEN_LEN` bytes long verifies; one byte longer is
+/// refused before any crypto.
+#[test]
+fn the_token_length_limit_is_exact() {
+    let f = fixture();
+    let now = 1_800_000_000;
+    let sized = |n: usize| {
+        let c = AccessClaims {
+            username: "u".repeat(n),
+            kid: f.key.kid.clone(),
+            ..claims(now)
+        };
+        sign(&f.key, &c).unwrap()
+    };
+    let fits = (1..2000)
+        .map(sized)
+        .find(|t| t.len() == MAX_TOKEN_LEN)
+        .expect("some username length gives a token of exactly the limit");
+    assert!(check(&f, &fits, now).is_ok());
+    let over = (1..2000)
+        .map(sized)
+        .find(|t| t.len() == MAX_TOKEN_LEN + 1)
+        .expect("some username length gives a token one byte over");
+    assert_eq!(
+        reason(parse_untrusted(&over).map(|_| ())),
+        Some("malformed token")
+    );
 }
 
 #[test]
@@ -215,6 +260,24 @@ fn an_oversized_or_non_object_footer_is_refused_before_any_crypto() {
         parse_untrusted(&t).err().map(|e| e.code()),
         Some("TOKEN_INVALID")
     );
+    // A footer of exactly the limit is read.
+    let at_limit = format!("{{\"kid\":\"{}\",\"pad\":\"\"}}", f.key.kid);
+    let at_limit = at_limit.replace(
+        "\"pad\":\"\"",
+        &format!(
+            "\"pad\":\"{}\"",
+            "x".repeat(MAX_FOOTER_LEN - at_limit.len())
+        ),
+    );
+    assert_eq!(at_limit.len(), MAX_FOOTER_LEN);
+    let t = PublicToken::sign(
+        &f.key.secret,
+        b"{}",
+        Some(at_limit.as_bytes()),
+        Some(ACCESS_PURPOSE),
+    )
+    .unwrap();
+    assert_eq!(parse_untrusted(&t).unwrap().1, f.key.kid);
     let t = PublicToken::sign(&f.key.secret, b"{}", Some(b"[1,2]"), Some(ACCESS_PURPOSE)).unwrap();
     assert_eq!(
         parse_untrusted(&t).err().map(|e| e.code()),
@@ -256,6 +319,21 @@ async fn a_cached_token_still_expires_and_still_dies_with_its_key() {
         code(verify(&ring, &cache, &forged, now + 2).await),
         "TOKEN_INVALID"
     );
+    // The cache answers for its entry only while the key ring holds the
+    // same public key under the entry's key id: an entry (planted here for
+    // the forged text) recorded with the key's own bytes is answered from
+    // the cache, one recorded with other bytes is checked in full (and the
+    // forged signature is refused).
+    let planted = VerifiedCache::default();
+    let public = ring.verifying(&key.kid).await.unwrap().unwrap();
+    planted.insert(&forged, key.kid.clone(), public.as_bytes(), &c);
+    assert_eq!(verify(&ring, &planted, &forged, now + 2).await.unwrap(), c);
+    let planted = VerifiedCache::default();
+    planted.insert(&forged, key.kid.clone(), &[0u8; 32], &c);
+    assert_eq!(
+        code(verify(&ring, &planted, &forged, now + 2).await),
+        "TOKEN_INVALID"
+    );
     let expired = verify(&ring, &cache, &t, now + 300).await;
     assert_eq!(code(expired), "TOKEN_EXPIRED");
     let early = verify(&ring, &cache, &t, now - 10).await;
@@ -272,6 +350,57 @@ async fn a_cached_token_still_expires_and_still_dies_with_its_key() {
     assert_eq!(code(retired), "TOKEN_INVALID");
 }
 
+/// Tokens that land in the cache's first shard.
+fn tokens_of_first_shard(cache: &VerifiedCache, n: usize, tag: &str) -> Vec<String> {
+    use std::hash::BuildHasher as _;
+    (0..)
+        .map(|i| format!("{tag}-{i}"))
+        .filter(|t| cache.hasher.hash_one(t.as_str()) as usize % cache.shards.len() == 0)
+        .take(n)
+        .collect()
+}
+
+/// A shard is scanned only when full; the scan forgets the expired tokens,
+/// and everything if that frees less than an eighth.
+#[test]
+fn a_full_shard_forgets_expired_tokens_and_clears_if_that_frees_too_little() {
+    let live = claims(crate::now());
+    let expired = claims(crate::now() - 1000);
+    let len = |cache: &VerifiedCache| cache.shards[0].lock().unwrap().len();
+
+    // Half expired: the expired half goes, the live half stays.
+    let cache = VerifiedCache::new(8 * 64);
+    assert_eq!(cache.shard_capacity, 64);
+    let old = tokens_of_first_shard(&cache, 32, "old");
+    let new = tokens_of_first_shard(&cache, 33, "new");
+    for t in &old {
+        cache.insert(t, "kid".into(), b"key", &expired);
+    }
+    for t in &new[..32] {
+        cache.insert(t, "kid".into(), b"key", &live);
+    }
+    // Full, and not yet scanned: the expired tokens are still there.
+    assert_eq!(len(&cache), 64);
+    assert!(cache.get(&old[0]).is_some());
+    cache.insert(&new[32], "kid".into(), b"key", &live);
+    assert_eq!(len(&cache), 33);
+    assert!(old.iter().all(|t| cache.get(t).is_none()));
+    assert!(new.iter().all(|t| cache.get(t).is_some()));
+
+    // One expired in 64: less than an eighth freed, so all is forgotten.
+    let cache = VerifiedCache::new(8 * 64);
+    let old = tokens_of_first_shard(&cache, 1, "old");
+    let new = tokens_of_first_shard(&cache, 64, "new");
+    cache.insert(&old[0], "kid".into(), b"key", &expired);
+    for t in &new[..63] {
+        cache.insert(t, "kid".into(), b"key", &live);
+    }
+    assert_eq!(len(&cache), 64);
+    cache.insert(&new[63], "kid".into(), b"key", &live);
+    assert_eq!(len(&cache), 1);
+    assert!(cache.get(&new[63]).is_some());
+}
+
 #[test]
 fn the_verified_token_cache_stays_within_its_capacity() {
     let c = claims(crate::now());
@@ -279,10 +408,34 @@ fn the_verified_token_cache_stays_within_its_capacity() {
         let cache = VerifiedCache::new(capacity);
         for i in 0..3 * capacity {
             cache.insert(&format!("token-{i}"), "kid".into(), b"key", &c);
+            // No shard ever holds more than its share.
+            let fullest = cache.shards.iter().map(|s| s.lock().unwrap().len()).max();
+            assert!(fullest <= Some(cache.shard_capacity));
         }
         let total: usize = cache.shards.iter().map(|s| s.lock().unwrap().len()).sum();
         assert!(total <= capacity, "{total} > {capacity}");
         let last = format!("token-{}", 3 * capacity - 1);
         assert!(cache.get(&last).is_some());
     }
+}
+
+#[test]
+fn the_authentication_methods_keep_their_names_in_tokens_and_in_storage() {
+    assert_eq!(Amr::Password.methods(), ["pwd"]);
+    assert_eq!(Amr::PasswordOtp.methods(), ["pwd", "otp"]);
+    assert_eq!(Amr::PasswordRecovery.methods(), ["pwd", "recovery"]);
+    for amr in [Amr::Password, Amr::PasswordOtp, Amr::PasswordRecovery] {
+        assert_eq!(amr.stored(), amr.methods().join(" "));
+        assert_eq!(Amr::from_stored(amr.stored()), amr);
+        assert_eq!(Amr::from_names(amr.methods().iter().copied()), amr);
+        assert_eq!(amr.second_factor(), amr != Amr::Password);
+        // And through a signed token.
+        let f = fixture();
+        let now = 1_800_000_000;
+        let t = sign(&f.key, &AccessClaims { amr, ..claims(now) }).unwrap();
+        assert_eq!(check(&f, &t, now).unwrap().amr, amr);
+    }
+    // Names it does not know count as the password alone.
+    assert_eq!(Amr::from_names(["pwd", "sms"]), Amr::Password);
+    assert_eq!(Amr::from_stored(""), Amr::Password);
 }
