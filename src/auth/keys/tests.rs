@@ -154,6 +154,70 @@ fn a_sealed_key_carries_its_format_and_opens_only_for_its_own_key_id() {
     assert!(Sealing::clear().open(&kid, b"junk").is_err());
 }
 
+/// A stored key's form needs both the sealed length and the prefix; the
+/// forms print as `keys list` shows them, with the encryption key's id (16
+/// hex digits of its hash, never the key).
+#[test]
+fn stored_forms_are_told_apart_by_length_and_prefix_and_print_their_key_id() {
+    let mut clear_with_prefix = b"ghsk\x01".to_vec();
+    clear_with_prefix.resize(64, 0);
+    assert_eq!(Stored::of(&clear_with_prefix), Stored::Clear);
+    assert_eq!(Stored::of(&[0u8; SEALED_LEN]), Stored::Malformed);
+    assert_eq!(Stored::of(&[0u8; 63]), Stored::Malformed);
+
+    let (text, key) = kek_text();
+    let id = key.id_hex();
+    assert_eq!(id.len(), 16);
+    assert!(id
+        .chars()
+        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+    assert_ne!(id, kek().id_hex());
+    assert_eq!(EncryptionKey::parse(&text).unwrap().id_hex(), id);
+    let debug = format!("{key:?}");
+    assert!(
+        debug.starts_with("EncryptionKey") && debug.contains(&id),
+        "{debug}"
+    );
+
+    let kp = AsymmetricKeyPair::<V4>::generate().unwrap();
+    let sealing = Sealing::new(Some(key), None);
+    let sealed = sealing
+        .seal(&kid_of(&kp.public), kp.secret.as_bytes())
+        .unwrap();
+    assert_eq!(Stored::of(&sealed).to_string(), format!("sealed:{id}"));
+    assert_eq!(Stored::of(kp.secret.as_bytes()).to_string(), "clear");
+    assert_eq!(Stored::Malformed.to_string(), "malformed");
+}
+
+/// The configuration's encryption keys: the current one seals, the old one
+/// only opens, a bad value is a configuration error that does not echo it.
+#[test]
+fn sealing_follows_the_configured_encryption_keys() {
+    let (current, current_key) = kek_text();
+    let (old, old_key) = kek_text();
+    let config = crate::config::Config {
+        key_encryption_key: Some(current.into()),
+        key_encryption_key_old: Some(old.into()),
+        ..Default::default()
+    };
+    let sealing = Sealing::from_config(&config).unwrap();
+    assert_eq!(sealing.current().unwrap().id, current_key.id);
+    assert_eq!(sealing.old.as_ref().unwrap().id, old_key.id);
+    let none = Sealing::from_config(&Default::default()).unwrap();
+    assert!(none.current().is_none() && none.old.is_none());
+    let bad = crate::config::Config {
+        key_encryption_key: Some("not-a-key-secret-value".to_owned().into()),
+        ..Default::default()
+    };
+    let e = Sealing::from_config(&bad).unwrap_err();
+    assert!(is_config_error(&e), "{e}");
+    assert!(
+        e.to_string().contains("GATEHOUSE_KEY_ENCRYPTION_KEY"),
+        "{e}"
+    );
+    assert!(!e.to_string().contains("not-a-key-secret-value"), "{e}");
+}
+
 /// A database holding sealed keys and no encryption key configured: a
 /// clear error at start, and no clear key added beside the sealed ones.
 #[tokio::test]
