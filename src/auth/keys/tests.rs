@@ -189,6 +189,26 @@ fn stored_forms_are_told_apart_by_length_and_prefix_and_print_their_key_id() {
     assert_eq!(Stored::Malformed.to_string(), "malformed");
 }
 
+/// What re-sealing leaves alone: a key already stored as the sealing would
+/// store it now (in the clear without an encryption key, sealed under the
+/// current one with it).
+#[test]
+fn a_key_is_current_when_stored_as_the_sealing_would_store_it() {
+    let kp = AsymmetricKeyPair::<V4>::generate().unwrap();
+    let kid = kid_of(&kp.public);
+    let clear = kp.secret.as_bytes();
+    let sealing = Sealing::new(Some(kek()), None);
+    let sealed = sealing.seal(&kid, clear).unwrap();
+    let other = Sealing::new(Some(kek()), None).seal(&kid, clear).unwrap();
+    assert!(Sealing::clear().is_current(clear));
+    assert!(!Sealing::clear().is_current(&sealed));
+    assert!(sealing.is_current(&sealed));
+    assert!(!sealing.is_current(clear));
+    assert!(!sealing.is_current(&other));
+    assert!(!sealing.is_current(b"junk"));
+    assert!(!Sealing::clear().is_current(b"junk"));
+}
+
 /// The configuration's encryption keys: the current one seals, the old one
 /// only opens, a bad value is a configuration error that does not echo it.
 #[test]
