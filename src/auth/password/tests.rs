@@ -83,6 +83,36 @@ async fn a_hash_with_outdated_costs_is_rehashed_on_a_match() {
     }
 }
 
+/// Another argon2 variant, or the older version 0x10, with the configured
+/// costs: a match, rehashed to argon2id version 0x13.
+#[tokio::test]
+async fn another_variant_or_version_with_current_costs_is_rehashed_on_a_match() {
+    use argon2::password_hash::PasswordHasher as _;
+    let h = Hasher::new(cheap(), 1).unwrap();
+    let params = Params::new(64, 1, 1, None).unwrap();
+    for (algorithm, version) in [
+        (Algorithm::Argon2i, Version::V0x13),
+        (Algorithm::Argon2d, Version::V0x13),
+        (Algorithm::Argon2id, Version::V0x10),
+    ] {
+        let salt = SaltString::generate(&mut OsRng);
+        let stored = Argon2::new(algorithm, version, params.clone())
+            .hash_password(b"correct horse", &salt)
+            .unwrap()
+            .to_string();
+        match h
+            .verify(&secret("correct horse"), Some(&stored))
+            .await
+            .unwrap()
+        {
+            Verdict::MatchRehashed(fresh) => {
+                assert!(fresh.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{fresh}")
+            }
+            other => panic!("{stored}: expected a rehash, got {other:?}"),
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_corrupt_stored_hash_is_a_mismatch_not_an_error() {
     let h = Hasher::new(cheap(), 1).unwrap();
