@@ -5,7 +5,7 @@ use argon2::Block;
 
 /// A hashing thread's argon2 working memory, kept between hashes.
 pub(super) struct Memory {
-    blocks: Option<Blocks>,
+    pub(super) blocks: Option<Blocks>,
     /// The configured cost: buffers up to this size are kept; a stored hash
     /// with a larger cost (made before the cost was lowered) gets a
     /// temporary one.

@@ -172,11 +172,42 @@ fn huge_page_memory_is_zeroed_sized_and_hashes_like_a_vec() {
         .hash_password_into(b"pw", b"saltsaltsalt", &mut in_vec)
         .unwrap();
     assert_eq!(in_blocks, in_vec);
-    // Dropping unmaps; many in a row neither leak nor fail.
+    // Dropping unmaps; many in a row, each written through, neither leak
+    // nor fail (leaked, these 128 would hold 512 MiB).
     drop(blocks);
-    for _ in 0..64 {
-        assert_eq!(Blocks::new(4096).as_mut_slice().len(), 4096);
+    let before = resident_bytes();
+    for _ in 0..128 {
+        let mut b = Blocks::new(4096);
+        let slice = b.as_mut_slice();
+        assert_eq!(slice.len(), 4096);
+        for block in slice.iter_mut() {
+            block.as_mut()[0] = 1;
+        }
     }
+    let grown = resident_bytes().saturating_sub(before);
+    assert!(grown < 128 << 20, "resident memory grew by {grown} bytes");
+}
+
+/// The process's resident memory, from `/proc/self/statm` (0 elsewhere).
+fn resident_bytes() -> usize {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<usize>().ok())
+        .map_or(0, |pages| pages * 4096)
+}
+
+/// The thread's buffer is kept for hashes up to the configured cost (the
+/// same size included); a larger one gets a buffer of its own for once.
+#[test]
+fn memory_is_kept_up_to_the_configured_cost() {
+    let mut memory = Memory::new(64);
+    assert!(memory.blocks.is_none());
+    memory.with(64, |b| assert_eq!(b.len(), 64));
+    let kept = memory.blocks.as_mut().unwrap().as_mut_slice().as_ptr();
+    memory.with(8, |b| assert_eq!((b.len(), b.as_ptr()), (8, kept)));
+    memory.with(128, |b| assert_eq!(b.len(), 128));
+    let still = memory.blocks.as_mut().unwrap().as_mut_slice();
+    assert_eq!((still.len(), still.as_ptr()), (64, kept));
 }
 
 #[test]
