@@ -68,6 +68,22 @@ mod tests {
         assert_eq!(hash(&a), ha);
     }
 
+    /// A family id names one login (session): 128 random bits, URL-safe.
+    #[test]
+    fn family_ids_are_distinct_and_url_safe() {
+        let ids: std::collections::HashSet<String> =
+            (0..100).map(|_| family_id().unwrap()).collect();
+        assert_eq!(ids.len(), 100);
+        for id in &ids {
+            assert_eq!(id.len(), 22, "{id}");
+            assert!(
+                id.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+                "{id}"
+            );
+        }
+    }
+
     #[test]
     fn a_malformed_token_is_recognised_without_a_lookup() {
         assert!(!looks_valid(""));
