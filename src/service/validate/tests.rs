@@ -205,3 +205,26 @@ fn names_are_bounded() {
     assert!(name(Field::FirstName, &"a".repeat(151)).is_err());
     assert!(name(Field::FirstName, "a\u{0}b").is_err());
 }
+
+/// Every length limit holds at its exact value and refuses one past it.
+#[test]
+fn length_limits_are_exact() {
+    assert!(username(Field::Username, &"a".repeat(MAX_USERNAME_CHARS)).is_ok());
+    assert!(username(Field::Username, &"é".repeat(MAX_USERNAME_CHARS)).is_ok());
+    assert!(name(Field::FirstName, &"é".repeat(MAX_NAME_CHARS)).is_ok());
+    assert!(name(Field::FirstName, &"é".repeat(MAX_NAME_CHARS + 1)).is_err());
+    // An address of exactly 254 characters (labels of at most 63).
+    let domain = format!("{}.{}.com", "d".repeat(63), "e".repeat(63));
+    let at_limit = format!(
+        "{}@{domain}",
+        "l".repeat(MAX_EMAIL_CHARS - 1 - domain.len())
+    );
+    assert_eq!(at_limit.chars().count(), MAX_EMAIL_CHARS);
+    assert!(email(Field::Email, &at_limit).is_ok());
+    let over = format!("l{at_limit}");
+    assert!(rule(email(Field::Email, &over)).unwrap().contains("254"));
+    // A domain label of 63 characters passes, 64 do not.
+    assert!(email(Field::Email, &format!("a@{}.com", "b".repeat(63))).is_ok());
+    assert!(email(Field::Email, &format!("a@{}.com", "b".repeat(64))).is_err());
+    assert!(email(Field::Email, &format!("a@{}ü.com", "b".repeat(50))).is_ok());
+}
