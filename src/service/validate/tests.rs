@@ -135,6 +135,9 @@ fn passwords_must_be_long_enough_but_bounded() {
     assert!(rule(password(Field::Password, &"x".repeat(1025), &c))
         .unwrap()
         .contains("1024 bytes"));
+    assert!(password(Field::Password, &"x".repeat(1024), &c).is_ok());
+    assert!(password(Field::Password, &"é".repeat(512), &c).is_ok());
+    assert!(password(Field::Password, &format!("x{}", "é".repeat(512)), &c).is_err());
     // Eight characters but more bytes: the character count decides the minimum.
     assert!(password(Field::Password, "éééééééé", &c).is_ok());
 }
