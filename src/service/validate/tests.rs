@@ -111,6 +111,8 @@ fn names_refuse_control_and_format_characters() {
         "no\u{A0}break",
         "private\u{E000}",
         "non\u{10FFFF}char",
+        "non\u{FFFF}char",
+        "plane\u{1FFFE}one",
     ] {
         assert!(name(Field::FirstName, bad).is_err(), "{bad:?}");
     }
