@@ -83,6 +83,12 @@ fn emails_need_a_local_part_and_a_dotted_domain() {
         "bob@xn--ggle-0nda.com",
         "bob@xn--exmple-xxx.com",
         "bob\u{3164}@example.com",
+        "bob@\u{D55C}\u{3164}\u{AE00}.com",
+        "bob@\u{3164}.com",
+        "bob@\u{FFA0}x.com",
+        "bob@\u{1160}\u{D55C}.kr",
+        "bob@exa\u{200B}mple.com",
+        "bob@example.com\u{A0}",
     ] {
         assert!(email(Field::Email, bad).is_err(), "{bad:?}");
     }
