@@ -189,6 +189,40 @@ fn stored_forms_are_told_apart_by_length_and_prefix_and_print_their_key_id() {
     assert_eq!(Stored::Malformed.to_string(), "malformed");
 }
 
+/// A signing key's debug output names its id, never the key; a public
+/// key's PASERK form; which errors are the configuration's (exit 2).
+#[test]
+fn signing_keys_print_their_id_and_config_errors_are_told_apart() {
+    let kp = AsymmetricKeyPair::<V4>::generate().unwrap();
+    let kid = kid_of(&kp.public);
+    let mut secret = String::new();
+    kp.secret.fmt(&mut secret).unwrap();
+    let key = SigningKey::new(kid.clone(), kp.secret).unwrap();
+    let debug = format!("{key:?}");
+    assert!(
+        debug.starts_with("SigningKey") && debug.contains(&kid),
+        "{debug}"
+    );
+    assert!(
+        !debug.contains(&secret["k4.secret.".len()..][..20]),
+        "{debug}"
+    );
+
+    let public = paserk_public(&kp.public);
+    assert!(
+        public.starts_with("k4.public.") && public.len() == 53,
+        "{public}"
+    );
+    let other = AsymmetricKeyPair::<V4>::generate().unwrap();
+    assert_ne!(paserk_public(&other.public), public);
+
+    assert!(is_config_error(&config_error("bad key")));
+    assert!(is_config_error(
+        &config_error("bad key").context("starting")
+    ));
+    assert!(!is_config_error(&anyhow::anyhow!("database is down")));
+}
+
 /// What re-sealing leaves alone: a key already stored as the sealing would
 /// store it now (in the clear without an encryption key, sealed under the
 /// current one with it).
